@@ -1,0 +1,1 @@
+"""The command line: a thin shell that parses, loads, computes and renders."""

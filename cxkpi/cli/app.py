@@ -1,0 +1,110 @@
+"""The ``cxkpi`` Typer app and the console entry point that owns error handling.
+
+A Typer callback runs before the subcommand and cannot catch its errors, so
+``main`` wraps the whole app: a ``CxkpiError`` becomes one line on stderr and
+its exit code; anything unexpected becomes one line too (``--debug`` or
+``CXKPI_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ..errors import EXIT_DATA, EXIT_USAGE, CxkpiError
+
+app = typer.Typer(
+    name="cxkpi",
+    help="Customer-experience KPIs from the exports you already have.\n\n"
+         "Example:  cxkpi nps sample_data/surveys.csv --by channel --period month",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": bool(os.environ.get("CXKPI_DEBUG"))}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"cxkpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    if debug:
+        _state["debug"] = True
+
+
+def _build() -> typer.Typer:
+    from ..registry import load_all
+    from . import commands, kpi_commands
+
+    kpi_commands.register(app, load_all())
+    commands.register(app)
+    return app
+
+
+def _click_exceptions():
+    """Exit, Abort and ClickException wherever this Typer keeps them (click, or its vendored copy)."""
+    import importlib
+
+    found: dict[str, list[type]] = {"Exit": [], "Abort": [], "ClickException": []}
+    for name in ("typer.exceptions", "typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for attr, bucket in found.items():
+            cls = getattr(module, attr, None)
+            if isinstance(cls, type) and cls not in bucket:
+                bucket.append(cls)
+    return tuple(found["Exit"]), tuple(found["Abort"]), tuple(found["ClickException"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    exit_types, abort_types, click_types = _click_exceptions()
+    args = sys.argv[1:] if argv is None else argv
+    if "--debug" in args:
+        _state["debug"] = True
+    try:
+        code = _build()(args=args, prog_name="cxkpi", standalone_mode=False)
+        code = code if isinstance(code, int) else 0
+    except exit_types as e:
+        code = e.exit_code
+    except abort_types:
+        print("cxkpi: aborted", file=sys.stderr)
+        code = 130
+    except click_types as e:
+        e.show()
+        code = e.exit_code if e.exit_code is not None else EXIT_USAGE
+    except CxkpiError as e:
+        if _state["debug"]:
+            raise
+        print(f"cxkpi: error: {e}", file=sys.stderr)
+        code = e.exit_code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_DATA
+    except KeyboardInterrupt:
+        print("cxkpi: interrupted", file=sys.stderr)
+        code = 130
+    except MemoryError:
+        print("cxkpi: error: out of memory; read fewer columns or split the file", file=sys.stderr)
+        code = EXIT_DATA
+    except Exception as e:  # noqa: BLE001 - the promise is: never a traceback
+        if _state["debug"]:
+            raise
+        print(f"cxkpi: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        code = EXIT_DATA
+    sys.exit(code)

@@ -1,0 +1,74 @@
+"""One subcommand per registered KPI, generated from the registry.
+
+The command's signature is the shared options plus one flag per KPI
+``Param``; Typer reads it from ``__signature__``, so adding a KPI adds its
+command, flags and help with no code here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..registry import KpiSpec, Param
+from .options import COMMON, COMMON_NAMES, KPI
+
+
+def _param_option(p: Param) -> inspect.Parameter:
+    if p.type is bool:
+        decls = [f"{p.flag}/--no-{p.flag[2:]}"]
+        annotation = Annotated[Optional[bool], typer.Option(*decls, help=p.help, rich_help_panel=KPI, show_default=False)]
+    else:
+        extra: dict[str, Any] = {}
+        py_type = str if p.parse else p.type
+        if p.choices:
+            py_type = Enum(f"{p.name}_choices", {c: c for c in p.choices}, type=str)
+            extra["case_sensitive"] = False
+        help_text = p.help + (f" [default: {p.default}]" if p.default is not None else "")
+        annotation = Annotated[Optional[py_type], typer.Option(p.flag, help=help_text, rich_help_panel=KPI,
+                                                                show_default=False, **extra)]
+    return inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+
+
+def make_command(spec: KpiSpec):
+    params = [p for p in spec.params if p.cli]
+    clash = [p.name for p in params if p.name in COMMON_NAMES]
+    if clash:
+        raise ValueError(f"KPI {spec.name}: params {clash} clash with shared options")
+
+    def command(**kwargs):
+        from .run import run_kpi_command
+
+        kpi_settings = {p.name: kwargs.pop(p.name, None) for p in params}
+        for p in params:
+            if isinstance(kpi_settings[p.name], Enum):
+                kpi_settings[p.name] = kpi_settings[p.name].value
+            if p.parse is not None and kpi_settings[p.name] is not None:
+                kpi_settings[p.name] = _parse_flag(p, kpi_settings[p.name])
+        run_kpi_command(spec, kpi_settings, **kwargs)
+
+    command.__signature__ = inspect.Signature(COMMON + [_param_option(p) for p in params])
+    command.__name__ = spec.name.replace("-", "_")
+    example = spec.example or f"cxkpi {spec.name} FILE"
+    command.__doc__ = (
+        f"{spec.title}: {spec.formula}.\n\n{spec.doc}\n\n"
+        f"Example:\n\n    {example}"
+    )
+    return command
+
+
+def _parse_flag(p: Param, value):
+    from ..errors import UsageError
+
+    try:
+        return p.parse(value)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"{p.flag} {value!r}: {e}") from None
+
+
+def register(app: typer.Typer, specs: dict[str, KpiSpec]) -> None:
+    for spec in specs.values():
+        app.command(spec.name, help=None, rich_help_panel="KPIs")(make_command(spec))

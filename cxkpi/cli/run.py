@@ -1,0 +1,37 @@
+"""What a KPI command does: parse → load → compute → render."""
+
+from __future__ import annotations
+
+from ..api import RunOptions, compute_file
+from ..config import Config, load_config
+from ..errors import UsageError
+from ..engine import PERIODS
+from ..registry import KpiSpec
+from .emit import emit, say
+
+
+def parse_map(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        canonical, sep, header = item.partition("=")
+        if not sep or not canonical.strip() or not header.strip():
+            raise UsageError(f"--map {item!r}: expected CANONICAL=HEADER, e.g. score=\"Rating\"")
+        out[canonical.strip()] = header.strip()
+    return out
+
+
+def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, encoding, delimiter, timezone,
+                    dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
+                    strict, raw, quiet) -> None:
+    if period is not None and period not in PERIODS:
+        raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
+    cfg = load_config(config) if config else Config()
+    run = RunOptions(
+        file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
+        columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
+        until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
+    )
+    result = compute_file(spec, config=cfg, run=run)
+    for note in result.notes:
+        say(f"{spec.name}: {note}", quiet or format is None and output is None)
+    emit([result], format, output, quiet=quiet, raw=raw)

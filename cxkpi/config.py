@@ -1,0 +1,212 @@
+"""The YAML config: sources (file, mapping, parsing settings) and KPI settings.
+
+Loaded with ``yaml.safe_load`` (no arbitrary tags) and validated in one pass
+that collects every problem with its path (``kpis.nps.promoter_min: expected
+a whole number``) before raising a single ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, closest
+from .sources import SOURCES
+
+MAX_CONFIG_BYTES = 1 << 20
+
+SOURCE_KEYS = {
+    "file": str, "files": list, "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
+    "dayfirst": bool, "date_format": str, "header_rows": int, "columns": dict, "units": dict, "labels": dict,
+    "preset": str, "extends": str,
+}
+# options every KPI block accepts besides the KPI's own params
+KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dict, "target": (int, float),
+                   "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
+TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
+            "report": dict, "version": int}
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    timezone: str | None = None
+    dayfirst: bool | None = None
+    min_sample: int = 30
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> dict[str, Any]:
+        return self.sources.get(name, {})
+
+    def kpi(self, name: str) -> dict[str, Any]:
+        return self.kpis.get(name, {}) or {}
+
+    def resolve_file(self, value: str) -> str:
+        if value == "-" or self.path is None:
+            return value
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else (self.path.parent / p))
+
+
+def _type_name(t) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", dict: "a mapping",
+             list: "a list"}
+    if isinstance(t, tuple):
+        return " or ".join(names.get(x, x.__name__) for x in t)
+    return names.get(t, t.__name__)
+
+
+def _type_ok(value: Any, t) -> bool:
+    types = t if isinstance(t, tuple) else (t,)
+    if isinstance(value, bool) and bool not in types:
+        return False
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return isinstance(value, types)
+
+
+def _check_keys(block: dict, allowed: dict, path: str, problems: list[str]) -> None:
+    for key, value in block.items():
+        if key not in allowed:
+            hint = closest(str(key), allowed)
+            problems.append(f"{path}.{key}: unknown key" + (f" (did you mean {hint!r}?)" if hint else ""))
+        elif value is not None and not _type_ok(value, allowed[key]):
+            problems.append(f"{path}.{key}: expected {_type_name(allowed[key])}, got {value!r}")
+
+
+def load_config(path: str | Path) -> Config:
+    import yaml
+
+    p = Path(path)
+    label = str(path)
+    try:
+        if p.is_dir():
+            raise ConfigError(f"{label}: is a directory, expected a YAML file")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: no such config file") from None
+    except PermissionError:
+        raise ConfigError(f"{label}: permission denied") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{label}: config larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        raw = yaml.safe_load(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{label}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{label}:{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: YAML nested too deeply") from None
+    return validate(raw, p)
+
+
+def validate(raw: Any, path: Path | None = None) -> Config:
+    from .registry import load_all
+
+    label = str(path) if path else None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("the config must be a mapping (key: value) at the top level", label)
+    _guard_size(raw, label)
+    problems: list[str] = []
+    _check_keys(raw, TOP_KEYS, "config", problems)
+    sources = raw.get("sources") or {}
+    if isinstance(sources, dict):
+        for name, block in sources.items():
+            where = f"sources.{name}"
+            if name not in SOURCES:
+                hint = closest(str(name), SOURCES)
+                problems.append(f"{where}: unknown source" + (f" (did you mean {hint!r}?)" if hint else
+                                                            f" (expected one of {', '.join(SOURCES)})"))
+                continue
+            if block is None:
+                continue
+            if not isinstance(block, dict):
+                problems.append(f"{where}: expected a mapping")
+                continue
+            _check_keys(block, SOURCE_KEYS, where, problems)
+            cols = block.get("columns") or {}
+            if isinstance(cols, dict):
+                for canonical, header in cols.items():
+                    if not isinstance(header, (str, int)) or isinstance(header, bool):
+                        problems.append(f"{where}.columns.{canonical}: expected the export's column header, got {header!r}")
+            for key in ("file",):
+                if key in block and path is not None and isinstance(block[key], str) and block[key] != "-":
+                    f = Path(block[key]).expanduser()
+                    f = f if f.is_absolute() else path.parent / f
+                    if not any(ch in block[key] for ch in "*?[") and not f.exists():
+                        problems.append(f"{where}.{key}: no such file {block[key]!r}")
+    registry = load_all()
+    kpis = raw.get("kpis") or {}
+    if isinstance(kpis, dict):
+        for name, block in kpis.items():
+            where = f"kpis.{name}"
+            spec = registry.get(str(name))
+            if spec is None:
+                hint = closest(str(name), registry)
+                problems.append(f"{where}: unknown KPI" + (f" (did you mean {hint!r}?)" if hint else ""))
+                continue
+            if block is None:
+                continue
+            if not isinstance(block, dict):
+                problems.append(f"{where}: expected a mapping of settings")
+                continue
+            allowed = {**KPI_COMMON_KEYS, **{p.name: _param_type(p) for p in spec.params}}
+            _check_keys(block, allowed, where, problems)
+            for p in spec.params:
+                if p.name in block and block[p.name] is not None:
+                    if p.choices and str(block[p.name]) not in p.choices:
+                        problems.append(f"{where}.{p.name}: expected one of {', '.join(p.choices)}, got {block[p.name]!r}")
+                    elif p.parse is not None:
+                        try:
+                            p.parse(block[p.name])
+                        except Exception as e:  # noqa: BLE001 - reported with its path
+                            problems.append(f"{where}.{p.name}: {e}")
+            src = block.get("source")
+            if src is not None and src not in SOURCES:
+                problems.append(f"{where}.source: unknown source {src!r}")
+    if problems:
+        raise ConfigError(problems, label)
+    return Config(
+        path=path,
+        timezone=raw.get("timezone"),
+        dayfirst=raw.get("dayfirst"),
+        min_sample=raw.get("min_sample", 30),
+        sources={k: (v or {}) for k, v in (sources or {}).items()},
+        kpis={k: (v or {}) for k, v in (kpis or {}).items()},
+        report=raw.get("report") or {},
+        raw=raw,
+    )
+
+
+def _param_type(p):
+    if p.parse is not None:
+        return (str, int, float)
+    if p.type is float:
+        return (int, float)
+    return p.type
+
+
+def _guard_size(raw: Any, label: str | None, limit: int = 100_000) -> None:
+    """Refuse configs that expand to huge structures (YAML alias bombs)."""
+    seen = 0
+    stack = [raw]
+    visited: set[int] = set()
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            raise ConfigError("the config expands to too many values (YAML aliases?); refusing to read it", label)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

@@ -1,0 +1,359 @@
+"""The one engine every front end uses: filter, slice, measure, aggregate.
+
+``compute`` is pure: a ``Dataset`` (or a plain DataFrame with canonical
+columns) and a ``Request`` in, a ``KpiResult`` out. It never prints. Each
+step is vectorised; the only Python loop runs over result groups to build
+the result objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import MissingColumnsError, StrictError, UsageError
+from .io.dataset import Dataset
+from .registry import Context, KpiSpec, get_kpi
+from .results import GroupResult, Interval, KpiResult, Skipped
+from .sources import SOURCES
+
+PERIODS = ("day", "week", "month", "quarter", "year")
+_PANDAS_PERIOD = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+MISSING_KEY = "(missing)"
+EXAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Where:
+    column: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> "Where":
+        if "!=" in text:
+            col, _, val = text.partition("!=")
+            negate = True
+        elif "=" in text:
+            col, _, val = text.partition("=")
+            negate = False
+        else:
+            raise UsageError(f"--where {text!r}: expected COLUMN=VALUE or COLUMN!=VALUE (several values: a,b)")
+        col = col.strip()
+        vals = tuple(v.strip() for v in val.split(",") if v.strip() != "") or ("",)
+        if not col:
+            raise UsageError(f"--where {text!r}: the column name is empty")
+        return cls(col, vals, negate)
+
+
+@dataclass(frozen=True)
+class Request:
+    by: tuple[str, ...] = ()
+    period: str | None = None
+    where: tuple[Where, ...] = ()
+    since: pd.Timestamp | None = None
+    until: pd.Timestamp | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    min_sample: int = 30
+    strict: bool = False
+
+
+def time_column(spec: KpiSpec) -> str | None:
+    return spec.time_column or SOURCES[spec.source].main_time
+
+
+def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request | None = None, **kw) -> KpiResult:
+    """Compute one KPI. ``kw`` may set any ``Request`` field for notebook use."""
+    spec = get_kpi(kpi) if isinstance(kpi, str) else kpi
+    request = request or Request(**kw)
+    if isinstance(data, pd.DataFrame):
+        data = Dataset(frame=data, source=spec.source, file="<frame>", headers=list(data.columns))
+    if request.period is not None and request.period not in PERIODS:
+        raise UsageError(f"--period {request.period!r}: expected one of {', '.join(PERIODS)}")
+    settings = {**spec.defaults(), **{k: v for k, v in request.settings.items() if v is not None}}
+    frame = data.frame
+    missing = spec.missing(frame.columns)
+    if missing:
+        raise MissingColumnsError(_missing_message(spec, missing, data))
+    for name in request.by:
+        if name not in frame.columns:
+            raise MissingColumnsError(f"{data.file}: --by {name!r}: no such column (have: {', '.join(frame.columns)})")
+
+    skipped_parts: list[pd.Series] = []
+    frame, notes = _filter(frame, spec, request, settings, data)
+    tcol = time_column(spec)
+    needs_time = (request.period or request.since is not None or request.until is not None) and not spec.periodic
+    if needs_time and tcol in frame.columns:
+        no_time = frame[tcol].isna()
+        if data.invalid.get(tcol) is not None:
+            no_time &= ~frame.index.isin(data.invalid[tcol].index)
+        if no_time.any():
+            skipped_parts.append(pd.Series(f"no {tcol} to place the row in a period", index=frame.index[no_time]))
+            frame = frame[~no_time]
+    frame = _time_window(frame, tcol, request)
+    rows = len(frame) + sum(len(s) for s in skipped_parts)
+
+    used = spec.used_columns(frame.columns) + [c for c in request.by if c not in spec.all_columns()]
+    if request.period and tcol:
+        used.append(tcol)
+    for col in dict.fromkeys(used):
+        bad = data.invalid.get(col)
+        if bad is None or bad.empty:
+            continue
+        hit = frame.index.intersection(bad.index)
+        if len(hit):
+            skipped_parts.append(pd.Series(f"{col}: unreadable value", index=hit))
+            frame = frame.drop(index=hit)
+
+    measured = spec.measure(frame, settings)
+    notes.extend(measured.notes)
+    if len(measured.skipped):
+        skipped_parts.append(measured.skipped)
+    skipped = pd.concat(skipped_parts) if skipped_parts else pd.Series(dtype="object")
+    bad_rows = data.bad_rows
+    rows += sum(len(v) for v in bad_rows.values())
+
+    if request.strict and (len(skipped) or bad_rows):
+        _raise_strict(data.file, skipped, bad_rows)
+
+    keys = list(request.by)
+    values = measured.values
+    source_frame = data.frame
+    for k in keys:
+        values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
+    if request.period and tcol and not spec.periodic:
+        keys.append("period")
+        values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
+    ctx = Context(settings=settings, period=request.period, time_column=tcol)
+
+    total = spec.aggregate(values, [], ctx)
+    if spec.periodic and request.period:
+        keys.append("period")
+    groups_frame = spec.aggregate(values, keys, ctx) if keys else None
+
+    total_row = _first_record(total)
+    skipped_total = _skipped(skipped, bad_rows)
+    groups = ()
+    if groups_frame is not None:
+        groups = _groups(groups_frame, keys, request, skipped, source_frame)
+    n_total = int(total_row.get("n", 0) or 0)
+    return KpiResult(
+        kpi=spec.name,
+        title=spec.title,
+        source=spec.source,
+        unit=_unit(spec, settings),
+        higher_is_better=spec.higher_is_better,
+        value=_num(total_row.get("value")),
+        n=n_total,
+        rows=rows,
+        interval=_interval(total_row),
+        breakdown=_breakdown(total_row),
+        skipped=skipped_total,
+        group_by=tuple(keys),
+        groups=groups,
+        low_sample=n_total < request.min_sample,
+        settings={k: v for k, v in settings.items() if _echo(v)},
+        notes=tuple(dict.fromkeys(notes + data.notes)),
+        benchmark=spec.benchmark,
+        file=data.file,
+    )
+
+
+def _first_record(stats: pd.DataFrame) -> pd.Series:
+    """The single total row, keeping each column's type (counts stay integers)."""
+    if not len(stats):
+        return pd.Series({"value": np.nan, "n": 0}, dtype=object)
+    return pd.Series(stats.reset_index(drop=True).to_dict("records")[0], dtype=object)
+
+
+def _echo(v: Any) -> bool:
+    return v is not None and not callable(v)
+
+
+def _unit(spec: KpiSpec, settings: dict) -> str:
+    return settings.get("unit") or spec.unit
+
+
+def _missing_message(spec: KpiSpec, missing: list[str], data: Dataset) -> str:
+    wants = " and ".join(repr(m.replace("|", "' or '").replace("+", "' + '")) for m in missing)
+    shown = ", ".join(repr(h) for h in data.headers[:20])
+    more = f" … (+{len(data.headers) - 20})" if len(data.headers) > 20 else ""
+    flag = " (map it with --score COL)" if "score" in missing else " (map it with --map CANONICAL=HEADER or in the config)"
+    return f"{data.file}: {spec.name} needs column {wants}{flag}; the file has: {shown}{more}"
+
+
+def _filter(frame: pd.DataFrame, spec: KpiSpec, request: Request, settings: dict, data: Dataset):
+    notes: list[str] = []
+    for w in request.where:
+        if w.column not in frame.columns:
+            raise MissingColumnsError(f"{data.file}: --where {w.column!r}: no such column (have: {', '.join(frame.columns)})")
+        col = frame[w.column].astype("string").str.strip().str.lower()
+        hit = col.isin([v.lower() for v in w.values]).fillna(False).astype(bool)
+        frame = frame[~hit if w.negate else hit]
+    if "survey" in settings and "survey" in frame.columns:
+        frame, note = _survey_rows(frame, spec.name, settings.get("survey"))
+        if note:
+            notes.append(note)
+    return frame, notes
+
+
+def _survey_rows(frame: pd.DataFrame, kpi: str, wanted: str | None):
+    """Pick this KPI's rows from a file that holds several surveys."""
+    if wanted is not None and str(wanted).lower() == "all":
+        return frame, None
+    col = frame["survey"].astype("string").str.strip().str.lower()
+    target = (wanted or kpi).lower()
+    hit = (col == target).fillna(False).astype(bool)
+    if wanted is None and not hit.any():
+        return frame, None
+    return frame[hit], f"used the {int(hit.sum())} rows whose survey is {target.upper() if wanted is None else wanted!r}"
+
+
+def _time_window(frame: pd.DataFrame, tcol: str | None, request: Request) -> pd.DataFrame:
+    if tcol is None or tcol not in frame.columns or (request.since is None and request.until is None):
+        return frame
+    t = frame[tcol]
+    keep = pd.Series(True, index=frame.index)
+    if request.since is not None:
+        keep &= t >= _align(request.since, t)
+    if request.until is not None:
+        keep &= t < _align(request.until, t)
+    return frame[keep]
+
+
+def _align(ts: pd.Timestamp, col: pd.Series) -> pd.Timestamp:
+    tz = getattr(col.dt, "tz", None)
+    if tz is not None and ts.tzinfo is None:
+        return ts.tz_localize(tz)
+    if tz is None and ts.tzinfo is not None:
+        return ts.tz_localize(None)
+    return ts
+
+
+def _key_column(col: pd.Series) -> pd.Series:
+    s = col.astype("string").fillna(MISSING_KEY)
+    return s.astype("category")
+
+
+def _period_start(t: pd.Series, period: str) -> pd.Series:
+    """Start of the period each timestamp falls in (ISO weeks start on Monday)."""
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_localize(None)  # wall-clock periods in the data's zone
+    return t.dt.to_period(_PANDAS_PERIOD[period]).dt.start_time
+
+
+def period_label(start: Any, period: str | None) -> str:
+    ts = pd.Timestamp(start)
+    if period == "day":
+        return ts.strftime("%Y-%m-%d")
+    if period == "week":
+        iso = ts.isocalendar()
+        return f"{iso[0]}-W{iso[1]:02d}"
+    if period == "month":
+        return ts.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(ts.year)
+    return str(start)
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+_RESERVED = {"value", "n", "low", "high"}
+
+
+def _interval(row: pd.Series) -> Interval | None:
+    low, high = _num(row.get("low")), _num(row.get("high"))
+    if low is None or high is None:
+        return None
+    return Interval(low, high)
+
+
+def _breakdown(row: pd.Series) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in _RESERVED}
+
+
+def _skipped(skipped: pd.Series, bad_rows: dict[str, list[int]]) -> Skipped:
+    counts: dict[str, int] = {}
+    rows: dict[str, tuple[int, ...]] = {}
+    if len(skipped):
+        for reason, idx in skipped.groupby(skipped, sort=False).groups.items():
+            ordered = np.sort(np.asarray(idx))
+            counts[str(reason)] = int(len(ordered))
+            rows[str(reason)] = tuple(int(i) for i in ordered[:EXAMPLE_ROWS])
+    for reason, numbers in bad_rows.items():
+        counts[reason] = counts.get(reason, 0) + len(numbers)
+        rows[reason] = tuple(sorted(numbers)[:EXAMPLE_ROWS])
+    return Skipped(counts, rows)
+
+
+def _raise_strict(file: str, skipped: pd.Series, bad_rows: dict[str, list[int]]) -> None:
+    candidates = []
+    if len(skipped):
+        first = skipped.index.min()
+        reason = skipped[skipped.index == first].iloc[0]
+        candidates.append((int(first), str(reason)))
+    for reason, numbers in bad_rows.items():
+        if numbers:
+            candidates.append((min(numbers), reason))
+    row, reason = min(candidates)
+    total = len(skipped) + sum(len(v) for v in bad_rows.values())
+    raise StrictError(f"{file} row {row}: {reason} (--strict; {total} unusable row{'s' if total != 1 else ''} in all)")
+
+
+def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.Series,
+            source_frame: pd.DataFrame) -> tuple[GroupResult, ...]:
+    skipped_by_group = _skipped_by_group(skipped, keys, request, source_frame)
+    out = []
+    stats = stats.reset_index()
+    for record in stats.to_dict("records"):
+        key_values = tuple(record.pop(k) for k in keys)
+        key = {k: (period_label(v, request.period) if k == "period" else v) for k, v in zip(keys, key_values)}
+        row = pd.Series(record, dtype=object)
+        n = int(row.get("n", 0) or 0)
+        out.append(GroupResult(
+            key=key,
+            value=_num(row.get("value")),
+            n=n,
+            interval=_interval(row),
+            breakdown=_breakdown(row),
+            skipped=skipped_by_group.get(key_values, Skipped()),
+            low_sample=n < request.min_sample,
+        ))
+    return tuple(out)
+
+
+def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, frame: pd.DataFrame) -> dict:
+    if not len(skipped):
+        return {}
+    known = skipped[skipped.index.isin(frame.index)]
+    if known.empty:
+        return {}
+    parts = {}
+    for k in keys:
+        if k == "period":
+            tcol = next((c for c in frame.columns if c in {s.main_time for s in SOURCES.values()}), None)
+            return {}  # a skipped row often has no usable time; counted in the total only
+        parts[k] = _key_column(frame.loc[known.index, k]).astype("string")
+    parts["reason"] = known
+    table = pd.DataFrame(parts)
+    out: dict = {}
+    for group_key, sub in table.groupby(keys, observed=True, sort=False):
+        group_key = group_key if isinstance(group_key, tuple) else (group_key,)
+        counts = sub["reason"].value_counts()
+        out[group_key] = Skipped({str(r): int(c) for r, c in counts.items()},
+                                 {str(r): tuple(int(i) for i in sorted(sub.index[sub["reason"] == r])[:EXAMPLE_ROWS])
+                                  for r in counts.index})
+    return out

@@ -1,0 +1,71 @@
+"""Match an export's headers to canonical column names.
+
+Headers are compared case- and whitespace-insensitively ("First Response At",
+"first_response_at" and " FIRST RESPONSE AT " are one name).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import MissingColumnsError, closest
+
+# Spellings real exports use for canonical columns when no config maps them.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "score": ("score", "rating", "nps", "nps_score", "csat", "csat_score", "ces", "ces_score",
+              "likelihood_to_recommend", "recommend", "answer"),
+    "responded_at": ("responded_at", "response_date", "submitted_at", "submitted", "submitted_on",
+                     "completed_at", "answered_at", "timestamp", "date", "created_at", "created"),
+    "response_id": ("response_id", "id", "responseid"),
+    "comment": ("comment", "comments", "feedback", "reason", "verbatim"),
+    "created_at": ("created_at", "created", "created_time", "date_created", "opened_at", "created_date"),
+    "first_response_at": ("first_response_at", "first_reply_at", "first_responded_at"),
+    "resolved_at": ("resolved_at", "solved_at", "resolved", "resolved_time", "closed_at"),
+    "ticket_id": ("ticket_id", "id", "ticket"),
+}
+
+# words that make a header look like the score column when nothing matches by name
+_SCORE_HINTS = ("score", "rating", "recommend", "satisf", "effort", "likely")
+
+
+def norm(header: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
+
+
+class HeaderIndex:
+    """Look up the file's real header by any spelling."""
+
+    def __init__(self, headers: list[str], file: str):
+        self.headers = headers
+        self.file = file
+        self._by_norm: dict[str, str] = {}
+        for h in headers:
+            self._by_norm.setdefault(norm(h), h)
+
+    def find(self, name: str) -> str | None:
+        return self._by_norm.get(norm(name))
+
+    def require(self, name: str, what: str) -> str:
+        found = self.find(name)
+        if found is None:
+            raise MissingColumnsError(self.missing_message(name, what))
+        return found
+
+    def missing_message(self, name: str, what: str) -> str:
+        hint = closest(name, self.headers)
+        did = f"; closest: {hint!r}" if hint else ""
+        shown = ", ".join(repr(h) for h in self.headers[:25])
+        more = f" … (+{len(self.headers) - 25})" if len(self.headers) > 25 else ""
+        return f"{self.file}: no column {name!r} ({what}){did}; the file has: {shown}{more}"
+
+    def auto(self, canonical: str) -> str | None:
+        """A header that obviously means ``canonical``, by name or known synonym."""
+        for spelling in (canonical, *SYNONYMS.get(canonical, ())):
+            found = self._by_norm.get(spelling)
+            if found is not None:
+                return found
+        if canonical == "score":
+            hits = [h for h in self.headers if any(w in norm(h) for w in _SCORE_HINTS)]
+            if len(hits) == 1:
+                return hits[0]
+        return None

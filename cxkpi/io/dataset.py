@@ -1,0 +1,31 @@
+"""A loaded source: the canonical frame plus what could not be parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class Dataset:
+    """``frame`` has canonical column names and an index equal to the row number
+    a spreadsheet shows (header = row 1), so every skipped row can be named.
+
+    ``invalid`` maps a column to the raw values that failed to parse (indexed by
+    row); ``bad_rows`` maps a reason to row numbers of lines that could not be
+    read at all (ragged rows). Both end up in every KPI's skipped accounting.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    file: str
+    invalid: dict[str, pd.Series] = field(default_factory=dict)
+    bad_rows: dict[str, list[int]] = field(default_factory=dict)
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame) + sum(len(v) for v in self.bad_rows.values())

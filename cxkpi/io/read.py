@@ -1,0 +1,207 @@
+"""Raw reading of CSV/TSV (pyarrow) and XLSX (openpyxl, read-only).
+
+Only the requested columns are converted; every value arrives as text (or
+as the typed cell of a workbook), so the parsers in ``values`` decide what is
+valid and can count what is not. Lines with the wrong number of fields are
+not fatal: they are recorded in ``bad_rows`` with their row number.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from . import sniff
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame
+    headers: list[str]
+    bad_rows: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _is_excel(source, label: str) -> bool:
+    if isinstance(source, Path):
+        if source.suffix.lower() in EXCEL_SUFFIXES:
+            return True
+        with open(source, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    return source.getvalue()[:4] == b"PK\x03\x04"
+
+
+def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str] | None) -> RawTable:
+    """``columns=None`` reads every column, ``[]`` only the header."""
+    try:
+        if _is_excel(source, label):
+            return _read_excel(source, label, options, columns)
+        return _read_csv(source, label, options, columns)
+    except PermissionError:
+        raise InputError(f"{label}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{label}: is a directory, expected a CSV or XLSX file") from None
+
+
+def _head_bytes(source) -> bytes:
+    if isinstance(source, Path):
+        with open(source, "rb") as f:
+            return f.read(sniff.SAMPLE_BYTES)
+    return source.getvalue()[: sniff.SAMPLE_BYTES]
+
+
+def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    head = _head_bytes(source)
+    if not head.strip():
+        raise InputError(f"{label}: the file is empty (expected a header row and data)")
+    encoding = options.encoding or sniff.detect_encoding(head)
+    text = sniff.decode_sample(head, encoding)
+    if "\x00" in text:
+        raise InputError(f"{label}: looks like a binary file, not CSV (NUL bytes); pass --encoding if it is text")
+    delimiter = options.delimiter or sniff.sniff_delimiter(text)
+    if delimiter in ("\\t", "tab"):
+        delimiter = "\t"
+    skip = max(0, options.header_rows - 1)
+
+    headers = _header(text, delimiter, label)
+    _check_headers(headers, label)
+    if columns == []:
+        return RawTable(pd.DataFrame(), headers)
+
+    wanted = headers if columns is None else columns
+    bad: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        bad.append((row.number, f"row has {row.actual_columns} fields, the header has {row.expected_columns}"))
+        return "skip"
+
+    pa_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24, skip_rows_after_names=skip)
+    parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
+    convert_opts = pacsv.ConvertOptions(
+        include_columns=list(dict.fromkeys(wanted)),
+        column_types={c: pa.string() for c in wanted},
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
+    stream = source if isinstance(source, Path) else io.BytesIO(source.getvalue())
+    try:
+        table = pacsv.read_csv(stream if not isinstance(stream, Path) else str(stream),
+                               read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+    except pa.ArrowInvalid as e:
+        msg = str(e).split("\n")[0]
+        if "UTF8" in msg or "utf8" in msg.lower():
+            if options.encoding is None and encoding.startswith("utf-8"):
+                retry = type(options)(**{**options.__dict__, "encoding": "cp1252"})
+                return _read_csv(source, label, retry, columns)
+            raise InputError(f"{label}: not valid {encoding} text; pass --encoding (e.g. cp1252 or utf-16)") from None
+        raise InputError(f"{label}: cannot parse CSV: {msg}") from None
+    frame = table.to_pandas()
+    first_row = 2 + skip  # spreadsheet row number of the first data row (header = row 1)
+    if bad:
+        # pyarrow numbers physical lines; we only skip the bad ones, so survivors keep consecutive numbers
+        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    else:
+        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    bad_rows: dict[str, list[int]] = {}
+    for number, reason in bad:
+        bad_rows.setdefault(reason, []).append(int(number) if number is not None and number >= 0 else -1)
+    return RawTable(frame, headers, bad_rows)
+
+
+def _header(text: str, delimiter: str, label: str) -> list[str]:
+    import csv
+
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        first = next(reader)
+    except (StopIteration, csv.Error) as e:
+        raise InputError(f"{label}: cannot read the header row ({e})") from None
+    return [h.strip() for h in first]
+
+
+def _check_headers(headers: list[str], label: str) -> None:
+    blanks = [i + 1 for i, h in enumerate(headers) if not h]
+    if blanks and len(blanks) == len(headers):
+        raise InputError(f"{label}: the header row is empty")
+    seen: dict[str, int] = {}
+    for h in headers:
+        if h:
+            seen[h] = seen.get(h, 0) + 1
+    dupes = [h for h, c in seen.items() if c > 1]
+    if dupes:
+        raise InputError(f"{label}: duplicate column names in the header: {', '.join(map(repr, dupes))}")
+
+
+def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
+    try:
+        names = wb.sheetnames
+        if not names:
+            raise InputError(f"{label}: the workbook has no sheets")
+        sheet = options.sheet
+        if sheet is None:
+            ws = wb[names[0]]
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+            i = int(sheet)
+            if not 0 <= i < len(names):
+                raise InputError(f"{label}: no sheet number {i} (sheets: {', '.join(map(repr, names))}; numbers start at 0)")
+            ws = wb[names[i]]
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise InputError(f"{label}: no sheet {sheet!r}; the workbook has: {', '.join(map(repr, names))}")
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise InputError(f"{label}: sheet {ws.title!r} is empty")
+        headers = [("" if h is None else str(h)).strip() for h in header_row]
+        while headers and headers[-1] == "":
+            headers.pop()
+        _check_headers(headers, label)
+        if columns == []:
+            return RawTable(pd.DataFrame(), headers)
+        wanted = headers if columns is None else columns
+        positions = [headers.index(c) for c in wanted]
+        for _ in range(max(0, options.header_rows - 1)):
+            next(rows, None)
+        data = [[r[i] if i < len(r) else None for i in positions] for r in rows]
+    finally:
+        wb.close()
+    while data and all(v is None for v in data[-1]):
+        data.pop()
+    frame = pd.DataFrame(data, columns=wanted, dtype=object)
+    first_row = 1 + options.header_rows
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    for c in frame.columns:
+        frame[c] = _excel_column(frame[c])
+    return RawTable(frame, headers)
+
+
+def _excel_column(col: pd.Series) -> pd.Series:
+    """Typed workbook cells: keep all-number and all-date columns typed, else text."""
+    present = col.dropna()
+    if present.empty:
+        return col.astype("string")
+    import datetime as dt
+
+    if present.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
+        return pd.to_numeric(col, errors="coerce")
+    if present.map(lambda v: isinstance(v, (dt.datetime, dt.date))).all():
+        return pd.to_datetime(col, errors="coerce")
+    return col.map(lambda v: None if v is None else (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else str(v))).astype("string")

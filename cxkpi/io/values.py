@@ -1,0 +1,233 @@
+"""Vectorised parsing of the value kinds real exports contain.
+
+Every parser returns ``(parsed, bad)``: the typed Series (missing where the
+cell was empty or unusable) and the raw values that were present but could not
+be parsed, indexed by row, so callers can count and report them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+MISSING_TOKENS = ["", "na", "n/a", "#n/a", "-", "--", "null", "none", "nan", "nat", "(blank)"]
+
+# strptime formats tried on a sample; the first that reads the whole sample wins.
+# Day-first and month-first twins are compared to catch ambiguous columns.
+DATE_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%b %d, %Y %H:%M",
+    "%b %d, %Y",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+]
+_SLASH_FORMATS = ["%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M:%S %p", None]
+_ZONE_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Strip whitespace; turn the usual missing tokens into NA."""
+    s = series.astype("string").str.strip()
+    return s.mask(s.str.lower().isin(MISSING_TOKENS))
+
+
+def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64"), series.iloc[:0]
+    s = text(series)
+    cleaned = s.str.replace(r"[\s\u00a0']", "", regex=True)
+    parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    bad = s[s.notna() & parsed.isna()]
+    return parsed, bad
+
+
+def money(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Amounts such as ``$1,234.50``, ``1.234,50 €``, ``EUR 12``, ``(12.00)``."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64"), series.iloc[:0]
+    s = text(series)
+    negative = s.str.match(r"^\(.*\)$|^-").fillna(False)
+    core = s.str.replace(r"[^0-9.,]", "", regex=True)
+    last_comma = core.str.rfind(",")
+    last_dot = core.str.rfind(".")
+    # decimal comma: a comma after the last dot, not followed by exactly three digits
+    comma_decimal = (last_comma > last_dot) & ~core.str.contains(r",\d{3}$", regex=True).fillna(False)
+    comma_decimal |= (last_comma > last_dot) & (last_dot >= 0)
+    as_dot = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_comma = core.str.replace(",", "", regex=False)
+    normalised = as_comma.mask(comma_decimal.fillna(False), as_dot)
+    parsed = pd.to_numeric(normalised, errors="coerce").astype("float64")
+    parsed = parsed.mask(negative, -parsed)
+    bad = s[s.notna() & parsed.isna()]
+    return parsed, bad
+
+
+_UNIT_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "seconds": 1 / 60, "min": 1.0, "m": 1.0, "minutes": 1.0,
+                 "h": 60.0, "hours": 60.0, "d": 1440.0, "days": 1440.0}
+
+
+def unit_factor(unit: str) -> float:
+    try:
+        return _UNIT_MINUTES[unit.lower()]
+    except KeyError:
+        raise InputError(f"unknown duration unit {unit!r} (expected s, min, h or d)") from None
+
+
+def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Series]:
+    """Minutes from plain numbers (in ``unit``), ``HH:MM:SS``, ``1d 2h 3m`` or ISO ``PT1H30M``."""
+    factor = unit_factor(unit)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64") * factor, series.iloc[:0]
+    if pd.api.types.is_timedelta64_dtype(series):
+        return series.dt.total_seconds() / 60, series.iloc[:0]
+    s = text(series)
+    plain = pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce") * factor
+    hms = s.str.extract(r"^(-?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
+    hms_minutes = (hms[1].astype("float64") * 60 + hms[2].astype("float64")
+                   + hms[3].astype("float64").fillna(0) / 60)
+    hms_minutes = hms_minutes.mask(hms[0] == "-", -hms_minutes)
+    parts = s.str.lower().str.extract(
+        r"^p?(?:(\d+(?:\.\d+)?)\s*d(?:ays?)?)?\s*t?(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*"
+        r"(?:(\d+(?:\.\d+)?)\s*m(?:in(?:utes?)?)?)?\s*(?:(\d+(?:\.\d+)?)\s*s(?:ec(?:onds?)?)?)?$"
+    )
+    any_part = parts.notna().any(axis=1)
+    part_minutes = (parts[0].astype("float64").fillna(0) * 1440 + parts[1].astype("float64").fillna(0) * 60
+                    + parts[2].astype("float64").fillna(0) + parts[3].astype("float64").fillna(0) / 60)
+    part_minutes = part_minutes.where(any_part)
+    parsed = plain.fillna(hms_minutes).fillna(part_minutes).astype("float64")
+    bad = s[s.notna() & parsed.isna()]
+    return parsed, bad
+
+
+def _candidates(sample: pd.Series) -> list[str]:
+    formats = list(DATE_FORMATS)
+    for sep in ("/", "-"):
+        if sample.str.contains(rf"^\d{{1,2}}{sep}\d{{1,2}}{sep}\d{{4}}", regex=True).any():
+            for order in (f"%d{sep}%m{sep}%Y", f"%m{sep}%d{sep}%Y"):
+                for t in _SLASH_FORMATS:
+                    formats.append(f"{order} {t}" if t else order)
+    return formats
+
+
+def _share_parsed(sample: pd.Series, fmt: str) -> float:
+    parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+    return float(parsed.notna().mean())
+
+
+def detect_date_format(sample: pd.Series, column: str, dayfirst: bool | None) -> str | None:
+    """The strptime format that reads the sample, or None for ISO 8601 / mixed input.
+
+    Day-first vs month-first is decided from the data (a day above 12) or the
+    ``dayfirst`` setting; an ambiguous column raises rather than guessing.
+    """
+    if sample.empty:
+        return None
+    scores = {fmt: _share_parsed(sample, fmt) for fmt in _candidates(sample)}
+    best = max(scores.values())
+    if best < 0.5:
+        return None
+    winners = [f for f, v in scores.items() if v == best]
+    day = [f for f in winners if f.startswith("%d/") or f.startswith("%d-")]
+    month = [f for f in winners if f.startswith("%m/") or f.startswith("%m-")]
+    if day and month:
+        if dayfirst is None:
+            example = sample.iloc[0]
+            raise InputError(
+                f"column {column!r}: dates such as {example!r} can be day-first or month-first "
+                f"(no day above 12 in the data); set `dayfirst: true` or `dayfirst: false` "
+                f"in the config, or pass --dayfirst / --monthfirst"
+            )
+        return day[0] if dayfirst else month[0]
+    return winners[0]
+
+
+def timestamps(
+    series: pd.Series,
+    column: str = "",
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    fmt: str | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Datetimes in ``timezone`` (naive input is read in it; zoned input converted to it).
+
+    Without a timezone, naive input stays naive and zoned input becomes UTC.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return _in_zone(series, timezone), series.iloc[:0]
+    s = text(series)
+    present = s.dropna()
+    if present.empty:
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), s.iloc[:0]
+    sample = present.drop_duplicates().head(500)
+    zoned_sample = sample.str.contains(_ZONE_RE, regex=True)
+    if fmt is None and not zoned_sample.any():
+        fmt = detect_date_format(sample, column, dayfirst)
+    if zoned_sample.any():
+        parsed = _parse_zoned(s, zoned_sample.all(), timezone)
+    elif fmt is not None:
+        parsed = _in_zone(_strptime(s, fmt), timezone)
+    else:
+        parsed = _in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone)
+        if parsed.notna().sum() < present.size * 0.5:
+            parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone)
+    bad = s[s.notna() & parsed.isna()]
+    return parsed, bad
+
+
+def _strptime(s: pd.Series, fmt: str) -> pd.Series:
+    """Arrow's C++ strptime when the format allows (much faster), else pandas'."""
+    if "%p" not in fmt and "%b" not in fmt:
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = pc.strptime(pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string()),
+                              format=fmt, unit="us", error_is_null=True)
+            return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
+        except Exception:  # pragma: no cover - fall back to pandas on any Arrow quirk
+            pass
+    return pd.to_datetime(s, format=fmt, errors="coerce")
+
+
+def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None) -> pd.Series:
+    if all_zoned:
+        parsed = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
+        return parsed.dt.tz_convert(timezone) if timezone else parsed
+    # a column mixing zoned and zone-less values: naive ones are read in `timezone`
+    has_zone = s.str.contains(_ZONE_RE, regex=True).fillna(False)
+    zoned = pd.to_datetime(s.where(has_zone), format="ISO8601", utc=True, errors="coerce")
+    naive = pd.to_datetime(s.where(~has_zone), format="ISO8601", errors="coerce")
+    naive = naive.dt.tz_localize(timezone or "UTC", nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert("UTC")
+    combined = zoned.where(has_zone, naive)
+    return combined.dt.tz_convert(timezone) if timezone else combined
+
+
+def _in_zone(parsed: pd.Series, timezone: str | None) -> pd.Series:
+    if timezone is None:
+        return parsed
+    if parsed.dt.tz is None:
+        return parsed.dt.tz_localize(timezone, nonexistent="shift_forward",
+                                     ambiguous=np.zeros(len(parsed), dtype=bool))
+    return parsed.dt.tz_convert(timezone)
+
+
+def label_map(series: pd.Series, labels: dict[str, float] | None) -> pd.Series:
+    """Map labels ("Very satisfied") to numbers, case- and whitespace-insensitively."""
+    if not labels:
+        return series
+    lookup = {re.sub(r"\s+", " ", str(k).strip().lower()): v for k, v in labels.items()}
+    key = series.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+    mapped = key.map(lookup)
+    return mapped.where(mapped.notna(), series.astype("object"))

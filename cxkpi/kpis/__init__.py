@@ -1,0 +1,3 @@
+"""KPI definitions, one module per domain; importing this fills the registry."""
+
+from . import surveys  # noqa: F401

@@ -1,0 +1,184 @@
+"""Survey KPIs: NPS, CSAT, CES and survey response rate (KPI_SPEC.md, "Survey KPIs")."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+
+from ..errors import UsageError
+from ..registry import Measured, Param, kpi
+from . import aggregate
+from .scores import numeric_scores, parse_scale, yes_no
+
+SURVEY = Param("survey", str, None,
+               "Which rows of the `survey` column to use; default: rows labelled like the KPI (e.g. NPS), "
+               "or every row when no such label exists; 'all' for every row.")
+
+# Verbal answers most CSAT tools export, on the 1–5 scale.
+CSAT_LABELS = {
+    "very satisfied": 5, "satisfied": 4, "neutral": 3, "neither satisfied nor dissatisfied": 3,
+    "dissatisfied": 2, "unsatisfied": 2, "very dissatisfied": 1, "very unsatisfied": 1,
+}
+CES_LABELS = {
+    "very easy": 7, "easy": 6, "somewhat easy": 5, "neither easy nor difficult": 4, "neutral": 4,
+    "somewhat difficult": 3, "difficult": 2, "very difficult": 1,
+}
+
+
+@kpi(
+    name="nps",
+    title="Net Promoter Score",
+    source="surveys",
+    needs=("score",),
+    unit="points",
+    higher_is_better=True,
+    formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
+    aggregate=aggregate.nps,
+    params=(
+        Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
+        Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
+        SURVEY,
+        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+    ),
+    benchmark="73 a goal; 43 average",
+    example="cxkpi nps sample_data/surveys.csv --by channel",
+)
+def nps(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Share of promoters minus share of detractors among 0–10 answers."""
+    if not 0 <= settings["detractor_max"] < settings["promoter_min"] <= 10:
+        raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
+    score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
+    values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
+                           "detractor": score <= settings["detractor_max"]}, index=score.index)
+    return Measured(values, skipped)
+
+
+def _csat_aggregate(values, keys, ctx):
+    return aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share")
+
+
+@kpi(
+    name="csat",
+    title="Customer Satisfaction",
+    source="surveys",
+    needs=("score",),
+    unit="%",
+    higher_is_better=True,
+    formula="100 × answers ≥ satisfied_min / answers (1–5: 4 and 5); yes/no: yes = satisfied",
+    aggregate=_csat_aggregate,
+    params=(
+        Param("scale", str, "1-5", "Answer scale, e.g. 1-5, 1-7, 1-10, 1-3."),
+        Param("satisfied_min", float, None, "Lowest satisfied score (default: the top two of the scale)."),
+        SURVEY,
+        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+    ),
+    benchmark="80% gold standard; 74.4% average; 70% minimum",
+    example="cxkpi csat sample_data/surveys.csv --by channel --period month",
+)
+def csat(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Percent of satisfied answers, with the mean rating beside it."""
+    notes: list[str] = []
+    score, skipped = yes_no(frame["score"])
+    if score is not None:
+        satisfied_min = 1.0
+        notes.append("yes/no answers: yes = satisfied")
+    else:
+        lo, hi = parse_scale(settings["scale"], "--scale")
+        labels = settings.get("labels") or (CSAT_LABELS if hi == 5 and lo == 1 else None)
+        score, skipped = numeric_scores(frame["score"], lo, hi, labels)
+        satisfied_min = settings.get("satisfied_min")
+        if satisfied_min is None:
+            satisfied_min = hi - 1 if hi - lo >= 3 else hi
+    values = pd.DataFrame({"score": score, "satisfied": score >= satisfied_min}, index=score.index)
+    return Measured(values, skipped, notes)
+
+
+def _ces_aggregate(values, keys, ctx):
+    return aggregate.share_and_mean(values, keys, ctx, flag="easy", flag_label="easy", headline="mean")
+
+
+@kpi(
+    name="ces",
+    title="Customer Effort Score",
+    source="surveys",
+    needs=("score",),
+    unit="score",
+    higher_is_better=True,
+    formula="mean score (1–7 by default) and percent easy = answers ≥ easy_min",
+    aggregate=_ces_aggregate,
+    params=(
+        Param("scale", str, "1-7", "Answer scale, 1-7 by default; 1-5 allowed."),
+        Param("easy_min", float, None, "Lowest 'easy' score (default 5 on 1–7, 4 on 1–5)."),
+        Param("higher_is_easier", bool, True, "False when the survey puts 'very easy' at the low end; the scale is reversed first."),
+        SURVEY,
+        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+    ),
+    benchmark="5 or more on a 7-point scale is good",
+    example="cxkpi ces sample_data/surveys.csv --format json",
+)
+def ces(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Mean effort score (higher = easier) and the share of easy answers."""
+    lo, hi = parse_scale(settings["scale"], "--scale")
+    labels = settings.get("labels") or (CES_LABELS if (lo, hi) == (1, 7) else None)
+    score, skipped = numeric_scores(frame["score"], lo, hi, labels)
+    notes = []
+    if not settings.get("higher_is_easier", True):
+        score = lo + hi - score
+        notes.append("scale reversed (higher_is_easier: false)")
+    easy_min = settings.get("easy_min")
+    if easy_min is None:
+        easy_min = round(lo + (hi - lo) * 2 / 3)
+    values = pd.DataFrame({"score": score, "easy": score >= easy_min}, index=score.index)
+    return Measured(values, skipped, notes)
+
+
+def _response_rate_aggregate(values, keys, ctx):
+    sent = ctx.settings.get("sent")
+    out = aggregate.proportion(values, keys, ctx, hit="responded", label="responses")
+    out = out.rename(columns={"n": "invitations"})
+    out["n"] = out["invitations"]
+    if sent and not keys:
+        responses = out["responses"]
+        out["invitations"] = out["n"] = sent
+        out["value"] = 100 * responses / sent
+        from ..stats import wilson_interval
+
+        out["low"], out["high"] = wilson_interval(responses, sent)
+    return out
+
+
+@kpi(
+    name="response-rate",
+    title="Survey response rate",
+    source="surveys",
+    needs=("sent_at|score|responded_at",),
+    optional=("score", "responded_at", "sent_at"),
+    unit="%",
+    higher_is_better=True,
+    formula="100 × responses / invitations sent (rows with sent_at, or the configured `sent` count)",
+    aggregate=_response_rate_aggregate,
+    params=(
+        Param("sent", int, None, "Invitations sent, when the file holds only responses."),
+        Param("survey", str, "all", SURVEY.help.replace("default: rows labelled like the KPI (e.g. NPS), "
+                                                      "or every row when no such label exists; ", "default ")),
+    ),
+    benchmark="25–50% of customers",
+    time_column="sent_at",
+    example="cxkpi response-rate sample_data/surveys.csv --by survey",
+)
+def response_rate(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Responses over invitations: a row with a score (or a response time) answered."""
+    responded = pd.Series(False, index=frame.index)
+    for col in ("score", "responded_at"):
+        if col in frame.columns:
+            responded |= frame[col].notna() & (frame[col].astype("string").str.strip() != "").fillna(False)
+    notes = []
+    if settings.get("sent"):
+        notes.append(f"invitations from the configured count ({settings['sent']}); groups show responses only")
+        invited = frame
+    elif "sent_at" in frame.columns:
+        invited = frame[frame["sent_at"].notna() | responded]
+    else:
+        raise UsageError("response-rate needs invitation rows with `sent_at` or a `sent` count (--sent N)")
+    return Measured(pd.DataFrame({"responded": responded.loc[invited.index]}), notes=notes)

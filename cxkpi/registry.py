@@ -1,0 +1,181 @@
+"""The KPI registry: every KPI is declared once, here-shaped, next to its formula.
+
+Modelled on scikit-learn's scorer table: ``@kpi(...)`` registers a pure
+function and returns it unchanged, so it stays unit-testable. Subcommands,
+``cxkpi kpis``, the report and the docs are generated from ``REGISTRY``;
+nothing else keeps a list of KPIs.
+
+A KPI has two vectorised halves:
+- ``measure(frame, settings) -> Measured``: row level. Turns the columns it
+  needs into measure columns and names every row it cannot use (``skipped``).
+- ``aggregate(values, by, ctx) -> DataFrame``: group level, one row per group
+  (index = the ``by`` columns; a single row when ``by`` is empty) with at least
+  ``value`` and ``n``; ``low``/``high`` give the interval, other columns become
+  the breakdown. Shared aggregators live in ``cxkpi.kpis.aggregate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .errors import UnknownKpiError, closest
+
+
+@dataclass(frozen=True)
+class Param:
+    """A KPI setting: a YAML key under ``kpis.<name>`` and a CLI flag of the subcommand."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    parse: Callable[[Any], Any] | None = None  # e.g. "60m" -> 60.0 minutes
+    cli: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass
+class Measured:
+    """Row-level output of a KPI's measure step."""
+
+    values: pd.DataFrame
+    skipped: pd.Series = field(default_factory=lambda: pd.Series(dtype="object"))
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: dict[str, Any]
+    period: str | None = None
+    time_column: str | None = None
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    name: str
+    title: str
+    source: str
+    needs: tuple[str, ...]
+    unit: str
+    higher_is_better: bool | None
+    formula: str
+    measure: Callable[[pd.DataFrame, dict], Measured]
+    aggregate: Callable[[pd.DataFrame, list[str], Context], pd.DataFrame]
+    params: tuple[Param, ...] = ()
+    optional: tuple[str, ...] = ()
+    benchmark: str | None = None
+    example: str | None = None
+    doc: str = ""
+    time_column: str | None = None  # overrides the source's main timestamp for --period/--since
+    # period-aware KPIs (churn, volume) receive the period and do their own windowing
+    periodic: bool = False
+
+    def requirements(self) -> list[list[tuple[str, ...]]]:
+        """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
+        return [[tuple(alt.split("+")) for alt in need.split("|")] for need in self.needs]
+
+    def missing(self, columns) -> list[str]:
+        have = set(columns)
+        return [
+            need
+            for need, alternatives in zip(self.needs, self.requirements())
+            if not any(all(c in have for c in alt) for alt in alternatives)
+        ]
+
+    def used_columns(self, columns) -> list[str]:
+        """The needed and optional columns present in ``columns``."""
+        have = set(columns)
+        wanted: list[str] = []
+        for alternatives in self.requirements():
+            for alt in alternatives:
+                wanted.extend(c for c in alt if c in have)
+        wanted.extend(c for c in self.optional if c in have)
+        return list(dict.fromkeys(wanted))
+
+    def all_columns(self) -> list[str]:
+        cols: list[str] = []
+        for alternatives in self.requirements():
+            for alt in alternatives:
+                cols.extend(alt)
+        cols.extend(self.optional)
+        return list(dict.fromkeys(cols))
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+REGISTRY: dict[str, KpiSpec] = {}
+
+
+def kpi(
+    *,
+    name: str,
+    title: str,
+    source: str,
+    needs: tuple[str, ...],
+    unit: str,
+    higher_is_better: bool | None,
+    formula: str,
+    aggregate: Callable,
+    params: tuple[Param, ...] = (),
+    optional: tuple[str, ...] = (),
+    benchmark: str | None = None,
+    example: str | None = None,
+    time_column: str | None = None,
+    periodic: bool = False,
+):
+    """Register ``measure`` under ``name``; a duplicate name fails at import."""
+
+    def decorate(measure):
+        if name in REGISTRY:
+            raise ValueError(f"KPI {name!r} is registered twice")
+        REGISTRY[name] = KpiSpec(
+            name=name,
+            title=title,
+            source=source,
+            needs=tuple(needs),
+            unit=unit,
+            higher_is_better=higher_is_better,
+            formula=formula,
+            measure=measure,
+            aggregate=aggregate,
+            params=tuple(params),
+            optional=tuple(optional),
+            benchmark=benchmark,
+            example=example,
+            doc=(measure.__doc__ or "").strip(),
+            time_column=time_column,
+            periodic=periodic,
+        )
+        return measure
+
+    return decorate
+
+
+def load_all() -> dict[str, KpiSpec]:
+    """Import the KPI modules (which fill the registry) and return it."""
+    from . import kpis  # noqa: F401  (import fills REGISTRY)
+
+    return REGISTRY
+
+
+def get_kpi(name: str) -> KpiSpec:
+    registry = load_all()
+    key = name.lower().replace("_", "-")
+    if key in registry:
+        return registry[key]
+    hint = closest(key, registry)
+    suffix = f"; did you mean {hint!r}?" if hint else ""
+    raise UnknownKpiError(f"unknown KPI {name!r}{suffix} (see `cxkpi kpis`)")
+
+
+def kpi_names() -> list[str]:
+    return list(load_all())

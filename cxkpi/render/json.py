@@ -1,0 +1,13 @@
+"""JSON: the direct serialisation of the result objects (schema in the README)."""
+
+from __future__ import annotations
+
+import json
+
+
+def render(results, **_) -> str:
+    if len(results) == 1:
+        payload = results[0].to_dict()
+    else:
+        payload = {"results": [r.to_dict() for r in results]}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,67 @@
+"""The terminal view: a rich table per KPI, skipped rows and notes underneath."""
+
+from __future__ import annotations
+
+import io
+
+from .text import fmt_interval, fmt_value, label
+
+
+def renderable(result):
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    unit = f" ({result.unit})" if result.unit else ""
+    table = Table(title=f"{result.title} — {result.kpi}", caption=result.file, title_justify="left",
+                  caption_justify="left", show_edge=True)
+    for k in result.group_by:
+        table.add_column(k, style="cyan")
+    table.add_column(f"value{unit}", justify="right", style="bold")
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("n", justify="right")
+    keys = list(result.breakdown)
+    for g in result.groups:
+        keys += [k for k in g.breakdown if k not in keys]
+    for k in keys:
+        table.add_column(label(k), justify="right")
+    table.add_column("", style="yellow")
+
+    def add(key_cells, value, interval, n, breakdown, low, style=None):
+        cells = key_cells + [fmt_value(value), fmt_interval(interval), fmt_value(n)]
+        cells += [fmt_value(breakdown.get(k)) for k in keys]
+        cells.append("low n" if low else "")
+        table.add_row(*cells, style=style)
+
+    total_keys = ["all"] + [""] * (len(result.group_by) - 1) if result.group_by else []
+    add(total_keys, result.value, result.interval, result.n, result.breakdown, result.low_sample,
+        style="bold" if result.groups else None)
+    if result.groups:
+        table.add_section()
+    for g in result.groups:
+        add([str(g.key.get(k, "")) for k in result.group_by], g.value, g.interval, g.n, g.breakdown, g.low_sample)
+
+    lines = []
+    if result.skipped.total:
+        lines.append(Text(f"Skipped {result.skipped.total:,} of {result.rows:,} rows:", style="yellow"))
+        for reason, count in result.skipped.counts.items():
+            rows = ", ".join(str(r) for r in result.skipped.rows.get(reason, ()))
+            lines.append(Text(f"  {count:>6,}  {reason}" + (f"  (rows {rows}…)" if rows else "")))
+    for note in result.notes:
+        lines.append(Text(f"Note: {note}", style="dim"))
+    if result.benchmark:
+        lines.append(Text(f"Reference: {result.benchmark}", style="dim"))
+    return Group(table, *lines)
+
+
+def render(results, color: bool = False, width: int = 120, **_) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="auto" if color else None, highlight=False)
+    for i, r in enumerate(results):
+        if i:
+            console.print()
+        console.print(renderable(r))
+    return buf.getvalue()

@@ -1,0 +1,91 @@
+"""The logical sources of KPI_SPEC.md and the kind of each canonical column.
+
+The kind decides how the loader parses a column (``time`` → datetime,
+``number`` → float, ``money`` → float after stripping currency symbols,
+``duration`` → minutes, ``score`` → left raw for the KPI's own scale and label
+map, ``category``/``id``/``text`` → string). Any other mapped column is a
+``category`` usable with ``--by`` / ``--where``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    main_time: str | None
+    columns: dict[str, str]
+    description: str
+
+
+def _cols(spec: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in spec.split():
+        name, kind = part.split(":")
+        out[name] = kind
+    return out
+
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in [
+        Source(
+            "tickets",
+            "created_at",
+            _cols(
+                "ticket_id:id created_at:time first_response_at:time first_response_minutes:duration "
+                "resolved_at:time resolution_minutes:duration status:category channel:category agent:category "
+                "team:category priority:category topic:category tags:text agent_replies:number reopens:number "
+                "contacts:number handle_seconds:number customer_id:id satisfaction:score cost:money"
+            ),
+            "helpdesk ticket export",
+        ),
+        Source(
+            "surveys",
+            "responded_at",
+            _cols(
+                "response_id:id responded_at:time sent_at:time score:score comment:text survey:category "
+                "channel:category agent:category ticket_id:id customer_id:id"
+            ),
+            "NPS / CSAT / CES survey responses (a row per invitation or per answer)",
+        ),
+        Source(
+            "chats",
+            "requested_at",
+            _cols("chat_id:id requested_at:time accepted_at:time ended_at:time agent:category channel:category"),
+            "live-chat export",
+        ),
+        Source(
+            "calls",
+            "queued_at",
+            _cols(
+                "call_id:id queued_at:time answered_at:time ended_at:time talk_seconds:number "
+                "hold_seconds:number wrap_seconds:number agent:category"
+            ),
+            "call-center / telephony export",
+        ),
+        Source("orders", "order_at", _cols("order_id:id customer_id:id order_at:time amount:money"), "order export"),
+        Source(
+            "subscriptions",
+            "started_at",
+            _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category"),
+            "subscriptions with start and end dates",
+        ),
+        Source("agents", "hired_at", _cols("agent:category hired_at:time left_at:time team:category"), "agent roster"),
+        Source(
+            "kb",
+            "visited_at",
+            _cols("visit_id:id visited_at:time visits:number article_views:number"),
+            "knowledge-base analytics",
+        ),
+    ]
+}
+
+
+def column_kind(source: str, column: str) -> str:
+    src = SOURCES.get(source)
+    if src is None:
+        return "category"
+    return src.columns.get(column, "category")

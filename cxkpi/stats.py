@@ -1,0 +1,49 @@
+"""Confidence intervals and significance tests, vectorised over groups.
+
+All functions accept scalars or numpy arrays, so the engine can compute the
+interval of every group in one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(hits, n, z: float = Z95):
+    """Wilson score interval for a proportion, as percentages (low, high).
+
+    Better than the normal approximation near 0% and 100% and for small n,
+    which is exactly where CSAT of a small team lives.
+    """
+    hits = np.asarray(hits, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = hits / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+def nps_interval(promoters, detractors, n, z: float = Z95):
+    """NPS ± margin with each answer scored +1/0/−1 (spec: variance = p + d − (p − d)²)."""
+    promoters = np.asarray(promoters, dtype="float64")
+    detractors = np.asarray(detractors, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = promoters / n
+        d = detractors / n
+        variance = p + d - (p - d) ** 2
+        margin = z * 100 * np.sqrt(variance / n)
+        nps = 100 * (p - d)
+    return nps - margin, nps + margin
+
+
+def mean_interval(mean, std, n, z: float = Z95):
+    """Normal-approximation interval of a mean (used for CES and rating means)."""
+    mean = np.asarray(mean, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin = z * np.asarray(std, dtype="float64") / np.sqrt(np.asarray(n, dtype="float64"))
+    return mean - margin, mean + margin
