@@ -110,6 +110,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
 
     measured = spec.measure(frame, settings)
     notes.extend(measured.notes)
+    rows -= measured.excluded
     if len(measured.skipped):
         skipped_parts.append(measured.skipped)
     skipped = pd.concat(skipped_parts) if skipped_parts else pd.Series(dtype="object")

@@ -49,6 +49,9 @@ class Measured:
     values: pd.DataFrame
     skipped: pd.Series = field(default_factory=lambda: pd.Series(dtype="object"))
     notes: list[str] = field(default_factory=list)
+    # rows outside the KPI's population by definition (e.g. unanswered invitations): not errors,
+    # not skipped, not counted in ``rows``; the engine says how many in a note
+    excluded: int = 0
 
 
 @dataclass(frozen=True)

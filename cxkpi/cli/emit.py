@@ -12,7 +12,7 @@ from ..render import OutputFormat, format_for, render
 def stderr_console():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def say(message: str, quiet: bool = False) -> None:

@@ -229,5 +229,5 @@ def label_map(series: pd.Series, labels: dict[str, float] | None) -> pd.Series:
         return series
     lookup = {re.sub(r"\s+", " ", str(k).strip().lower()): v for k, v in labels.items()}
     key = series.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-    mapped = key.map(lookup)
+    mapped = key.map(lookup).astype("object")
     return mapped.where(mapped.notna(), series.astype("object"))

@@ -26,11 +26,34 @@ CES_LABELS = {
 }
 
 
+def _answers(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Drop invitation rows that were never answered (no score and no response time).
+
+    Only for files with a row per invitation (``sent_at`` mapped): there an empty
+    score means "not answered", which response-rate counts; it is not a bad row.
+    A row with a response time but no score is still skipped as "no answer".
+    """
+    if "sent_at" not in frame.columns:
+        return frame, 0
+    blank = frame["score"].isna() | (frame["score"].astype("string").str.strip() == "").fillna(False)
+    if "responded_at" in frame.columns:
+        blank &= frame["responded_at"].isna()
+    return frame[~blank], int(blank.sum())
+
+
+def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
+    if unanswered:
+        measured.excluded = unanswered
+        measured.notes.append(f"{unanswered} unanswered invitations not counted (see response-rate)")
+    return measured
+
+
 @kpi(
     name="nps",
     title="Net Promoter Score",
     source="surveys",
     needs=("score",),
+    optional=("sent_at", "responded_at"),
     unit="points",
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
@@ -46,12 +69,13 @@ CES_LABELS = {
 )
 def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     """Share of promoters minus share of detractors among 0–10 answers."""
+    frame, unanswered = _answers(frame)
     if not 0 <= settings["detractor_max"] < settings["promoter_min"] <= 10:
         raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
     score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
     values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
                            "detractor": score <= settings["detractor_max"]}, index=score.index)
-    return Measured(values, skipped)
+    return _with_unanswered(Measured(values, skipped), unanswered)
 
 
 def _csat_aggregate(values, keys, ctx):
@@ -63,6 +87,7 @@ def _csat_aggregate(values, keys, ctx):
     title="Customer Satisfaction",
     source="surveys",
     needs=("score",),
+    optional=("sent_at", "responded_at"),
     unit="%",
     higher_is_better=True,
     formula="100 × answers ≥ satisfied_min / answers (1–5: 4 and 5); yes/no: yes = satisfied",
@@ -78,6 +103,7 @@ def _csat_aggregate(values, keys, ctx):
 )
 def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of satisfied answers, with the mean rating beside it."""
+    frame, unanswered = _answers(frame)
     notes: list[str] = []
     score, skipped = yes_no(frame["score"])
     if score is not None:
@@ -91,7 +117,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
         if satisfied_min is None:
             satisfied_min = hi - 1 if hi - lo >= 3 else hi
     values = pd.DataFrame({"score": score, "satisfied": score >= satisfied_min}, index=score.index)
-    return Measured(values, skipped, notes)
+    return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
 def _ces_aggregate(values, keys, ctx):
@@ -103,6 +129,7 @@ def _ces_aggregate(values, keys, ctx):
     title="Customer Effort Score",
     source="surveys",
     needs=("score",),
+    optional=("sent_at", "responded_at"),
     unit="score",
     higher_is_better=True,
     formula="mean score (1–7 by default) and percent easy = answers ≥ easy_min",
@@ -119,6 +146,7 @@ def _ces_aggregate(values, keys, ctx):
 )
 def ces(frame: pd.DataFrame, settings: dict) -> Measured:
     """Mean effort score (higher = easier) and the share of easy answers."""
+    frame, unanswered = _answers(frame)
     lo, hi = parse_scale(settings["scale"], "--scale")
     labels = settings.get("labels") or (CES_LABELS if (lo, hi) == (1, 7) else None)
     score, skipped = numeric_scores(frame["score"], lo, hi, labels)
@@ -130,7 +158,7 @@ def ces(frame: pd.DataFrame, settings: dict) -> Measured:
     if easy_min is None:
         easy_min = round(lo + (hi - lo) * 2 / 3)
     values = pd.DataFrame({"score": score, "easy": score >= easy_min}, index=score.index)
-    return Measured(values, skipped, notes)
+    return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
 def _response_rate_aggregate(values, keys, ctx):
