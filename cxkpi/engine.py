@@ -208,7 +208,7 @@ def _survey_rows(frame: pd.DataFrame, kpi: str, wanted: str | None):
     col = frame["survey"].astype("string").str.strip().str.lower()
     target = (wanted or kpi).lower()
     hit = (col == target).fillna(False).astype(bool)
-    if wanted is None and not hit.any():
+    if wanted is None and (not hit.any() or hit.all()):
         return frame, None
     return frame[hit], f"used the {int(hit.sum())} rows whose survey is {target.upper() if wanted is None else wanted!r}"
 

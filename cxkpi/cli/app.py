@@ -46,11 +46,14 @@ def _root(
 
 
 def _build() -> typer.Typer:
-    from ..registry import load_all
-    from . import commands, kpi_commands
+    """Register the commands once (main() may run many times in one process, e.g. tests)."""
+    if not _state.get("built"):
+        from ..registry import load_all
+        from . import commands, kpi_commands
 
-    kpi_commands.register(app, load_all())
-    commands.register(app)
+        kpi_commands.register(app, load_all())
+        commands.register(app)
+        _state["built"] = True
     return app
 
 
@@ -74,8 +77,7 @@ def _click_exceptions():
 def main(argv: list[str] | None = None) -> None:
     exit_types, abort_types, click_types = _click_exceptions()
     args = sys.argv[1:] if argv is None else argv
-    if "--debug" in args:
-        _state["debug"] = True
+    _state["debug"] = bool(os.environ.get("CXKPI_DEBUG")) or "--debug" in args
     try:
         code = _build()(args=args, prog_name="cxkpi", standalone_mode=False)
         code = code if isinstance(code, int) else 0

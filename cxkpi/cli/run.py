@@ -7,6 +7,7 @@ from ..config import Config, load_config
 from ..errors import UsageError
 from ..engine import PERIODS
 from ..registry import KpiSpec
+from ..render import format_for
 from .emit import emit, say
 
 
@@ -23,6 +24,7 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
 def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
                     strict, raw, quiet) -> None:
+    format = format_for(output, format)  # an unknown --output extension fails before any work
     if period is not None and period not in PERIODS:
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
     cfg = load_config(config) if config else Config()
@@ -33,5 +35,5 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, e
     )
     result = compute_file(spec, config=cfg, run=run)
     for note in result.notes:
-        say(f"{spec.name}: {note}", quiet or format is None and output is None)
+        say(f"{spec.name}: {note}", quiet or (format.value == "table" and output is None))
     emit([result], format, output, quiet=quiet, raw=raw)

@@ -30,14 +30,13 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-16-le"
         if even_nul > 0.3 and odd_nul < 0.05:
             return "utf-16-be"
-    # a multi-byte sequence may be cut at the end of the sample
-    for cut in range(4):
-        try:
-            sample[: len(sample) - cut].decode("utf-8")
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        # only a multi-byte sequence cut by the end of the sample is forgiven
+        if e.reason == "unexpected end of data" and len(sample) >= SAMPLE_BYTES:
             return "utf-8"
-        except UnicodeDecodeError as e:
-            if e.end < len(sample) - cut - 3:
-                break
     if any(b in _CP1252_HOLES for b in sample):
         return "latin-1"
     return "cp1252"
