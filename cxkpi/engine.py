@@ -85,14 +85,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     skipped_parts: list[pd.Series] = []
     frame, notes = _filter(frame, spec, request, settings, data)
     tcol = time_column(spec)
-    needs_time = (request.period or request.since is not None or request.until is not None) and not spec.periodic
-    if needs_time and tcol in frame.columns:
-        no_time = frame[tcol].isna()
-        if data.invalid.get(tcol) is not None:
-            no_time &= ~frame.index.isin(data.invalid[tcol].index)
-        if no_time.any():
-            skipped_parts.append(pd.Series(f"no {tcol} to place the row in a period", index=frame.index[no_time]))
-            frame = frame[~no_time]
+    needs_time = bool(request.period or request.since is not None or request.until is not None) \
+        and not spec.periodic and tcol in frame.columns
     frame = _time_window(frame, tcol, request)
     rows = len(frame) + sum(len(s) for s in skipped_parts)
 
@@ -111,6 +105,12 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     measured = spec.measure(frame, settings)
     notes.extend(measured.notes)
     rows -= measured.excluded
+    if needs_time:
+        # rows the KPI uses but that have no time cannot be placed in a period or window
+        no_time = measured.values.index[frame[tcol].reindex(measured.values.index).isna().to_numpy()]
+        if len(no_time):
+            skipped_parts.append(pd.Series(f"no {tcol} to place the row in a period", index=no_time))
+            measured.values = measured.values.drop(index=no_time)
     if len(measured.skipped):
         skipped_parts.append(measured.skipped)
     skipped = pd.concat(skipped_parts) if skipped_parts else pd.Series(dtype="object")
@@ -217,12 +217,13 @@ def _time_window(frame: pd.DataFrame, tcol: str | None, request: Request) -> pd.
     if tcol is None or tcol not in frame.columns or (request.since is None and request.until is None):
         return frame
     t = frame[tcol]
-    keep = pd.Series(True, index=frame.index)
+    keep = t.isna()  # kept so the engine can report them as unplaceable, not silently dropped
+    inside = pd.Series(True, index=frame.index)
     if request.since is not None:
-        keep &= t >= _align(request.since, t)
+        inside &= t >= _align(request.since, t)
     if request.until is not None:
-        keep &= t < _align(request.until, t)
-    return frame[keep]
+        inside &= t < _align(request.until, t)
+    return frame[keep | inside]
 
 
 def _align(ts: pd.Timestamp, col: pd.Series) -> pd.Timestamp:

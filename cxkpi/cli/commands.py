@@ -54,5 +54,56 @@ def kpis(
     Console(highlight=False).print(table)
 
 
+
+
+def report(
+    config: str = typer.Option(..., "--config", "-c", help="YAML config naming the sources and KPIs."),
+    period: str = typer.Option(None, "--period", "-p", help="day, week, month, quarter or year: trend and latest period."),
+    compare: str = typer.Option(None, "--compare", help="previous, same-last-year, or a period such as 2025-05 (implies --period month)."),
+    since: str = typer.Option(None, help="Only rows at or after this date (YYYY-MM-DD)."),
+    until: str = typer.Option(None, help="Only rows before this date (YYYY-MM-DD)."),
+    format: OutputFormat = typer.Option(None, "--format", "-f", help="table, json, csv, markdown, html or xlsx (default: from --output's extension, else table)."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to this file, replaced atomically (.html, .xlsx, .json, .csv, .md)."),
+    fail_on_breach: bool = typer.Option(False, "--fail-on-breach", help="Exit 3 when any KPI crosses its alert threshold."),
+    on_source_error: str = typer.Option(None, "--on-source-error", help="abort (default) or continue: report the other sources and mark the failed one."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on the first row that has to be skipped."),
+    raw: bool = typer.Option(False, "--raw", help="Do not neutralise spreadsheet formulas in CSV/XLSX cells."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages or progress on stderr."),
+) -> None:
+    """Every configured KPI from several sources in one run, with targets, alerts and comparison.
+
+    Each source is read once; thresholds (target/warn/alert) come from the
+    config's kpis block; the spec's benchmarks are shown when none are set.
+    Exit codes: 0 ok, 1 a source failed, 2 config error, 3 --fail-on-breach
+    and an alert threshold was crossed.
+
+    Example:
+
+        cxkpi report --config config.example.yaml --period month --compare previous --output report.html
+    """
+    from ..config import load_config
+    from ..engine import PERIODS
+    from ..errors import BreachError, InputError, UsageError
+    from ..render import format_for
+    from ..report import build_report, has_alert
+    from .emit import emit, say
+
+    fmt = format_for(output, format)
+    if period is not None and period not in PERIODS:
+        raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
+    if on_source_error not in (None, "abort", "continue"):
+        raise UsageError(f"--on-source-error {on_source_error!r}: expected abort or continue")
+    cfg = load_config(config)
+    rep = build_report(cfg, period=period, compare=compare, since=since, until=until, strict=strict,
+                       on_error=on_source_error, progress=None if quiet else (lambda m: say(m)))
+    emit(rep, fmt, output, quiet=quiet, raw=raw)
+    if rep.failed_sources:
+        raise InputError("source failed: " + "; ".join(f"{s}: {m}" for s, m in rep.failed_sources.items()))
+    if fail_on_breach and has_alert(rep):
+        names = ", ".join(e.kpi for e in rep.entries if e.status == "alert")
+        raise BreachError(f"alert threshold crossed: {names}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("report", rich_help_panel="Reports")(report)
     app.command("kpis", rich_help_panel="Information")(kpis)

@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..outputs import write_atomic
-from ..render import OutputFormat, format_for, render
+from ..render import BINARY, OutputFormat, format_for, render
 
 
 def stderr_console():
@@ -20,27 +20,44 @@ def say(message: str, quiet: bool = False) -> None:
         stderr_console().print(message, markup=False)
 
 
-def emit(results: list, fmt: OutputFormat | None, output: str | None, quiet: bool = False, raw: bool = False) -> None:
+def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False, raw: bool = False) -> None:
+    """Write results (a list of KpiResult) or a Report to stdout or ``output``."""
+    from ..report import Report
+
     fmt = format_for(output, fmt)
     to_file = output not in (None, "-")
     if fmt is OutputFormat.table and not to_file and sys.stdout.isatty():
         from rich.console import Console
 
-        from ..render.table import renderable
-
         console = Console(highlight=False)
-        for i, r in enumerate(results):
-            if i:
-                console.print()
-            console.print(renderable(r))
+        if isinstance(obj, Report):
+            from ..render.dashboard import renderable as report_view
+
+            console.print(report_view(obj))
+        else:
+            from ..render.table import renderable
+
+            for i, r in enumerate(obj):
+                if i:
+                    console.print()
+                console.print(renderable(r))
         return
-    text = render(results, fmt, raw=raw, color=False, width=int(os.environ.get("COLUMNS", "120") or 120))
+    if fmt in BINARY and not to_file:
+        from ..errors import UsageError
+
+        if sys.stdout.isatty():
+            raise UsageError(f"--format {fmt.value} is binary: give --output FILE.{fmt.value}")
+    data = render(obj, fmt, raw=raw, color=False, width=int(os.environ.get("COLUMNS", "120") or 120))
     if to_file:
-        write_atomic(output, text)
+        write_atomic(output, data)
         say(f"wrote {output}", quiet)
-    else:
-        sys.stdout.write(text)
+    elif isinstance(data, bytes):
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    else:
+        sys.stdout.write(data)
+        sys.stdout.flush()
+    results = obj.results if isinstance(obj, Report) else obj
     if fmt is not OutputFormat.table:
         for r in results:
             if r.skipped.total:

@@ -198,10 +198,9 @@ def _excel_column(col: pd.Series) -> pd.Series:
     present = col.dropna()
     if present.empty:
         return col.astype("string")
-    import datetime as dt
-
-    if present.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
+    kind = pd.api.types.infer_dtype(present, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
         return pd.to_numeric(col, errors="coerce")
-    if present.map(lambda v: isinstance(v, (dt.datetime, dt.date))).all():
+    if kind in ("datetime", "datetime64", "date"):
         return pd.to_datetime(col, errors="coerce")
-    return col.map(lambda v: None if v is None else (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else str(v))).astype("string")
+    return col.astype("string")

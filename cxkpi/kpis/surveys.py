@@ -6,7 +6,7 @@ from functools import partial
 
 import pandas as pd
 
-from ..errors import UsageError
+from ..errors import MissingColumnsError, UsageError
 from ..registry import Measured, Param, kpi
 from . import aggregate
 from .scores import numeric_scores, parse_scale, yes_no
@@ -208,5 +208,5 @@ def response_rate(frame: pd.DataFrame, settings: dict) -> Measured:
     elif "sent_at" in frame.columns:
         invited = frame[frame["sent_at"].notna() | responded]
     else:
-        raise UsageError("response-rate needs invitation rows with `sent_at` or a `sent` count (--sent N)")
+        raise MissingColumnsError("response-rate needs invitation rows with `sent_at` (map it) or a `sent` count (--sent N)")
     return Measured(pd.DataFrame({"responded": responded.loc[invited.index]}), notes=notes)

@@ -29,3 +29,26 @@ def render(results, raw: bool = False, **_) -> str:
     for row in table:
         writer.writerow({k: ("" if v is None else safe_cell(v, raw)) for k, v in row.items()})
     return buf.getvalue()
+
+
+def render_report(report, raw: bool = False, **_) -> str:
+    """Long format for a report: one row per KPI total and group (kpi, group, period, value, n, status)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["kpi", "group", "period", "value", "unit", "n", "ci_low", "ci_high", "status"])
+    for e in report.entries:
+        r = e.result
+        if r is None:
+            writer.writerow([e.kpi, "", "", "", e.unit, "", "", "", "failed"])
+            continue
+        writer.writerow([r.kpi, "", "", _n(r.value), r.unit, r.n, _n(r.interval and r.interval.low),
+                         _n(r.interval and r.interval.high), e.status])
+        for g in r.groups:
+            group = ";".join(f"{k}={v}" for k, v in g.key.items() if k != "period")
+            writer.writerow([r.kpi, safe_cell(group, raw), g.key.get("period", ""), _n(g.value), r.unit, g.n,
+                             _n(g.interval and g.interval.low), _n(g.interval and g.interval.high), ""])
+    return buf.getvalue()
+
+
+def _n(v):
+    return "" if v is None else v

@@ -11,3 +11,7 @@ def render(results, **_) -> str:
     else:
         payload = {"results": [r.to_dict() for r in results]}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_report(report, **_) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

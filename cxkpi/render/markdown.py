@@ -30,3 +30,18 @@ def render(results, **_) -> str:
                          + "; ".join(f"{reason} ({c})" for reason, c in r.skipped.counts.items()))
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+def render_report(report, **_) -> str:
+    lines = [f"# {report.title}", "", f"Generated {report.generated_at}" + (f", by {report.period}" if report.period else ""),
+             "", "| KPI | value | unit | period | status | change | n |", "|---|---|---|---|---|---|---|"]
+    for e in report.entries:
+        change = fmt_value(e.comparison.change) if e.comparison and e.comparison.change is not None else ""
+        n = e.result.n if e.result else ""
+        lines.append(f"| {_cell(e.title)} | {fmt_value(e.headline)} | {e.unit} | {e.headline_period or ''} | "
+                     f"{e.status} | {change} | {n} |")
+    if report.breaches:
+        lines += ["", "## Breaches", ""] + [f"- **{b.title}**: {fmt_value(b.headline)} ({b.status})" for b in report.breaches]
+    if report.failed_sources:
+        lines += ["", "## Failed sources", ""] + [f"- {s}: {m}" for s, m in report.failed_sources.items()]
+    return "\n".join(lines) + "\n\n" + render(report.results)

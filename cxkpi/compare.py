@@ -1,0 +1,112 @@
+"""Targets, alert thresholds and period-over-period comparison with significance.
+
+Status is direction-aware: for a KPI where higher is better, ``alert`` and
+``warn`` are floors; where lower is better they are ceilings. The two-sample
+tests tell a team whether a change is larger than noise at 95%:
+CSAT (and other proportions) with a pooled two-proportion z-test, NPS with a
+z-test on the difference of means of the +1/0/−1 variable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+OK, WARN, ALERT, NONE = "ok", "warn", "alert", "none"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    target: float | None = None
+    warn: float | None = None
+    alert: float | None = None
+
+    @classmethod
+    def from_block(cls, block: dict[str, Any]) -> "Thresholds":
+        return cls(block.get("target"), block.get("warn"), block.get("alert"))
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.target, self.warn, self.alert))
+
+
+def status(value: float | None, higher_is_better: bool | None, t: Thresholds) -> str:
+    """ok / warn / alert; "none" when no threshold is set or there is no value."""
+    if value is None or not t.any or higher_is_better is None:
+        return NONE
+
+    def worse(limit: float) -> bool:
+        return value < limit if higher_is_better else value > limit
+
+    if t.alert is not None and worse(t.alert):
+        return ALERT
+    if t.warn is not None and worse(t.warn):
+        return WARN
+    if t.warn is None and t.alert is None and t.target is not None and worse(t.target):
+        return WARN  # only a target: missing it is a warning
+    return OK
+
+
+def _normal_p(z: float) -> float:
+    """Two-sided p-value of a standard normal z."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+@dataclass(frozen=True)
+class Significance:
+    test: str
+    z: float | None
+    p_value: float | None
+    significant: bool
+
+    def to_dict(self) -> dict:
+        return {"test": self.test, "z": self.z, "p_value": self.p_value, "significant": self.significant}
+
+
+def two_proportions(hits1: float, n1: float, hits2: float, n2: float) -> Significance:
+    """Pooled two-proportion z-test (current vs previous)."""
+    if not n1 or not n2:
+        return Significance("two-proportion z-test", None, None, False)
+    p1, p2 = hits1 / n1, hits2 / n2
+    pooled = (hits1 + hits2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return Significance("two-proportion z-test", None, None, False)
+    z = (p1 - p2) / se
+    p = _normal_p(z)
+    return Significance("two-proportion z-test", z, p, p < 0.05)
+
+
+def nps_difference(prom1: float, det1: float, n1: float, prom2: float, det2: float, n2: float) -> Significance:
+    """z-test on the difference of two NPS (each answer +1/0/−1; variance p + d − (p − d)²)."""
+    if not n1 or not n2:
+        return Significance("NPS difference z-test", None, None, False)
+    p1, d1, p2, d2 = prom1 / n1, det1 / n1, prom2 / n2, det2 / n2
+    var1 = p1 + d1 - (p1 - d1) ** 2
+    var2 = p2 + d2 - (p2 - d2) ** 2
+    se = math.sqrt(var1 / n1 + var2 / n2)
+    if se == 0:
+        return Significance("NPS difference z-test", None, None, False)
+    z = ((p1 - d1) - (p2 - d2)) / se
+    p = _normal_p(z)
+    return Significance("NPS difference z-test", z, p, p < 0.05)
+
+
+# which breakdown fields carry the counts each test needs, by KPI
+PROPORTION_COUNTS = {"csat": "satisfied", "fcr": "fcr", "reopens": "reopened", "response-rate": "responses",
+                     "sla": "met"}
+
+
+def significance(kpi: str, current: dict, previous: dict) -> Significance | None:
+    """The right test for ``kpi`` from two groups' breakdowns (None when no test applies)."""
+    if kpi == "nps":
+        try:
+            return nps_difference(current["promoters"], current["detractors"], current["n"],
+                                  previous["promoters"], previous["detractors"], previous["n"])
+        except KeyError:
+            return None
+    field = PROPORTION_COUNTS.get(kpi)
+    if field and field in current and field in previous:
+        return two_proportions(current[field], current["n"], previous[field], previous["n"])
+    return None

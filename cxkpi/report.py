@@ -1,0 +1,298 @@
+"""``cxkpi report``: every configured KPI, each source read once, with status and comparison.
+
+It reuses the registry, ``api`` and the engine's result objects; nothing is
+computed its own way. A KPI's headline is its total, or with ``--period`` the
+latest period; ``--compare`` puts another period beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .api import RunOptions, build_request, load_options, source_file, wanted_columns
+from .compare import ALERT, NONE, Significance, Thresholds, significance, status
+from .config import Config
+from .engine import Request, compute, period_label
+from .errors import CxkpiError, MissingColumnsError, UsageError
+from .io.load import load_source
+from .registry import KpiSpec, load_all
+from .results import KpiResult, _jsonable, clean_number
+
+REPORT_SCHEMA = "cxkpi.report/1"
+AREAS = {"surveys": "Surveys", "tickets": "Helpdesk", "chats": "Helpdesk", "calls": "Helpdesk",
+         "orders": "Business", "subscriptions": "Business", "agents": "Business", "kb": "Business"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    mode: str
+    current_period: str
+    previous_period: str
+    current: float | None
+    previous: float | None
+    current_n: int
+    previous_n: int
+    significance: Significance | None
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "current_period": self.current_period, "previous_period": self.previous_period,
+                "current": clean_number(self.current), "previous": clean_number(self.previous),
+                "change": clean_number(self.change), "current_n": self.current_n, "previous_n": self.previous_n,
+                "significance": None if self.significance is None else
+                {k: clean_number(v) for k, v in self.significance.to_dict().items()}}
+
+
+@dataclass(frozen=True)
+class Entry:
+    kpi: str
+    title: str
+    area: str
+    unit: str
+    higher_is_better: bool | None
+    result: KpiResult | None
+    headline: float | None
+    headline_period: str | None
+    status: str
+    thresholds: Thresholds
+    reference: str | None
+    trend: tuple[tuple[str, float | None, int], ...] = ()
+    comparison: Comparison | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "kpi": self.kpi, "title": self.title, "area": self.area, "unit": self.unit,
+            "higher_is_better": self.higher_is_better,
+            "value": clean_number(self.headline), "period": self.headline_period, "status": self.status,
+            "target": clean_number(self.thresholds.target), "warn": clean_number(self.thresholds.warn),
+            "alert": clean_number(self.thresholds.alert), "reference": self.reference,
+            "trend": [{"period": p, "value": clean_number(v), "n": n} for p, v, n in self.trend],
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "error": self.error,
+            "result": self.result.to_dict() if self.result else None,
+        }
+
+
+@dataclass
+class Report:
+    entries: list[Entry]
+    period: str | None
+    compare: str | None
+    generated_at: str
+    config: dict[str, Any] = field(default_factory=dict)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+    not_computed: dict[str, str] = field(default_factory=dict)
+    title: str = "Customer experience KPIs"
+
+    @property
+    def results(self) -> list[KpiResult]:
+        return [e.result for e in self.entries if e.result is not None]
+
+    @property
+    def breaches(self) -> list[Entry]:
+        return [e for e in self.entries if e.status in ("warn", "alert")]
+
+    def data_quality(self) -> dict:
+        out = {}
+        for r in self.results:
+            out[r.kpi] = {"rows": r.rows, "used": r.n, "skipped": r.skipped.total,
+                          "reasons": dict(r.skipped.counts), "file": r.file}
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": REPORT_SCHEMA,
+            "title": self.title,
+            "generated_at": self.generated_at,
+            "cxkpi_version": __version__,
+            "period": self.period,
+            "compare": self.compare,
+            "kpis": [e.to_dict() for e in self.entries],
+            "breaches": [{"kpi": e.kpi, "status": e.status, "value": clean_number(e.headline),
+                          "period": e.headline_period, "warn": clean_number(e.thresholds.warn),
+                          "alert": clean_number(e.thresholds.alert), "target": clean_number(e.thresholds.target)}
+                         for e in self.breaches],
+            "failed_sources": dict(self.failed_sources),
+            "not_computed": dict(self.not_computed),
+            "data_quality": self.data_quality(),
+            "config": _jsonable(self.config),
+        }
+
+
+def _selected(config: Config, registry: dict[str, KpiSpec]) -> list[KpiSpec]:
+    names = config.report.get("kpis")
+    if names:
+        unknown = [n for n in names if n not in registry]
+        if unknown:
+            raise UsageError(f"report.kpis: unknown KPI {unknown[0]!r} (see `cxkpi kpis`)")
+        return [registry[n] for n in names]
+    configured = set(config.sources)
+    return [s for s in registry.values() if (config.kpi(s.name).get("source") or s.source) in configured]
+
+
+def _previous_label(current_start: pd.Timestamp, period: str, mode: str) -> pd.Timestamp:
+    if mode == "previous":
+        offsets = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1),
+                   "quarter": pd.DateOffset(months=3), "year": pd.DateOffset(years=1)}
+        return current_start - offsets[period]
+    if mode == "same-last-year":
+        return current_start - pd.DateOffset(years=1)
+    raise UsageError(f"--compare {mode!r}: expected previous, same-last-year or a period such as 2025-05")
+
+
+def build_report(config: Config, period: str | None = None, compare: str | None = None,
+                 since: str | None = None, until: str | None = None, strict: bool = False,
+                 on_error: str | None = None, progress=None) -> Report:
+    registry = load_all()
+    on_error = on_error or config.report.get("on_source_error", "abort")
+    period = period or config.report.get("period")
+    if compare and not period:
+        period = "month"
+    specs = _selected(config, registry)
+    run = RunOptions(since=since, until=until, strict=strict)
+    by_source: dict[str, list[tuple[KpiSpec, Request]]] = {}
+    for spec in specs:
+        source = config.kpi(spec.name).get("source") or spec.source
+        by_source.setdefault(source, []).append((spec, build_request(spec, config, run)))
+
+    entries: dict[str, Entry] = {}
+    failed: dict[str, str] = {}
+    not_computed: dict[str, str] = {}
+    for source, items in by_source.items():
+        wanted: list[str] = []
+        extra: list[str] = []
+        for spec, request in items:
+            w, e = wanted_columns(spec, request, source)
+            wanted += w
+            extra += e
+        try:
+            path = source_file(config, source, run, items[0][0].name)
+            if progress:
+                progress(f"reading {source}: {path}")
+            dataset = load_source(path, source, list(dict.fromkeys(wanted)), load_options(config, source, run),
+                                  list(dict.fromkeys(extra)))
+        except CxkpiError as e:
+            if on_error != "continue":
+                raise
+            failed[source] = str(e)
+            for spec, _ in items:
+                entries[spec.name] = _failed_entry(spec, config, str(e))
+            continue
+        for spec, request in items:
+            chosen = bool(config.report.get("kpis")) or spec.name in config.kpis
+            missing = spec.missing(dataset.frame.columns)
+            if missing and not chosen:
+                not_computed[spec.name] = f"{source} has no column {' / '.join(missing)}"
+                continue
+            try:
+                entries[spec.name] = _entry(spec, dataset, request, config, period, compare)
+            except MissingColumnsError as e:
+                if chosen:
+                    raise
+                not_computed[spec.name] = str(e)
+            except CxkpiError as e:
+                if on_error != "continue":
+                    raise
+                entries[spec.name] = _failed_entry(spec, config, str(e))
+                failed.setdefault(source, str(e))
+    ordered = [entries[s.name] for s in specs if s.name in entries]
+    return Report(
+        entries=ordered, period=period, compare=compare,
+        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        config=config.raw, failed_sources=failed, not_computed=not_computed,
+        title=config.report.get("title", "Customer experience KPIs"),
+    )
+
+
+def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:
+    return Entry(spec.name, spec.title, AREAS.get(spec.source, "Other"), spec.unit, spec.higher_is_better,
+                 None, None, None, "failed", Thresholds.from_block(config.kpi(spec.name)), spec.benchmark,
+                 error=error)
+
+
+def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str | None,
+           compare: str | None) -> Entry:
+    from dataclasses import replace
+
+    block = config.kpi(spec.name)
+    main_request = replace(request, period=period) if period else request
+    result = compute(spec, dataset, main_request)
+    trend_result = result
+    if period and request.by:
+        trend_result = compute(spec, dataset, replace(request, by=(), period=period))
+    trend: list[tuple[str, float | None, int, dict, Any]] = []
+    if period:
+        for g in trend_result.groups:
+            trend.append((g.key.get("period"), g.value, g.n, {**g.breakdown, "n": g.n}))
+    headline, headline_period = result.value, None
+    if trend:
+        headline_period, headline = trend[-1][0], trend[-1][1]
+    comparison = None
+    if compare and trend:
+        comparison = _compare(spec, trend, period, compare)
+    thresholds = Thresholds.from_block(block)
+    return Entry(
+        kpi=spec.name, title=block.get("title", spec.title), area=AREAS.get(spec.source, "Other"),
+        unit=result.unit, higher_is_better=spec.higher_is_better, result=result,
+        headline=headline, headline_period=headline_period,
+        status=status(headline, spec.higher_is_better, thresholds), thresholds=thresholds,
+        reference=None if thresholds.any else spec.benchmark,
+        trend=tuple((p, v, n) for p, v, n, _ in trend), comparison=comparison,
+    )
+
+
+def _compare(spec: KpiSpec, trend: list, period: str, mode: str) -> Comparison:
+    labels = {p: (v, n, b) for p, v, n, b in trend}
+    current_label = trend[-1][0]
+    if mode not in ("previous", "same-last-year"):
+        target = str(mode)
+    else:
+        start = _period_start(current_label, period)
+        target = period_label(_previous_label(start, period, mode), period)
+    cur_v, cur_n, cur_b = labels[current_label]
+    prev_v, prev_n, prev_b = labels.get(target, (None, 0, None))
+    sig = significance(spec.name, cur_b, prev_b) if prev_b is not None else None
+    return Comparison(mode, current_label, target, cur_v, prev_v, cur_n, prev_n, sig)
+
+
+def _period_start(label: str, period: str) -> pd.Timestamp:
+    if period == "week":
+        year, week = label.split("-W")
+        return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
+    if period == "quarter":
+        year, q = label.split("-Q")
+        return pd.Timestamp(int(year), 3 * (int(q) - 1) + 1, 1)
+    if period == "year":
+        return pd.Timestamp(int(label), 1, 1)
+    return pd.Timestamp(label)
+
+
+def report_from_results(results: list[KpiResult], title: str | None = None) -> Report:
+    """Wrap a KPI command's results so the HTML/XLSX layouts can show them."""
+    entries = []
+    for r in results:
+        period = r.group_by == ("period",)
+        trend = tuple((g.key["period"], g.value, g.n) for g in r.groups) if period else ()
+        entries.append(Entry(r.kpi, r.title, AREAS.get(r.source, "Other"), r.unit, r.higher_is_better, r,
+                             r.value, None, NONE, Thresholds(), r.benchmark, trend))
+    return Report(entries=entries, period="period" if any(e.trend for e in entries) else None, compare=None,
+                  generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  title=title or (results[0].title if len(results) == 1 else "cxkpi results"))
+
+
+def has_alert(report: Report) -> bool:
+    return any(e.status == ALERT for e in report.entries)
+
+
+__all__ = ["Report", "Entry", "Comparison", "build_report", "has_alert", "NONE"]
