@@ -24,6 +24,7 @@ SOURCE_KEYS = {
 # options every KPI block accepts besides the KPI's own params
 KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dict, "target": (int, float),
                    "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
+REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str}
 TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
             "report": dict, "version": int}
 
@@ -144,6 +145,11 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                     f = f if f.is_absolute() else path.parent / f
                     if not any(ch in block[key] for ch in "*?[") and not f.exists():
                         problems.append(f"{where}.{key}: no such file {block[key]!r}")
+    report = raw.get("report") or {}
+    if isinstance(report, dict):
+        _check_keys(report, REPORT_KEYS, "report", problems)
+        if report.get("on_source_error") not in (None, "abort", "continue"):
+            problems.append(f"report.on_source_error: expected abort or continue, got {report['on_source_error']!r}")
     registry = load_all()
     kpis = raw.get("kpis") or {}
     if isinstance(kpis, dict):

@@ -52,7 +52,7 @@ def renderable(report):
                 ref = e.error
             t.add_row(e.title, fmt_value(e.headline), e.unit, Text(e.status, style=_STATUS_STYLE.get(e.status, "")),
                       ref, change, sparkline([v for _, v, _ in e.trend]),
-                      fmt_value(e.result.n) if e.result else "")
+                      fmt_value(e.trend[-1][2] if e.trend else e.result.n) if e.result else "")
         panels.append(Panel(t, title=area, title_align="left"))
     footer = []
     period = f" · latest {report.period}" if report.period else ""
