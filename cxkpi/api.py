@@ -43,6 +43,7 @@ class RunOptions:
     where: list[str] = field(default_factory=list)
     min_sample: int | None = None
     strict: bool = False
+    progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +77,7 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         units=dict(block.get("units") or {}),
         labels=dict(block.get("labels") or {}),
         header_rows=int(block.get("header_rows") or 1),
+        progress=run.progress,
     )
 
 

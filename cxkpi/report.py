@@ -160,7 +160,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     if compare and not period:
         period = "month"
     specs = _selected(config, registry)
-    run = RunOptions(since=since, until=until, strict=strict)
+    run = RunOptions(since=since, until=until, strict=strict, progress=progress is not None and _stderr_tty())
     by_source: dict[str, list[tuple[KpiSpec, Request]]] = {}
     for spec in specs:
         source = config.kpi(spec.name).get("source") or spec.source
@@ -213,6 +213,12 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         config=config.raw, failed_sources=failed, not_computed=not_computed,
         title=config.report.get("title", "Customer experience KPIs"),
     )
+
+
+def _stderr_tty() -> bool:
+    import sys
+
+    return sys.stderr.isatty()
 
 
 def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:

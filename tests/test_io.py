@@ -111,3 +111,14 @@ def test_missing_tokens():
 def test_binary_file_is_refused(write):
     with pytest.raises(InputError, match="binary"):
         load_source(write("b.csv", bytes(range(256)) * 10), "surveys", ["score"])
+
+
+def test_streamed_read_with_progress_gives_the_same_frame(write, monkeypatch):
+    from cxkpi.io import read
+
+    rows = "".join(f"{i % 11},{'ab'[i % 2]}\n" for i in range(5000))
+    path = write("big.csv", "Score,Channel\n" + rows)
+    plain = load_source(path, "surveys", ["score", "channel"], LoadOptions())
+    monkeypatch.setattr(read, "PROGRESS_BYTES", 0)
+    streamed = load_source(path, "surveys", ["score", "channel"], LoadOptions(progress=True))
+    pd.testing.assert_frame_equal(plain.frame, streamed.frame)

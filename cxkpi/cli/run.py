@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..api import RunOptions, compute_file
 from ..config import Config, load_config
 from ..errors import UsageError
@@ -32,6 +34,7 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, e
         file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
+        progress=not quiet and sys.stderr.isatty(),
     )
     result = compute_file(spec, config=cfg, run=run)
     for note in result.notes:

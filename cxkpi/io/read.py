@@ -19,6 +19,27 @@ from ..errors import InputError
 from . import sniff
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PROGRESS_BYTES = 50 << 20  # files this large get a progress bar on an interactive stderr
+
+
+def _read_with_progress(path: Path, label: str, read_opts, parse_opts, convert_opts):
+    """Stream the file in blocks so a progress bar (on stderr) can follow the bytes read."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    size = path.stat().st_size
+    with open(path, "rb") as raw:
+        reader = pacsv.open_csv(raw, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+        batches = []
+        with Progress(TextColumn("reading {task.description}"), BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(label, total=size)
+            for batch in reader:
+                batches.append(batch)
+                bar.update(task, completed=min(raw.tell(), size))
+        return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 @dataclass
@@ -96,8 +117,11 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
     )
     stream = source if isinstance(source, Path) else io.BytesIO(source.getvalue())
     try:
-        table = pacsv.read_csv(stream if not isinstance(stream, Path) else str(stream),
-                               read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+        if isinstance(stream, Path) and options.progress and stream.stat().st_size >= PROGRESS_BYTES:
+            table = _read_with_progress(stream, label, read_opts, parse_opts, convert_opts)
+        else:
+            table = pacsv.read_csv(stream if not isinstance(stream, Path) else str(stream),
+                                   read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
     except pa.ArrowInvalid as e:
         msg = str(e).split("\n")[0]
         if "UTF8" in msg or "utf8" in msg.lower():
