@@ -15,6 +15,8 @@ SURVEY = Param("survey", str, None,
                "Which rows of the `survey` column to use; default: rows labelled like the KPI (e.g. NPS), "
                "or every row when no such label exists; 'all' for every row.")
 
+LABELS = Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False)
+
 # Verbal answers most CSAT tools export, on the 1–5 scale.
 CSAT_LABELS = {
     "very satisfied": 5, "satisfied": 4, "neutral": 3, "neither satisfied nor dissatisfied": 3,
@@ -62,7 +64,7 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
         SURVEY,
-        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+        LABELS,
     ),
     benchmark="73 a goal; 43 average",
     example="cxkpi nps sample_data/surveys.csv --by channel",
@@ -96,7 +98,7 @@ def _csat_aggregate(values, keys, ctx):
         Param("scale", str, "1-5", "Answer scale, e.g. 1-5, 1-7, 1-10, 1-3."),
         Param("satisfied_min", float, None, "Lowest satisfied score (default: the top two of the scale)."),
         SURVEY,
-        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+        LABELS,
     ),
     benchmark="80% gold standard; 74.4% average; 70% minimum",
     example="cxkpi csat sample_data/surveys.csv --by channel --period month",
@@ -139,7 +141,7 @@ def _ces_aggregate(values, keys, ctx):
         Param("easy_min", float, None, "Lowest 'easy' score (default 5 on 1–7, 4 on 1–5)."),
         Param("higher_is_easier", bool, True, "False when the survey puts 'very easy' at the low end; the scale is reversed first."),
         SURVEY,
-        Param("labels", dict, None, "Map answer labels to scores (config only).", cli=False),
+        LABELS,
     ),
     benchmark="5 or more on a 7-point scale is good",
     example="cxkpi ces sample_data/surveys.csv --format json",
