@@ -79,7 +79,7 @@ def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     optional=("queued_at", "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds"),
     unit="min",
     higher_is_better=False,
-    formula="mean of talk + hold + wrap per answered call (talk = ended_at − answered_at when talk_seconds is "
+    formula="mean of talk + hold + wrap per answered call (ended_at − answered_at + wrap when talk_seconds is "
             "missing); ASA = answered_at − queued_at; abandoned % = calls never answered / calls offered",
     aggregate=_aht_aggregate,
     params=(UNIT, STAT),
@@ -91,7 +91,8 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     A call is answered when it has an ``answered_at`` or a ``talk_seconds``;
     every other call in the export was offered and abandoned. Hold and wrap
     columns are optional: a missing column (or an empty cell on an answered
-    call) counts as 0 seconds, and a note says so.
+    call) counts as 0 seconds, and a note says so. Without talk_seconds the
+    talk is ended_at − answered_at − hold (the connected time includes hold).
     """
     idx = frame.index
     notes: list[str] = []
@@ -113,17 +114,6 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         asa = minutes_between(frame["queued_at"], frame["answered_at"])
         reasons.append(negative(asa, "answered_at before queued_at"))
 
-    if talk_s is None:
-        talk = connected
-        notes.append("talk_seconds not mapped: talk = ended_at − answered_at (hold inside the call included)")
-    else:
-        reasons.insert(0, negative(talk_s, "talk_seconds is negative"))
-        from_times = answered & talk_s.isna() & connected.notna()
-        if from_times.any():
-            notes.append(f"{int(from_times.sum())} answered calls without talk_seconds: "
-                         "talk = ended_at − answered_at")
-        talk = talk_s.fillna(connected)
-
     parts = {}
     for name in ("hold", "wrap"):
         col = _seconds(frame, f"{name}_seconds")
@@ -136,6 +126,21 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         if empty.any():
             notes.append(f"{int(empty.sum())} answered calls with an empty {name}_seconds: counted as 0")
         parts[name] = col.fillna(0.0)
+
+    # without talk_seconds the connected time (ended_at − answered_at) holds talk and hold:
+    # talk = connected − hold, so handle = connected + wrap, as the spec defines it
+    derived = answered & connected.notna()
+    if talk_s is None:
+        notes.append("talk_seconds not mapped: talk = ended_at − answered_at − hold")
+    else:
+        reasons.insert(0, negative(talk_s, "talk_seconds is negative"))
+        derived &= talk_s.isna()
+        if derived.any():
+            notes.append(f"{int(derived.sum())} answered calls without talk_seconds: "
+                         "talk = ended_at − answered_at − hold")
+    from_times = (connected - parts["hold"]).where(derived)
+    reasons.append(negative(from_times, "hold_seconds longer than ended_at − answered_at"))
+    talk = from_times if talk_s is None else talk_s.fillna(from_times)
 
     unknown = ~answered
     if "queued_at" in frame.columns:
