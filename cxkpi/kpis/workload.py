@@ -257,7 +257,7 @@ def peak(frame: pd.DataFrame, settings: dict) -> Measured:
     Weekday and hour are read from created_at in the data's time zone (the
     config's ``timezone`` for exports without one).
     """
-    peak_mask(_peak_setting(settings))  # a bad --peak-hours fails before any work
+    mask = peak_mask(_peak_setting(settings))  # a bad --peak-hours fails before any work
     created = frame["created_at"]
     frt, reasons = elapsed.first_response(frame)
     skipped = elapsed.first_reason(_no_created(frame), reasons)
@@ -267,7 +267,7 @@ def peak(frame: pd.DataFrame, settings: dict) -> Measured:
     values = pd.DataFrame({
         "weekday": weekday,
         "hour": hour,
-        "peak": peak_mask(_peak_setting(settings))[minute_of_week.to_numpy()],
+        "peak": mask[minute_of_week.to_numpy()],
         "frt": frt,
     }, index=frame.index).drop(index=skipped.index)
     values = values.astype({"weekday": "int64", "hour": "int64"})
