@@ -87,7 +87,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     tcol = time_column(spec)
     needs_time = bool(request.period or request.since is not None or request.until is not None) \
         and not spec.periodic and tcol in frame.columns
-    frame = _time_window(frame, tcol, request)
+    if not spec.periodic:  # periodic KPIs window themselves (Context.since/until)
+        frame = _time_window(frame, tcol, request)
     rows = len(frame) + sum(len(s) for s in skipped_parts)
 
     used = spec.used_columns(frame.columns) + [c for c in request.by if c not in spec.all_columns()]
@@ -121,6 +122,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         _raise_strict(data.file, skipped, bad_rows)
 
     keys = list(request.by)
+    labels = [k for k in measured.keys if k not in keys]
     values = measured.values
     source_frame = data.frame
     for k in keys:
@@ -128,11 +130,13 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     if request.period and tcol and not spec.periodic:
         keys.append("period")
         values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
-    ctx = Context(settings=settings, period=request.period, time_column=tcol)
+    since, until = _window(request, frame, tcol) if spec.periodic else (None, None)
+    ctx = Context(settings=settings, period=request.period, time_column=tcol, since=since, until=until)
 
     total = spec.aggregate(values, [], ctx)
     if spec.periodic and request.period:
         keys.append("period")
+    keys.extend(labels)
     groups_frame = spec.aggregate(values, keys, ctx) if keys else None
 
     total_row = _first_record(total)
@@ -160,7 +164,17 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         notes=tuple(dict.fromkeys(notes + data.notes)),
         benchmark=spec.benchmark,
         file=data.file,
+        extra=spec.extra(values, ctx) if spec.extra is not None else {},
     )
+
+
+def _window(request: Request, frame: pd.DataFrame, tcol: str | None):
+    """--since/--until aligned to the zone of the time column, for KPIs that window themselves."""
+    if tcol is None or tcol not in frame.columns:
+        return request.since, request.until
+    t = frame[tcol]
+    return (None if request.since is None else _align(request.since, t),
+            None if request.until is None else _align(request.until, t))
 
 
 def _first_record(stats: pd.DataFrame) -> pd.Series:
@@ -174,8 +188,14 @@ def _echo(v: Any) -> bool:
     return v is not None and not callable(v)
 
 
+DURATION_UNITS = {"s", "min", "h", "d"}
+
+
 def _unit(spec: KpiSpec, settings: dict) -> str:
-    return settings.get("unit") or spec.unit
+    """A ``unit`` setting renames the unit of duration KPIs only (a % KPI may show times in a breakdown)."""
+    if spec.unit in DURATION_UNITS:
+        return settings.get("unit") or spec.unit
+    return spec.unit
 
 
 def _missing_message(spec: KpiSpec, missing: list[str], data: Dataset) -> str:
@@ -345,9 +365,10 @@ def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, fra
         return {}
     parts = {}
     for k in keys:
-        if k == "period":
-            tcol = next((c for c in frame.columns if c in {s.main_time for s in SOURCES.values()}), None)
-            return {}  # a skipped row often has no usable time; counted in the total only
+        if k == "period" or k not in frame.columns:
+            # a skipped row often has no usable time (or no label, e.g. a tag the KPI derived);
+            # counted in the total only
+            return {}
         parts[k] = _key_column(frame.loc[known.index, k]).astype("string")
     parts["reason"] = known
     table = pd.DataFrame(parts)

@@ -52,6 +52,9 @@ class Measured:
     # rows outside the KPI's population by definition (e.g. unanswered invitations): not errors,
     # not skipped, not counted in ``rows``; the engine says how many in a note
     excluded: int = 0
+    # label columns of ``values`` that the engine adds as group keys after --by and period
+    # (e.g. "topic", or "tag" for a ticket counted once per tag, so ``values`` may repeat a row)
+    keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class Context:
     settings: dict[str, Any]
     period: str | None = None
     time_column: str | None = None
+    # --since/--until for periodic KPIs, which window their own rows (aligned to the data's zone)
+    since: pd.Timestamp | None = None
+    until: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class KpiSpec:
     time_column: str | None = None  # overrides the source's main timestamp for --period/--since
     # period-aware KPIs (churn, volume) receive the period and do their own windowing
     periodic: bool = False
+    # ``extra(values, ctx) -> dict``: a payload beside the total (e.g. a weekday × hour table),
+    # stored in ``KpiResult.extra`` and merged into the JSON
+    extra: Callable[[pd.DataFrame, Context], dict] | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -134,6 +143,7 @@ def kpi(
     example: str | None = None,
     time_column: str | None = None,
     periodic: bool = False,
+    extra: Callable | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import."""
 
@@ -157,6 +167,7 @@ def kpi(
             doc=(measure.__doc__ or "").strip(),
             time_column=time_column,
             periodic=periodic,
+            extra=extra,
         )
         return measure
 

@@ -28,7 +28,9 @@ def synthetic(spec, rows: int = 40, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     base = pd.Timestamp("2025-01-06 08:00") + pd.to_timedelta(np.arange(rows) * 7, unit="h")
     data: dict[str, object] = {}
-    columns = spec.all_columns()
+    # start-like timestamps first, so every end comes after its start
+    starts = ("created", "queued", "requested", "sent", "started", "hired", "order", "visited")
+    columns = sorted(spec.all_columns(), key=lambda c: not c.startswith(starts))
     for position, col in enumerate(columns):
         kind = column_kind(spec.source, col)
         if kind == "time":

@@ -101,7 +101,8 @@ def _heat(entry) -> str | None:
     heat = r.extra.get("heatmap") if r else None
     if not heat:
         return None
-    return svg.heat_map(heat["rows"], heat["cols"], heat["values"], heat.get("title", "Volume by weekday × hour"))
+    hours = [f"{h:02d}" if isinstance(h, int) else str(h) for h in heat["hours"]]
+    return svg.heat_map(list(heat["weekdays"]), hours, heat["counts"], "Tickets by weekday × hour")
 
 
 def _topics(entry) -> str | None:

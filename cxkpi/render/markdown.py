@@ -28,6 +28,10 @@ def render(results, **_) -> str:
             lines.append("")
             lines.append(f"Skipped {r.skipped.total} of {r.rows} rows: "
                          + "; ".join(f"{reason} ({c})" for reason, c in r.skipped.counts.items()))
+        if r.extra.get("heatmap"):
+            from .heatmap import markdown as heat_table
+
+            lines += ["", heat_table(r.extra["heatmap"])]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 

@@ -51,7 +51,12 @@ def renderable(result):
         lines.append(Text(f"Note: {note}", style="dim"))
     if result.benchmark:
         lines.append(Text(f"Reference: {result.benchmark}", style="dim"))
-    return Group(table, *lines)
+    extra = []
+    if result.extra.get("heatmap"):
+        from .heatmap import renderable as heat_table
+
+        extra = [Text(""), heat_table(result.extra["heatmap"])]
+    return Group(table, *lines, *extra)
 
 
 def render(results, color: bool = False, width: int = 120, **_) -> str:
