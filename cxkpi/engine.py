@@ -160,6 +160,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         notes=tuple(dict.fromkeys(notes + data.notes)),
         benchmark=spec.benchmark,
         file=data.file,
+        extra=dict(measured.extra),
     )
 
 

@@ -52,6 +52,8 @@ class Measured:
     # rows outside the KPI's population by definition (e.g. unanswered invitations): not errors,
     # not skipped, not counted in ``rows``; the engine says how many in a note
     excluded: int = 0
+    # KPI-specific JSON fields for the whole result (e.g. the SLA's worst offenders): KpiResult.extra
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
