@@ -576,32 +576,39 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
             raise MissingColumnsError(f"sla: a {m} target needs columns 'created_at' + '{at}', or '{minutes_col}'")
         d = Durations(frame, m, schedule, notes, business=_wants_business(settings))
         reasons = reasons.mask(has & reasons.isna(), d.skipped.reindex(frame.index))
-        done = d.minutes.notna()
-        # still waiting: the clock runs to --as-of; a ticket resolved without any response stops the FRT clock there
+        done, actual, waiting = d.minutes.notna(), d.minutes, d.pending
+        silent = pd.Series(False, index=frame.index)
+        if m == "frt":
+            # a ticket resolved without any response: its FRT clock stops at the resolution
+            closed = pd.Series(np.nan, index=frame.index)
+            if timed and "resolved_at" in frame.columns:
+                closed = elapsed_minutes(frame["created_at"], frame["resolved_at"], schedule)
+                bad = d.pending & (frame["resolved_at"] < frame["created_at"]).fillna(False).astype(bool)
+                reasons = reasons.mask(has & bad & reasons.isna(), "resolved_at before created_at (negative duration)")
+            elif "resolution_minutes" in frame.columns:
+                closed = frame["resolution_minutes"].astype("float64").where(lambda x: x >= 0)
+            silent = d.pending & closed.notna()
+            actual, done, waiting = actual.fillna(closed.where(silent)), done | silent, waiting & ~silent
+        # still waiting: the clock runs to --as-of
         waited = pd.Series(np.nan, index=frame.index)
-        if timed and as_of is not None:
-            stop = pd.Series(as_of, index=frame.index)
-            if m == "frt" and "resolved_at" in frame.columns:
-                stop = frame["resolved_at"].where(frame["resolved_at"].notna(), stop)
-            waited = elapsed_minutes(frame["created_at"], stop, schedule).where(d.pending)
-        elif m == "frt" and "resolution_minutes" in frame.columns:
-            waited = frame["resolution_minutes"].where(d.pending)
-        no_clock = has & d.pending & waited.isna() & reasons.isna()
+        if timed and as_of is not None and waiting.any():
+            waited = elapsed_minutes(frame["created_at"], pd.Series(as_of, index=frame.index), schedule).where(waiting)
+        no_clock = has & waiting & waited.isna() & reasons.isna()
         reasons[no_clock] = f"{'unanswered' if m == 'frt' else 'open'} and no created_at to judge the {what} target"
-        met = has & done & (d.minutes <= target)
-        late_done = has & done & (d.minutes > target)
-        late_waiting = has & d.pending & (waited > target)
-        pending = has & d.pending & (waited <= target)
+        met = has & done & (actual <= target)
+        late_done = has & done & (actual > target)
+        late_waiting = has & waiting & (waited > target)
+        pending = has & waiting & (waited <= target)
         cols[f"{m}_met"], cols[f"{m}_breached"] = met, late_done | late_waiting
         state_met &= ~has | met
         any_breach |= late_done | late_waiting
         any_pending |= pending
-        actual = d.minutes.where(done, waited)
+        actual = actual.where(done, waited)
         over = (actual - target).where(late_done | late_waiting)
         offenders.append(pd.DataFrame({
             "metric": m,
-            "state": np.where(late_done, "answered" if m == "frt" else "resolved",
-                              "unanswered" if m == "frt" else "open"),
+            "state": np.select([late_done & silent, late_done], ["closed unanswered", "answered" if m == "frt" else
+                                                                  "resolved"], "unanswered" if m == "frt" else "open"),
             "minutes": actual, "target_minutes": target, "over_by_minutes": over,
         }).dropna(subset=["over_by_minutes"]))
     skipped = reasons.dropna().astype("object")
