@@ -510,3 +510,26 @@ def test_empty_frame_gives_an_empty_result():
     for name, settings in [("frt", {}), ("resolution", {}), ("fcr", {}), ("reopens", {}), ("sla", {"frt_target": 60.0})]:
         r = compute(name, empty, settings=settings)
         assert (r.value, r.n, r.rows, r.skipped.total) == (None, 0, 0, 0)
+
+
+# ----------------------------------------------------------- loader speed-ups made for scripts/bench_frt.py
+@pytest.mark.parametrize("values", [
+    ["a", "b", "a"] * 10,                                     # shorter than the window
+    [f"v{i % 7}" for i in range(120_000)],                    # long, fewer distinct values than asked for
+    [f"v{i}" for i in range(120_000)],                        # long, many distinct values
+    ["x"] * 60_000 + [f"late{i}" for i in range(600)],        # distinct values only after the window
+])
+def test_distinct_head_equals_drop_duplicates_head(values):
+    from cxkpi.io.values import _distinct_head
+
+    s = pd.Series(values, dtype="string")
+    assert _distinct_head(s, 500).tolist() == s.drop_duplicates().head(500).tolist()
+
+
+def test_arrow_strptime_on_string_columns_keeps_bad_values():
+    from cxkpi.io.values import timestamps
+
+    parsed, bad = timestamps(pd.Series(["2025-06-02 09:00:00", "not a date", None, "2025-06-02 10:30:00"] * 200,
+                                       dtype="string"), "created_at")
+    assert parsed.iloc[3] == pd.Timestamp("2025-06-02 10:30:00") and parsed.iloc[:3].isna().tolist()[1:] == [True, True]
+    assert len(bad) == 200 and set(bad) == {"not a date"}
