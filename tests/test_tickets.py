@@ -76,7 +76,8 @@ def test_outside_hours_is_zero_and_is_averaged():
 def test_dst_in_europe_berlin():
     # Sunday-night shift 01:00-04:00. 2025-03-30 clocks go 02:00 -> 03:00: 01:00 -> 04:00 local is 2 real hours;
     # 2025-10-26 clocks go 03:00 -> 02:00: 01:00 -> 04:00 local is 4 real hours.
-    f = frame(created_at=["2025-03-30 01:00", "2025-10-26 01:00"], first_response_at=["2025-03-30 04:00", "2025-10-26 04:00"])
+    f = frame(created_at=["2025-03-30 01:00", "2025-10-26 01:00"],
+              first_response_at=["2025-03-30 04:00", "2025-10-26 04:00"])
     r = compute("frt", f, settings={"business_hours": "Sun 01:00-04:00", "business_timezone": "Europe/Berlin"})
     assert (r.breakdown["median"], r.n) == (180.0, 2)  # (120 + 240) / 2
     assert r.breakdown["p90"] == pytest.approx(120 + 0.9 * 120)  # linear between 120 and 240
@@ -122,7 +123,7 @@ def test_negative_duration_is_skipped_not_zero_with_business_hours():
 
 
 def test_holidays_without_business_hours_is_a_usage_error():
-    with pytest.raises(UsageError, match="--holidays need business hours"):
+    with pytest.raises(UsageError, match="--holidays needs business hours"):
         compute("frt", frame(created_at=["2025-06-02 09:00"], first_response_at=["2025-06-02 10:00"]),
                 settings={"holidays": "DE"})
 
@@ -507,7 +508,8 @@ def test_every_format_renders(fmt, capsys):
 
 def test_empty_frame_gives_an_empty_result():
     empty = frame(created_at=[], first_response_at=[], resolved_at=[], agent_replies=[], reopens=[], priority=[])
-    for name, settings in [("frt", {}), ("resolution", {}), ("fcr", {}), ("reopens", {}), ("sla", {"frt_target": 60.0})]:
+    kpis = [("frt", {}), ("resolution", {}), ("fcr", {}), ("reopens", {}), ("sla", {"frt_target": 60.0})]
+    for name, settings in kpis:
         r = compute(name, empty, settings=settings)
         assert (r.value, r.n, r.rows, r.skipped.total) == (None, 0, 0, 0)
 

@@ -133,7 +133,8 @@ BUSINESS_PARAMS = (
           "Count only open time, e.g. 'Mon-Fri 09:00-17:00' or 'Mon-Fri 08:00-12:00,13:00-17:00; Sat 10:00-14:00'; "
           "'off' for calendar time. Default: the config's business_hours.schedule, else calendar time.",
           parse=parse_schedule),
-    Param("holidays", str, None, "Public holidays closed for business hours: country[-subdivision], e.g. DE, DE-BY, US-CA.",
+    Param("holidays", str, None,
+          "Public holidays closed for business hours: country[-subdivision], e.g. DE, DE-BY, US-CA.",
           parse=parse_holidays),
     Param("closed", list, None, "Extra closed dates for business hours, e.g. 2025-12-24,2025-12-31 (or a YAML list).",
           parse=parse_dates),
@@ -158,7 +159,8 @@ def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> 
     if text is None or str(text).strip().lower() in OFF:
         if text is None and extras:
             flags = " and ".join("--" + f for f in extras)
-            raise UsageError(f"{flags} need business hours: add --business-hours \"Mon-Fri 09:00-17:00\" "
+            verb = "needs" if len(extras) == 1 else "need"
+            raise UsageError(f"{flags} {verb} business hours: add --business-hours \"Mon-Fri 09:00-17:00\" "
                              "(or business_hours.schedule in the config)")
         return None
     zone = settings.get("business_timezone")
@@ -170,7 +172,8 @@ def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> 
                          "(set --timezone for exact counts over DST changes)")
     holidays = settings.get("holidays")
     holidays = None if holidays is None or str(holidays).strip().lower() in OFF else holidays
-    schedule = Schedule.parse(str(text), timezone=str(zone), holidays=holidays, closed_dates=settings.get("closed") or ())
+    schedule = Schedule.parse(str(text), timezone=str(zone), holidays=holidays,
+                              closed_dates=settings.get("closed") or ())
     notes.append(f"business hours: {schedule.describe()}")
     return schedule
 
@@ -208,7 +211,6 @@ class Durations:
             reasons[negative] = f"{at} before created_at (negative duration)"
             minutes = elapsed_minutes(start, end, schedule).where(~negative & ~no_start)
             self.pending = end.isna() & ~no_start
-            self.source = f"{at} − created_at"
             if minutes_col in frame.columns:
                 notes.append(f"{what} timed from created_at and {at}; {minutes_col} not used")
         elif minutes_col in frame.columns:
@@ -217,7 +219,6 @@ class Durations:
             reasons[negative.fillna(False)] = f"negative {minutes_col}"
             minutes = minutes.where(~negative)
             self.pending = frame[minutes_col].isna()
-            self.source = minutes_col
             if business:
                 notes.append(f"business hours not applied to {what}: the export's {minutes_col} is used as "
                              f"exported (map created_at and {at} to count business time)")
@@ -250,7 +251,7 @@ def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_labe
     pending = int(values[pending_label].sum())
     if pending:
         what = "unanswered" if metric == "frt" else "open (unresolved)"
-        notes.append(f"{pending} {what} tickets are not averaged (breakdown: {pending_label})")
+        notes.append(f"{_tickets(pending, what)} not averaged (breakdown: {pending_label})")
     return Measured(values, d.skipped, notes, excluded=pending)
 
 
@@ -406,9 +407,9 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     })
     excluded = int(values["open"].sum() + values["no_answer"].sum())
     if values["open"].any():
-        notes.append(f"{int(values['open'].sum())} open tickets are not in the denominator (breakdown: open)")
+        notes.append(f"{_tickets(values['open'].sum(), 'open')} not in the denominator (breakdown: open)")
     if values["no_answer"].any():
-        notes.append(f"{int(values['no_answer'].sum())} resolved tickets without an fcr_answer are not counted "
+        notes.append(f"{_tickets(values['no_answer'].sum(), 'resolved')} without an fcr_answer not counted "
                      "(breakdown: no_answer)")
     notes.append({"one-touch": "rule one-touch: agent_replies ≤ 1 and reopens = 0",
                   "contacts": "rule contacts: contacts = 1",
@@ -440,7 +441,7 @@ def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
                            "open": (~resolved).loc[keep].astype(bool)})
     excluded = int(values["open"].sum())
     if excluded:
-        notes.append(f"{excluded} open tickets are not in the denominator (breakdown: open)")
+        notes.append(f"{_tickets(excluded, 'open')} not in the denominator (breakdown: open)")
     return Measured(values, skipped, notes, excluded=excluded)
 
 
@@ -620,7 +621,7 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
                            **{k: v.astype(bool) for k, v in cols.items()}}).loc[keep]
     excluded = int(values["pending"].sum())
     if excluded:
-        notes.append(f"{excluded} tickets still within their target are not counted yet (breakdown: pending)")
+        notes.append(f"{_tickets(excluded)} still within a target, not counted yet (breakdown: pending)")
     notes.append("an unanswered (open) ticket past its target counts as breached")
     measured = Measured(values, skipped, notes, excluded=excluded)
     measured.extra = {"offenders": _offenders(frame, offenders, keep, settings)}
@@ -653,6 +654,12 @@ def _offenders(frame: pd.DataFrame, parts: list[pd.DataFrame], keep: pd.Index, s
         for k in ("minutes", "target_minutes", "over_by_minutes"):
             r[k] = None if r[k] is None else round(float(r[k]), 2)
     return records
+
+
+def _tickets(count, adjective: str = "") -> str:
+    count = int(count)
+    word = "ticket" if count == 1 else "tickets"
+    return f"{count} {adjective + ' ' if adjective else ''}{word}"
 
 
 def _human(minutes: float, business: bool = False) -> str:
