@@ -92,7 +92,10 @@ def source_file(config: Config, source: str, run: RunOptions, kpi: str) -> str:
 
 def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
     block = config.kpi(spec.name)
-    settings = {k: v for k, v in block.items() if k in {p.name for p in spec.params}}
+    names = {p.name for p in spec.params}
+    # precedence: flag > kpis.<name>.<param> > a config-wide setting (e.g. the business_hours: block)
+    settings = {k: v for k, v in config.shared_settings().items() if k in names}
+    settings.update({k: v for k, v in block.items() if k in names})
     for p in spec.params:
         if p.parse is not None and settings.get(p.name) is not None:
             settings[p.name] = p.parse(settings[p.name])

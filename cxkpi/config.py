@@ -26,7 +26,10 @@ KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dic
                    "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
 REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str}
 TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
-            "report": dict, "version": int}
+            "report": dict, "version": int, "business_hours": dict}
+# the top-level ``business_hours:`` block: key -> (type, the KPI param it sets for every KPI that has it)
+BUSINESS_HOURS_KEYS = {"schedule": (str, "business_hours"), "timezone": (str, "business_timezone"),
+                       "holidays": (str, "holidays"), "closed": ((list, str), "closed")}
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Config:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    business_hours: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def source(self, name: str) -> dict[str, Any]:
@@ -45,6 +49,11 @@ class Config:
 
     def kpi(self, name: str) -> dict[str, Any]:
         return self.kpis.get(name, {}) or {}
+
+    def shared_settings(self) -> dict[str, Any]:
+        """KPI params set once for every KPI that has them (the ``business_hours:`` block), by param name."""
+        return {param: self.business_hours[key] for key, (_, param) in BUSINESS_HOURS_KEYS.items()
+                if self.business_hours.get(key) is not None}
 
     def resolve_file(self, value: str) -> str:
         if value == "-" or self.path is None:
@@ -105,6 +114,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{label}:{where}: invalid YAML: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{label}: YAML nested too deeply") from None
+    except ValueError as e:  # e.g. a date-like scalar such as 2025-13-01 fails in PyYAML's constructor
+        raise ConfigError(f"{label}: invalid YAML value: {e}") from None
     return validate(raw, p)
 
 
@@ -151,6 +162,9 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         if report.get("on_source_error") not in (None, "abort", "continue"):
             problems.append(f"report.on_source_error: expected abort or continue, got {report['on_source_error']!r}")
     registry = load_all()
+    business_hours = raw.get("business_hours") or {}
+    if isinstance(business_hours, dict):
+        _check_business_hours(business_hours, problems)
     kpis = raw.get("kpis") or {}
     if isinstance(kpis, dict):
         for name, block in kpis.items():
@@ -189,13 +203,48 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         sources={k: (v or {}) for k, v in (sources or {}).items()},
         kpis={k: (v or {}) for k, v in (kpis or {}).items()},
         report=raw.get("report") or {},
+        business_hours=dict(business_hours) if isinstance(business_hours, dict) else {},
         raw=raw,
     )
 
 
+def _check_business_hours(block: dict, problems: list[str]) -> None:
+    """``business_hours: {schedule, timezone, holidays, closed}``: each key checked the way its KPI param is."""
+    from .kpis.business_hours import Schedule
+    from .kpis.tickets import parse_dates
+
+    allowed = {k: t for k, (t, _) in BUSINESS_HOURS_KEYS.items()}
+    _check_keys(block, allowed, "business_hours", problems)
+    block = {k: v for k, v in block.items() if k in allowed and v is not None and _type_ok(v, allowed[k])}
+    closed = ()
+    if block.get("closed") is not None:
+        try:
+            closed = parse_dates(block["closed"])
+        except ValueError as e:
+            problems.append(f"business_hours.closed: {e}")
+    if block.get("schedule") is None:
+        if any(block.get(k) is not None for k in ("holidays", "closed", "timezone")):
+            problems.append("business_hours.schedule: missing (e.g. schedule: \"Mon-Fri 09:00-17:00\"); "
+                            "holidays, closed and timezone apply to a schedule")
+        return
+    text = str(block["schedule"])
+    if text.strip().lower() in {"off", "none", "no", "false", "calendar"}:
+        return
+    checks = [("schedule", lambda: Schedule.parse(text)),
+              ("timezone", lambda: Schedule.parse("24/7", timezone=block.get("timezone") or "UTC")),
+              ("holidays", lambda: Schedule.parse("24/7", holidays=block.get("holidays"))),
+              ("closed", lambda: Schedule.parse("24/7", closed_dates=closed))]
+    for key, check in checks:
+        try:
+            check()
+        except ValueError as e:
+            problems.append(f"business_hours.{key}: {e}")
+
+
 def _param_type(p):
     if p.parse is not None:
-        return (str, int, float)
+        # parsed from text or a number; a dict/list param (per-priority targets, dates) also takes its YAML shape
+        return (str, int, float) + ((p.type,) if p.type in (dict, list) else ())
     if p.type is float:
         return (int, float)
     return p.type

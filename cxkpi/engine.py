@@ -164,7 +164,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         notes=tuple(dict.fromkeys(notes + data.notes)),
         benchmark=spec.benchmark,
         file=data.file,
-        extra=spec.extra(values, ctx) if spec.extra is not None else {},
+        extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
     )
 
 

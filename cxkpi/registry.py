@@ -55,6 +55,8 @@ class Measured:
     # label columns of ``values`` that the engine adds as group keys after --by and period
     # (e.g. "topic", or "tag" for a ticket counted once per tag, so ``values`` may repeat a row)
     keys: list[str] = field(default_factory=list)
+    # KPI-specific JSON fields for the whole result (e.g. the SLA's worst offenders): KpiResult.extra
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ SOURCES: dict[str, Source] = {
                 "ticket_id:id created_at:time first_response_at:time first_response_minutes:duration "
                 "resolved_at:time resolution_minutes:duration status:category channel:category agent:category "
                 "team:category priority:category topic:category tags:text agent_replies:number reopens:number "
-                "contacts:number handle_seconds:number customer_id:id satisfaction:score cost:money"
+                "contacts:number handle_seconds:number customer_id:id satisfaction:score cost:money fcr_answer:score"
             ),
             "helpdesk ticket export",
         ),

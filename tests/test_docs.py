@@ -11,7 +11,7 @@ from cxkpi.engine import compute
 from cxkpi.registry import load_all
 
 from .conftest import ROOT
-from .test_registry_common import synthetic
+from .test_registry_common import run, synthetic
 
 
 def test_kpi_reference_is_up_to_date():
@@ -34,7 +34,7 @@ def test_json_output_validates_against_the_documented_schema(name):
     spec = load_all()[name]
     df = synthetic(spec)
     df["segment"] = ["x", "y"] * (len(df) // 2)  # a --by dimension, so groups are validated too
-    result = compute(spec, df, by=("segment",))
+    result = run(spec, df, by=("segment",))
     assert result.groups
     jsonschema.validate(json.loads(json.dumps(result.to_dict())), schema)
 

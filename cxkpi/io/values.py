@@ -170,7 +170,7 @@ def timestamps(
     present = s.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), s.iloc[:0]
-    sample = present.drop_duplicates().head(500)
+    sample = _distinct_head(present, 500)
     zoned_sample = sample.str.contains(_ZONE_RE, regex=True)
     if fmt is None and not zoned_sample.any():
         fmt = detect_date_format(sample, column, dayfirst)
@@ -186,6 +186,18 @@ def timestamps(
     return parsed, bad
 
 
+def _distinct_head(present: pd.Series, k: int, window: int = 50_000) -> pd.Series:
+    """``present.drop_duplicates().head(k)`` without hashing a whole million-row column.
+
+    Distinct values come in order of first occurrence, so when the first
+    ``window`` rows already hold ``k`` distinct values the answer is among them.
+    """
+    head = present.iloc[:window].drop_duplicates()
+    if len(head) >= k or len(present) <= window:
+        return head.head(k)
+    return present.drop_duplicates().head(k)
+
+
 def _strptime(s: pd.Series, fmt: str) -> pd.Series:
     """Arrow's C++ strptime when the format allows (much faster), else pandas'."""
     if "%p" not in fmt and "%b" not in fmt:
@@ -193,8 +205,10 @@ def _strptime(s: pd.Series, fmt: str) -> pd.Series:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            arr = pc.strptime(pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string()),
-                              format=fmt, unit="us", error_is_null=True)
+            # an Arrow-backed string column goes to Arrow without a round trip through Python str objects
+            raw = pa.array(s) if isinstance(s.dtype, pd.StringDtype) else \
+                pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
+            arr = pc.strptime(raw, format=fmt, unit="us", error_is_null=True)
             return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
         except Exception:  # pragma: no cover - fall back to pandas on any Arrow quirk
             pass

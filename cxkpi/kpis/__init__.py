@@ -2,4 +2,5 @@
 
 from . import contact_center  # noqa: F401
 from . import surveys  # noqa: F401
+from . import tickets  # noqa: F401
 from . import workload  # noqa: F401

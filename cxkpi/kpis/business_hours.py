@@ -11,6 +11,7 @@ time, and each timestamp is looked up with ``searchsorted`` -- the result is
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import zoneinfo
@@ -302,9 +303,15 @@ def _check_timezone(tz) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1)
+def _supported_countries() -> dict[str, list[str]]:
+    """The holidays package's country -> subdivisions table (slow to build: ~0.2 s; asked once per process)."""
+    return _holidays.list_supported_countries()
+
+
 def _check_holidays(country: str, subdiv: str | None) -> tuple[str, str | None]:
     code = str(country).strip().upper()
-    supported = _holidays.list_supported_countries()
+    supported = _supported_countries()
     if code not in supported:
         raise ScheduleError(
             f'unknown holiday country "{country}" (expected an ISO country code with optional '

@@ -1,0 +1,672 @@
+"""Ticket timing and quality KPIs: FRT, resolution time, FCR, reopen rate, SLA attainment.
+
+KPI_SPEC.md, "Helpdesk KPIs". Conventions shared by every KPI here:
+
+- A duration comes from two timestamps (``created_at`` → ``first_response_at`` /
+  ``resolved_at``), or from the export's own minutes column when the timestamps
+  are not mapped. With business hours (``--business-hours``, or the config's
+  top-level ``business_hours:`` block) only open time counts
+  (``business_hours.business_minutes``).
+- Tickets outside a KPI's population by definition (not answered yet, not
+  resolved yet, within their SLA window) are neither averaged nor skipped: they
+  are ``Measured.excluded`` and counted per group in the breakdown
+  (``unanswered``, ``open``, ``pending``, ``no_answer``).
+- An end before its start is a skipped row with its reason, never clipped to 0.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MissingColumnsError, UsageError
+from ..io.values import durations as parse_durations
+from ..registry import Context, Measured, Param, kpi
+from ..stats import wilson_interval
+from . import aggregate
+from .aggregate import grouped
+from .business_hours import Schedule, business_minutes
+
+OFF = {"off", "none", "no", "false", "calendar"}
+RESOLVED_STATUSES = "solved,closed,resolved,done,completed"
+FCR_YES = {"yes", "y", "true", "1", "ja", "oui", "si", "sí", "resolved", "first contact", "one contact"}
+FCR_NO = {"no", "n", "false", "0", "nein", "non", "not resolved", "unresolved", "no, more contacts"}
+METRICS = {"frt": ("first_response_at", "first_response_minutes", "first response"),
+           "resolution": ("resolved_at", "resolution_minutes", "resolution")}
+
+
+# ------------------------------------------------------------------ parsing
+def parse_minutes(value) -> float:
+    """A duration target in minutes: ``"60m"``, ``"4h"``, ``"1d"``, ``"1h30m"``, ``"90"`` (= minutes)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 60m, 4h, 1d or 90 (minutes), got {value!r}")
+    if isinstance(value, (int, float)):
+        minutes = float(value)
+    else:
+        parsed, _ = parse_durations(pd.Series([str(value)], dtype="string"), "min")
+        minutes = float(parsed.iloc[0]) if parsed.notna().iloc[0] else float("nan")
+    if np.isnan(minutes):
+        raise ValueError(f"expected a duration such as 60m, 4h, 1d or 90 (minutes), got {value!r}")
+    if minutes < 0:
+        raise ValueError(f"a target cannot be negative, got {value!r}")
+    return minutes
+
+
+def parse_targets(value) -> dict[str, dict[str, float]]:
+    """``{urgent: {frt: 15m, resolution: 4h}, ...}`` → ``{"urgent": {"frt": 15.0, "resolution": 240.0}}``."""
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of priority to targets, e.g. {urgent: {frt: 15m, resolution: 4h}}")
+    out: dict[str, dict[str, float]] = {}
+    for priority, block in value.items():
+        if not isinstance(block, dict):
+            raise ValueError(f"{priority}: expected a mapping such as {{frt: 15m, resolution: 4h}}, got {block!r}")
+        targets: dict[str, float] = {}
+        for metric, target in block.items():
+            key = str(metric).strip().lower().replace("-", "_")
+            key = {"first_response": "frt", "art": "resolution", "resolution_time": "resolution"}.get(key, key)
+            if key not in METRICS:
+                raise ValueError(f"{priority}.{metric}: unknown target (expected frt or resolution)")
+            try:
+                targets[key] = parse_minutes(target)
+            except ValueError as e:
+                raise ValueError(f"{priority}.{metric}: {e}") from None
+        out[_norm_priority(priority)] = targets
+    return out
+
+
+def parse_schedule(value) -> str:
+    """Check a weekly schedule (``"Mon-Fri 09:00-17:00"``) or ``off``; keep the text."""
+    text = str(value).strip()
+    if text.lower() not in OFF:
+        Schedule.parse(text)  # raises ScheduleError (a ValueError) with the reason
+    return text
+
+
+def parse_holidays(value) -> str:
+    text = str(value).strip()
+    if text and text.lower() not in OFF:
+        Schedule.parse("24/7", holidays=text)
+    return text
+
+
+def parse_dates(value) -> tuple[str, ...]:
+    """Closed dates: a list (YAML) or ``"2025-12-24,2025-12-31"`` → ISO strings."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    out = []
+    for item in items:
+        if isinstance(item, datetime.date):
+            out.append(item.isoformat()[:10])
+            continue
+        text = str(item).strip()
+        if not text:
+            continue
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(f"invalid closed date {text!r} (expected YYYY-MM-DD)")
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"invalid closed date {text!r} (expected YYYY-MM-DD)") from None
+        out.append(text)
+    return tuple(sorted(set(out)))
+
+
+def parse_timestamp(value) -> str:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"expected a date and time such as 2025-06-30 18:00, got {value!r}") from None
+    if ts is pd.NaT:
+        raise ValueError(f"expected a date and time such as 2025-06-30 18:00, got {value!r}")
+    return ts.isoformat()
+
+
+def _norm_priority(p) -> str:
+    return str(p).strip().lower()
+
+
+# ------------------------------------------------------------------ params
+BUSINESS_PARAMS = (
+    Param("business_hours", str, None,
+          "Count only open time, e.g. 'Mon-Fri 09:00-17:00' or 'Mon-Fri 08:00-12:00,13:00-17:00; Sat 10:00-14:00'; "
+          "'off' for calendar time. Default: the config's business_hours.schedule, else calendar time.",
+          parse=parse_schedule),
+    Param("holidays", str, None,
+          "Public holidays closed for business hours: country[-subdivision], e.g. DE, DE-BY, US-CA.",
+          parse=parse_holidays),
+    Param("closed", list, None, "Extra closed dates for business hours, e.g. 2025-12-24,2025-12-31 (or a YAML list).",
+          parse=parse_dates),
+    Param("business_timezone", str, None,
+          "Zone of the business-hours schedule (config only; default: the zone timestamps are read in, "
+          "i.e. --timezone / the config's timezone).", cli=False),
+)
+DURATION_PARAMS = (
+    Param("unit", str, "min", "Unit of the durations shown.", choices=("s", "min", "h", "d")),
+    Param("stat", str, "mean", "Which statistic is the headline value.", choices=("mean", "median", "p90")),
+)
+RESOLVED_PARAM = Param(
+    "resolved_status", str, RESOLVED_STATUSES,
+    "Statuses meaning resolved, comma-separated; used only when neither resolved_at nor resolution_minutes is mapped.")
+
+
+# ------------------------------------------------------------ business time
+def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> Schedule | None:
+    """The business-hours schedule the settings ask for, in the right zone; None = calendar time."""
+    text = settings.get("business_hours")
+    extras = [f for f in ("holidays", "closed") if settings.get(f)]
+    if text is None or str(text).strip().lower() in OFF:
+        if text is None and extras:
+            flags = " and ".join("--" + f for f in extras)
+            verb = "needs" if len(extras) == 1 else "need"
+            raise UsageError(f"{flags} {verb} business hours: add --business-hours \"Mon-Fri 09:00-17:00\" "
+                             "(or business_hours.schedule in the config)")
+        return None
+    zone = settings.get("business_timezone")
+    if not zone:
+        tz = getattr(getattr(column, "dtype", None), "tz", None)
+        zone = str(tz) if tz is not None else "UTC"
+        if tz is None:
+            notes.append("timestamps carry no time zone: business hours use their wall-clock time "
+                         "(set --timezone for exact counts over DST changes)")
+    holidays = settings.get("holidays")
+    holidays = None if holidays is None or str(holidays).strip().lower() in OFF else holidays
+    schedule = Schedule.parse(str(text), timezone=str(zone), holidays=holidays,
+                              closed_dates=settings.get("closed") or ())
+    notes.append(f"business hours: {schedule.describe()}")
+    return schedule
+
+
+def _wants_business(settings: dict) -> bool:
+    text = settings.get("business_hours")
+    return text is not None and str(text).strip().lower() not in OFF
+
+
+def elapsed_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | None) -> pd.Series:
+    """end − start in minutes (business minutes with a schedule); NaN where either is missing."""
+    if schedule is not None:
+        return business_minutes(start, end, schedule)
+    return (end - start).dt.total_seconds() / 60
+
+
+def _timed(frame: pd.DataFrame, metric: str) -> bool:
+    at, _, _ = METRICS[metric]
+    return "created_at" in frame.columns and at in frame.columns
+
+
+class Durations:
+    """One duration metric of every row: minutes where done, which rows are not done yet, which are bad."""
+
+    def __init__(self, frame: pd.DataFrame, metric: str, schedule: Schedule | None, notes: list[str],
+                 business: bool = False):
+        at, minutes_col, what = METRICS[metric]
+        self.metric = metric
+        reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+        if _timed(frame, metric):
+            start, end = frame["created_at"], frame[at]
+            no_start = start.isna() & end.notna()
+            reasons[no_start] = f"no created_at to time the {what}"
+            negative = start.notna() & end.notna() & (end < start)
+            reasons[negative] = f"{at} before created_at (negative duration)"
+            minutes = elapsed_minutes(start, end, schedule).where(~negative & ~no_start)
+            self.pending = end.isna() & ~no_start
+            if minutes_col in frame.columns:
+                notes.append(f"{what} timed from created_at and {at}; {minutes_col} not used")
+        elif minutes_col in frame.columns:
+            minutes = frame[minutes_col].astype("float64")
+            negative = minutes < 0
+            reasons[negative.fillna(False)] = f"negative {minutes_col}"
+            minutes = minutes.where(~negative)
+            self.pending = frame[minutes_col].isna()
+            if business:
+                notes.append(f"business hours not applied to {what}: the export's {minutes_col} is used as "
+                             f"exported (map created_at and {at} to count business time)")
+        else:
+            raise MissingColumnsError(f"{metric} needs columns 'created_at' + '{at}', or '{minutes_col}'")
+        self.minutes = minutes.astype("float64")
+        self.skipped = reasons.dropna().astype("object")
+
+
+# ------------------------------------------------------------ FRT and ART
+def _durations_aggregate(pending_label: str):
+    def agg(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+        out = aggregate.durations(values, keys, ctx)
+        if values.empty and not keys:
+            out[pending_label] = 0
+            return out
+        out[pending_label] = grouped(values, keys)[pending_label].sum().astype("int64")
+        return out
+
+    agg.__name__ = f"durations_with_{pending_label}"
+    return agg
+
+
+def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_label: str) -> Measured:
+    notes: list[str] = []
+    schedule = schedule_for(frame["created_at"], settings, notes) if _timed(frame, metric) else None
+    d = Durations(frame, metric, schedule, notes, business=_wants_business(settings))
+    keep = frame.index.difference(d.skipped.index)
+    values = pd.DataFrame({"minutes": d.minutes.loc[keep], pending_label: d.pending.loc[keep].astype(bool)})
+    pending = int(values[pending_label].sum())
+    if pending:
+        what = "unanswered" if metric == "frt" else "open (unresolved)"
+        notes.append(f"{_tickets(pending, what)} not averaged (breakdown: {pending_label})")
+    return Measured(values, d.skipped, notes, excluded=pending)
+
+
+@kpi(
+    name="frt",
+    title="First response time",
+    source="tickets",
+    needs=("created_at+first_response_at|first_response_minutes",),
+    unit="min",
+    higher_is_better=False,
+    formula="first_response_at − created_at (or first_response_minutes), mean / median / p90 over answered "
+            "tickets; unanswered counted apart",
+    aggregate=_durations_aggregate("unanswered"),
+    params=DURATION_PARAMS + BUSINESS_PARAMS,
+    example='cxkpi frt sample_data/tickets.csv --by channel --business-hours "Mon-Fri 09:00-17:00" --holidays DE',
+)
+def frt(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Time to the first agent response. Tickets not answered yet are counted as `unanswered`, not averaged."""
+    return _duration_kpi(frame, settings, "frt", "unanswered")
+
+
+@kpi(
+    name="resolution",
+    title="Resolution time (ART)",
+    source="tickets",
+    needs=("created_at+resolved_at|resolution_minutes",),
+    unit="min",
+    higher_is_better=False,
+    formula="resolved_at − created_at (or resolution_minutes), mean / median / p90 over resolved tickets; "
+            "open tickets counted apart",
+    aggregate=_durations_aggregate("open"),
+    params=DURATION_PARAMS + BUSINESS_PARAMS,
+    example="cxkpi resolution sample_data/tickets.csv --unit h --stat median --period month",
+)
+def resolution(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Time from creation to resolution. Tickets not resolved yet are counted as `open`, not averaged."""
+    return _duration_kpi(frame, settings, "resolution", "open")
+
+
+# ------------------------------------------------------- resolved population
+def resolved_mask(frame: pd.DataFrame, settings: dict, notes: list[str]) -> pd.Series:
+    """Which tickets are resolved: resolved_at (or resolution_minutes) present, else a resolved status."""
+    for col in ("resolved_at", "resolution_minutes"):
+        if col in frame.columns:
+            return frame[col].notna()
+    if "status" in frame.columns:
+        statuses = {s.strip().lower() for s in str(settings.get("resolved_status") or RESOLVED_STATUSES).split(",")}
+        notes.append(f"resolved = status in {', '.join(sorted(statuses))}")
+        status = frame["status"].astype("string").str.strip().str.lower()
+        return status.isin(statuses).fillna(False).astype(bool)
+    raise MissingColumnsError("needs 'resolved_at', 'resolution_minutes' or 'status' to tell resolved tickets")
+
+
+def _counts(frame: pd.DataFrame, column: str, rows: pd.Series, reasons: pd.Series, minimum: float = 0) -> pd.Series:
+    """A count column on the rows that need it; missing or below ``minimum`` is a skip reason."""
+    value = frame[column].astype("float64")
+    reasons[rows & value.isna() & reasons.isna()] = f"no {column} on a resolved ticket"
+    reasons[rows & (value < minimum).fillna(False) & reasons.isna()] = (
+        f"{column} below {minimum:g}" if minimum else f"negative {column}")
+    return value
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str, hint: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(frame.columns)
+        raise MissingColumnsError(f"{what} needs column {' and '.join(map(repr, missing))} ({hint}); have: {have}")
+
+
+def _share_aggregate(flag: str, extra_counts: tuple[str, ...]):
+    """Percent of resolved tickets with ``flag`` (Wilson interval); open and other apart-counts per group."""
+
+    def agg(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+        labels = (flag, "resolved", *extra_counts)
+        if "no_answer" in extra_counts and ctx.settings.get("rule") != "survey":
+            labels = tuple(c for c in labels if c != "no_answer")  # only the survey rule has answers
+        if values.empty and not keys:
+            return pd.DataFrame([{"value": np.nan, "n": 0, **{k: 0 for k in labels}}])
+        frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in extra_counts},
+                              _hit=values[flag].fillna(0).astype("int64"))
+        g = grouped(frame, keys)
+        out = g.agg(n=(flag, "count"), **{flag: ("_hit", "sum")}, **{c: (f"_{c}", "sum") for c in extra_counts})
+        out["resolved"] = out["n"] + (out["no_answer"] if "no_answer" in out.columns else 0)
+        out["value"] = 100 * out[flag] / out["n"].where(out["n"] > 0)
+        out["low"], out["high"] = wilson_interval(out[flag], out["n"])
+        return out[["value", "n", "low", "high", *labels]]
+
+    agg.__name__ = f"share_of_{flag}"
+    return agg
+
+
+def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(1.0 yes / 0.0 no / NaN no answer, True where a present answer is not yes/no)."""
+    t = raw.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+    t = t.mask(t.isin(["", "na", "n/a", "-", "null", "none", "nan"]))
+    yes, no = t.isin(FCR_YES).fillna(False), t.isin(FCR_NO).fillna(False)
+    answer = pd.Series(np.nan, index=raw.index).mask(yes, 1.0).mask(no, 0.0)
+    return answer, (t.notna() & ~yes & ~no).astype(bool)
+
+
+@kpi(
+    name="fcr",
+    title="First contact resolution",
+    source="tickets",
+    needs=("resolved_at|resolution_minutes|status",),
+    optional=("agent_replies", "reopens", "contacts", "fcr_answer"),
+    unit="%",
+    higher_is_better=True,
+    formula="100 × resolved tickets resolved in one contact / resolved tickets; one-touch: agent_replies ≤ 1 "
+            "and reopens = 0; contacts: contacts = 1; survey: fcr_answer = yes (over answered)",
+    aggregate=_share_aggregate("first_contact", ("open", "no_answer")),
+    params=(
+        Param("rule", str, "one-touch",
+              "one-touch: agent_replies ≤ 1 and reopens = 0; contacts: contacts = 1; "
+              "survey: the ticket's yes/no fcr_answer column.", choices=("one-touch", "contacts", "survey")),
+        RESOLVED_PARAM,
+    ),
+    benchmark="each 1-point rise in FCR goes with about a 1-point rise in CSAT",
+    example="cxkpi fcr sample_data/tickets.csv --rule one-touch --by channel",
+)
+def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Percent of resolved tickets resolved in one contact; open tickets are counted apart, not in the denominator."""
+    notes: list[str] = []
+    rule = settings.get("rule") or "one-touch"
+    resolved = resolved_mask(frame, settings, notes)
+    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+    no_answer = pd.Series(False, index=frame.index)
+    if rule == "one-touch":
+        _require(frame, ("agent_replies", "reopens"), "fcr --rule one-touch", "or use --rule contacts / survey")
+        replies = _counts(frame, "agent_replies", resolved, reasons)
+        reopens = _counts(frame, "reopens", resolved, reasons)
+        hit = ((replies <= 1) & (reopens == 0)).astype("float64")
+    elif rule == "contacts":
+        _require(frame, ("contacts",), "fcr --rule contacts", "or use --rule one-touch / survey")
+        contacts = _counts(frame, "contacts", resolved, reasons, minimum=1)
+        hit = (contacts == 1).astype("float64")
+    elif rule == "survey":
+        _require(frame, ("fcr_answer",), "fcr --rule survey",
+                 "the ticket's yes/no answer to 'Resolved on first contact?'; map it with --map fcr_answer=HEADER")
+        answer, unreadable = _fcr_answers(frame["fcr_answer"])
+        reasons[resolved & unreadable] = "fcr_answer is not a yes/no answer"
+        no_answer = resolved & answer.isna() & ~unreadable
+        hit = answer
+    else:
+        raise UsageError(f"--rule {rule!r}: expected one-touch, contacts or survey")
+    skipped = reasons.dropna().astype("object")
+    keep = frame.index.difference(skipped.index)
+    open_ = ~resolved
+    values = pd.DataFrame({
+        "first_contact": hit.where(resolved & ~no_answer).loc[keep],
+        "open": open_.loc[keep].astype(bool),
+        "no_answer": no_answer.loc[keep].astype(bool),
+    })
+    excluded = int(values["open"].sum() + values["no_answer"].sum())
+    if values["open"].any():
+        notes.append(f"{_tickets(values['open'].sum(), 'open')} not in the denominator (breakdown: open)")
+    if values["no_answer"].any():
+        notes.append(f"{_tickets(values['no_answer'].sum(), 'resolved')} without an fcr_answer not counted "
+                     "(breakdown: no_answer)")
+    notes.append({"one-touch": "rule one-touch: agent_replies ≤ 1 and reopens = 0",
+                  "contacts": "rule contacts: contacts = 1",
+                  "survey": "rule survey: share of yes among resolved tickets with an fcr_answer"}[rule])
+    return Measured(values, skipped, notes, excluded=excluded)
+
+
+@kpi(
+    name="reopens",
+    title="Reopen rate",
+    source="tickets",
+    needs=("reopens", "resolved_at|resolution_minutes|status"),
+    unit="%",
+    higher_is_better=False,
+    formula="100 × resolved tickets with reopens ≥ 1 / resolved tickets",
+    aggregate=_share_aggregate("reopened", ("open",)),
+    params=(RESOLVED_PARAM,),
+    example="cxkpi reopens sample_data/tickets.csv --by topic",
+)
+def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Percent of resolved tickets reopened at least once; open tickets are counted apart."""
+    notes: list[str] = []
+    resolved = resolved_mask(frame, settings, notes)
+    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+    count = _counts(frame, "reopens", resolved, reasons)
+    skipped = reasons.dropna().astype("object")
+    keep = frame.index.difference(skipped.index)
+    values = pd.DataFrame({"reopened": (count >= 1).astype("float64").where(resolved).loc[keep],
+                           "open": (~resolved).loc[keep].astype(bool)})
+    excluded = int(values["open"].sum())
+    if excluded:
+        notes.append(f"{_tickets(excluded, 'open')} not in the denominator (breakdown: open)")
+    return Measured(values, skipped, notes, excluded=excluded)
+
+
+# ---------------------------------------------------------------------- SLA
+def _sla_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    labels = ["met", "breached", "pending", "frt_met_pct", "frt_breached", "resolution_met_pct", "resolution_breached"]
+    if values.empty and not keys:
+        return pd.DataFrame([{"value": np.nan, "n": 0, **{k: (np.nan if k.endswith("pct") else 0) for k in labels}}])
+    frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in
+                             ("met", "breached", "pending", "frt_met", "frt_breached",
+                              "resolution_met", "resolution_breached")})
+    g = grouped(frame, keys)
+    out = g.agg(met=("_met", "sum"), breached=("_breached", "sum"), pending=("_pending", "sum"),
+                frt_met=("_frt_met", "sum"), frt_breached=("_frt_breached", "sum"),
+                resolution_met=("_resolution_met", "sum"), resolution_breached=("_resolution_breached", "sum"))
+    out["n"] = out["met"] + out["breached"]
+    out["value"] = 100 * out["met"] / out["n"].where(out["n"] > 0)
+    out["low"], out["high"] = wilson_interval(out["met"], out["n"])
+    for m in METRICS:
+        decided = out[f"{m}_met"] + out[f"{m}_breached"]
+        out[f"{m}_met_pct"] = 100 * out[f"{m}_met"] / decided.where(decided > 0)
+    return out[["value", "n", "low", "high", *labels]]
+
+
+def _targets(frame: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
+    """Per row target minutes for each metric (NaN = no target for the row's priority)."""
+    default = {m: settings.get(f"{m}_target") for m in METRICS}
+    table = settings.get("targets") or {}
+    if table and "priority" not in frame.columns:
+        raise MissingColumnsError("sla: per-priority targets (kpis.sla.targets) need a 'priority' column; "
+                                  "map it, or use --frt-target / --resolution-target for every ticket")
+    out = {}
+    for m in METRICS:
+        base = np.nan if default[m] is None else float(default[m])
+        series = pd.Series(base, index=frame.index, dtype="float64")
+        if table:
+            lookup = {p: t[m] for p, t in table.items() if m in t}
+            prio = frame["priority"].astype("string").str.strip().str.lower()
+            specific = prio.map(lookup).astype("float64")
+            series = specific.fillna(series) if lookup else series
+            # a priority listed in `targets` without this metric has no target for it
+            listed_without = prio.isin([p for p, t in table.items() if m not in t]).fillna(False).astype(bool)
+            series = series.mask(listed_without & specific.isna())
+        out[m] = series
+    return out
+
+
+def _as_of(frame: pd.DataFrame, settings: dict, notes: list[str]) -> pd.Timestamp | None:
+    """The instant open/unanswered tickets are judged at: --as-of, else the latest timestamp in the export."""
+    cols = [c for c in ("created_at", "first_response_at", "resolved_at") if c in frame.columns]
+    tz = getattr(frame["created_at"].dtype, "tz", None) if "created_at" in frame.columns else None
+    if settings.get("as_of"):
+        ts = pd.Timestamp(settings["as_of"])
+        if tz is not None and ts.tzinfo is None:
+            ts = ts.tz_localize(tz)
+        elif tz is None and ts.tzinfo is not None:
+            ts = ts.tz_localize(None)
+        elif tz is not None:
+            ts = ts.tz_convert(tz)
+        return ts
+    latest = [frame[c].max() for c in cols]
+    latest = [t for t in latest if t is not None and not pd.isna(t)]
+    if not latest:
+        return None
+    ts = max(latest)
+    notes.append(f"open and unanswered tickets judged as of {ts} (the latest timestamp in the data; set --as-of)")
+    return ts
+
+
+@kpi(
+    name="sla",
+    title="SLA attainment",
+    source="tickets",
+    needs=("created_at+first_response_at|first_response_minutes|created_at+resolved_at|resolution_minutes",),
+    optional=("created_at", "first_response_at", "first_response_minutes", "resolved_at", "resolution_minutes",
+              "priority", "ticket_id"),
+    unit="%",
+    higher_is_better=True,
+    formula="100 × tickets within every target (FRT ≤ frt target, ART ≤ resolution target) / tickets decided; "
+            "unanswered or open past a target = breached, not yet past = pending",
+    aggregate=_sla_aggregate,
+    params=(
+        Param("frt_target", float, None, "First-response target for every ticket, e.g. 60m, 4h, 1d or 90 (minutes).",
+              parse=parse_minutes),
+        Param("resolution_target", float, None, "Resolution target for every ticket, e.g. 24h, 3d.",
+              parse=parse_minutes),
+        Param("targets", dict, None, "Per-priority targets (config only): {urgent: {frt: 15m, resolution: 4h}, ...}; "
+              "they replace the flat targets for the priorities listed.", parse=parse_targets, cli=False),
+        Param("as_of", str, None, "Judge open and unanswered tickets at this instant "
+              "(default: the latest timestamp in the data).", parse=parse_timestamp),
+        Param("top", int, 10, "How many of the worst breaches to list (JSON: offenders)."),
+    ) + BUSINESS_PARAMS,
+    example="cxkpi sla sample_data/tickets.csv --frt-target 60m --resolution-target 24h --by priority",
+)
+def sla(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Percent of tickets that met every SLA target that applies to them.
+
+    A ticket is judged on each metric with a target for its priority: met when
+    the response (resolution) came within the target, breached when it came
+    later or has not come and the target has passed; while neither, the ticket
+    is `pending` and left out of the denominator.
+    """
+    notes: list[str] = []
+    if settings.get("frt_target") is None and settings.get("resolution_target") is None and not settings.get("targets"):
+        raise UsageError("sla needs a target: --frt-target 60m and/or --resolution-target 24h, "
+                         "or per-priority kpis.sla.targets in the config")
+    targets = _targets(frame, settings)
+    active = [m for m in METRICS if targets[m].notna().any()]  # none: every row is skipped with its reason
+    timed = "created_at" in frame.columns
+    schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
+    as_of = _as_of(frame, settings, notes) if timed else None
+    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+    no_target = targets["frt"].isna() & targets["resolution"].isna()
+    if "priority" in frame.columns:
+        prio = frame["priority"].astype("string").str.strip()
+        reasons = reasons.mask(no_target & prio.notna(), "no SLA target for priority " + prio.str.lower())
+        reasons = reasons.mask(no_target & prio.isna(), "no priority and no default SLA target")
+    else:
+        reasons[no_target] = "no SLA target"
+    cols: dict[str, pd.Series] = {}
+    offenders = []
+    state_met = pd.Series(True, index=frame.index)
+    any_breach = pd.Series(False, index=frame.index)
+    any_pending = pd.Series(False, index=frame.index)
+    for m in METRICS:
+        target = targets[m]
+        has = target.notna()
+        if m not in active:
+            cols[f"{m}_met"] = cols[f"{m}_breached"] = pd.Series(False, index=frame.index)
+            continue
+        at, minutes_col, what = METRICS[m]
+        if not (_timed(frame, m) or minutes_col in frame.columns):
+            raise MissingColumnsError(f"sla: a {m} target needs columns 'created_at' + '{at}', or '{minutes_col}'")
+        d = Durations(frame, m, schedule, notes, business=_wants_business(settings))
+        reasons = reasons.mask(has & reasons.isna(), d.skipped.reindex(frame.index))
+        done, actual, waiting = d.minutes.notna(), d.minutes, d.pending
+        silent = pd.Series(False, index=frame.index)
+        if m == "frt":
+            # a ticket resolved without any response: its FRT clock stops at the resolution
+            closed = pd.Series(np.nan, index=frame.index)
+            if timed and "resolved_at" in frame.columns:
+                closed = elapsed_minutes(frame["created_at"], frame["resolved_at"], schedule)
+                bad = d.pending & (frame["resolved_at"] < frame["created_at"]).fillna(False).astype(bool)
+                reasons = reasons.mask(has & bad & reasons.isna(), "resolved_at before created_at (negative duration)")
+            elif "resolution_minutes" in frame.columns:
+                closed = frame["resolution_minutes"].astype("float64").where(lambda x: x >= 0)
+            silent = d.pending & closed.notna()
+            actual, done, waiting = actual.fillna(closed.where(silent)), done | silent, waiting & ~silent
+        # still waiting: the clock runs to --as-of
+        waited = pd.Series(np.nan, index=frame.index)
+        if timed and as_of is not None and waiting.any():
+            waited = elapsed_minutes(frame["created_at"], pd.Series(as_of, index=frame.index), schedule).where(waiting)
+        no_clock = has & waiting & waited.isna() & reasons.isna()
+        reasons[no_clock] = f"{'unanswered' if m == 'frt' else 'open'} and no created_at to judge the {what} target"
+        met = has & done & (actual <= target)
+        late_done = has & done & (actual > target)
+        late_waiting = has & waiting & (waited > target)
+        pending = has & waiting & (waited <= target)
+        cols[f"{m}_met"], cols[f"{m}_breached"] = met, late_done | late_waiting
+        state_met &= ~has | met
+        any_breach |= late_done | late_waiting
+        any_pending |= pending
+        actual = actual.where(done, waited)
+        over = (actual - target).where(late_done | late_waiting)
+        offenders.append(pd.DataFrame({
+            "metric": m,
+            "state": np.select([late_done & silent, late_done], ["closed unanswered", "answered" if m == "frt" else
+                                                                  "resolved"], "unanswered" if m == "frt" else "open"),
+            "minutes": actual, "target_minutes": target, "over_by_minutes": over,
+        }).dropna(subset=["over_by_minutes"]))
+    skipped = reasons.dropna().astype("object")
+    keep = frame.index.difference(skipped.index)
+    breached = any_breach
+    pending = ~breached & any_pending
+    met = ~breached & ~pending & state_met
+    values = pd.DataFrame({"met": met, "breached": breached, "pending": pending,
+                           **{k: v.astype(bool) for k, v in cols.items()}}).loc[keep]
+    excluded = int(values["pending"].sum())
+    if excluded:
+        notes.append(f"{_tickets(excluded)} still within a target, not counted yet (breakdown: pending)")
+    notes.append("an unanswered (open) ticket past its target counts as breached")
+    measured = Measured(values, skipped, notes, excluded=excluded)
+    measured.extra = {"offenders": _offenders(frame, offenders, keep, settings)}
+    if measured.extra["offenders"]:
+        worst = measured.extra["offenders"][:3]
+        shown = ", ".join(f"{o.get('ticket_id') or 'row ' + str(o['row'])} ({o['metric']} "
+                          f"+{_human(o['over_by_minutes'], schedule is not None)})" for o in worst)
+        notes.append(f"worst breaches: {shown} (all in --format json: offenders)")
+    return measured
+
+
+def _offenders(frame: pd.DataFrame, parts: list[pd.DataFrame], keep: pd.Index, settings: dict) -> list[dict]:
+    top = int(settings.get("top") if settings.get("top") is not None else 10)
+    if not parts or top <= 0:
+        return []
+    table = pd.concat(parts)
+    table = table[table.index.isin(keep)]
+    if table.empty:
+        return []
+    table = table.sort_values("over_by_minutes", ascending=False, kind="stable").head(top)
+    out = table.assign(row=table.index.astype("int64"))
+    if "ticket_id" in frame.columns:
+        out["ticket_id"] = frame["ticket_id"].reindex(out.index).astype("string")
+    if "priority" in frame.columns:
+        out["priority"] = frame["priority"].reindex(out.index).astype("string")
+    order = [c for c in ("ticket_id", "row", "priority", "metric", "state", "minutes", "target_minutes",
+                         "over_by_minutes") if c in out.columns]
+    records = out[order].astype(object).where(out[order].notna(), None).to_dict("records")
+    for r in records:
+        for k in ("minutes", "target_minutes", "over_by_minutes"):
+            r[k] = None if r[k] is None else round(float(r[k]), 2)
+    return records
+
+
+def _tickets(count, adjective: str = "") -> str:
+    count = int(count)
+    word = "ticket" if count == 1 else "tickets"
+    return f"{count} {adjective + ' ' if adjective else ''}{word}"
+
+
+def _human(minutes: float, business: bool = False) -> str:
+    if business:  # a business day is not 24 h, so business time stays in hours
+        return f"{minutes / 60:.1f} business h" if minutes >= 120 else f"{minutes:.0f} business min"
+    if minutes >= 2 * 1440:
+        return f"{minutes / 1440:.1f} d"
+    if minutes >= 120:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes:.0f} min"
