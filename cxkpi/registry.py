@@ -36,6 +36,8 @@ class Param:
     choices: tuple[str, ...] | None = None
     parse: Callable[[Any], Any] | None = None  # e.g. "60m" -> 60.0 minutes
     cli: bool = True
+    # the value is an export header to read as this canonical column (e.g. --status-column Churn)
+    column: str | None = None
 
     @property
     def flag(self) -> str:
@@ -59,6 +61,9 @@ class Context:
     settings: dict[str, Any]
     period: str | None = None
     time_column: str | None = None
+    # --since/--until, given only to KPIs with ``own_window`` (the engine then filters no rows by time)
+    since: pd.Timestamp | None = None
+    until: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,26 @@ class KpiSpec:
     time_column: str | None = None  # overrides the source's main timestamp for --period/--since
     # period-aware KPIs (churn, volume) receive the period and do their own windowing
     periodic: bool = False
+    # with ``periodic``: rows outside --since/--until still matter (a customer who started before the
+    # window is active at its start), so the engine passes the window in the Context instead of dropping rows
+    own_window: bool = False
+    # other logical sources the KPI can read (the file's columns pick one; see ``source_for``)
+    alt_sources: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.alt_sources)
+
+    def source_for(self, columns) -> str | None:
+        """The first of ``sources`` whose own canonical columns among ``columns`` meet ``needs``."""
+        from .sources import SOURCES
+
+        have = set(columns)
+        for name in self.sources:
+            known = SOURCES[name].columns if name in SOURCES else have
+            if not self.missing(have & set(known)):
+                return name
+        return None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -122,7 +147,7 @@ def kpi(
     *,
     name: str,
     title: str,
-    source: str,
+    source: str | tuple[str, ...],
     needs: tuple[str, ...],
     unit: str,
     higher_is_better: bool | None,
@@ -134,8 +159,15 @@ def kpi(
     example: str | None = None,
     time_column: str | None = None,
     periodic: bool = False,
+    own_window: bool = False,
 ):
-    """Register ``measure`` under ``name``; a duplicate name fails at import."""
+    """Register ``measure`` under ``name``; a duplicate name fails at import.
+
+    ``source`` may be a tuple: the KPI reads any of these sources (the first is the default) and
+    ``needs`` lists one alternative per source ("started_at+ended_at|customer_id+order_at"); the
+    loader takes the first source whose columns the file has, unless ``--source`` says which.
+    """
+    sources = (source,) if isinstance(source, str) else tuple(source)
 
     def decorate(measure):
         if name in REGISTRY:
@@ -143,7 +175,7 @@ def kpi(
         REGISTRY[name] = KpiSpec(
             name=name,
             title=title,
-            source=source,
+            source=sources[0],
             needs=tuple(needs),
             unit=unit,
             higher_is_better=higher_is_better,
@@ -157,6 +189,8 @@ def kpi(
             doc=(measure.__doc__ or "").strip(),
             time_column=time_column,
             periodic=periodic,
+            own_window=own_window,
+            alt_sources=sources[1:],
         )
         return measure
 
