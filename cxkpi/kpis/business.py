@@ -174,12 +174,17 @@ class _Skips:
 
 
 def _who(frame: pd.DataFrame, column: str | None, skips: _Skips, what: str) -> pd.Series:
-    """The person each row belongs to: the id column, or the row itself when there is none."""
+    """The person each row belongs to, as an integer code: one per distinct id in ``column``,
+    or one per row when there is no such column (sorting integers is what keeps this fast)."""
     if column and column in frame.columns:
-        ids = frame[column].astype("string").str.strip()
-        skips.drop(ids.isna() | (ids == ""), f"no {column}")
-        return ids
-    return pd.Series(frame.index.astype(str), index=frame.index, dtype="string")
+        ids = frame[column]
+        if not pd.api.types.is_numeric_dtype(ids):
+            ids = ids.astype("string")  # the loader has stripped it and made blanks missing
+        codes, _ = pd.factorize(ids, use_na_sentinel=True)
+        blank = (codes < 0) | (ids == "").fillna(False).to_numpy(dtype=bool)
+        skips.drop(pd.Series(blank, index=frame.index), f"no {column}")
+        return pd.Series(codes, index=frame.index, dtype="int64")
+    return pd.Series(np.arange(len(frame), dtype="int64"), index=frame.index)
 
 
 def _spans(frame: pd.DataFrame, start: str, end: str, who: str | None) -> tuple[pd.DataFrame, _Skips]:
@@ -253,34 +258,46 @@ def _long(arrays: dict[str, np.ndarray], keys_index: pd.Index | None, by: list[s
     return pd.DataFrame(data, index=index)
 
 
-def _merge_spells(values: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """One row per continuous spell: rows of the same person (within a group) that overlap or touch."""
-    cols = [*by, "who"]
-    df = values[cols].copy()
-    df["_s"] = _ns(values["start"])
-    end = _ns(values["end"])
-    df["_e"] = np.where(values["end"].isna().to_numpy(), _OPEN, end)
-    df = df.sort_values([*cols, "_s"], kind="stable")
-    person = df.groupby(cols, observed=True, sort=False).ngroup().to_numpy()
-    reach = df["_e"].groupby(person).cummax()
-    before = reach.groupby(person).shift(1, fill_value=np.iinfo(np.int64).min)
-    first = (df["_s"] > before).to_numpy()
-    spell = np.cumsum(first)
-    out = df.loc[first, cols].reset_index(drop=True)
-    g = df.groupby(spell, sort=True)
-    out["start"] = g["_s"].min().to_numpy()
-    out["end"] = g["_e"].max().to_numpy()
-    return out
+def _person_key(g: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """One integer per (group, person)."""
+    return g * (int(who.max()) + 1 if len(who) else 1) + who
+
+
+def _person_runs(g: np.ndarray, who: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort rows by (group, person, time); return the order and where each person's rows begin."""
+    by_time = np.argsort(t, kind="stable")
+    key = _person_key(g, who)
+    order = by_time[np.argsort(key[by_time], kind="stable")]
+    ks = key[order]
+    begins = np.r_[True, ks[1:] != ks[:-1]] if len(order) else np.zeros(0, dtype=bool)
+    return order, begins
+
+
+def _merge_spells(values: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group code, start, end) of each continuous spell: rows of one person (within a group) that
+    overlap or touch are merged. Times in nanoseconds; an open end is ``_OPEN``."""
+    start = _ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    order, begins = _person_runs(codes, values["who"].to_numpy(), start)
+    g, s, e = codes[order], start[order], end[order]
+    person = np.cumsum(begins) - 1
+    reach = pd.Series(e).groupby(person).cummax().to_numpy()  # latest end so far within the person
+    before = np.r_[np.iinfo(np.int64).min, reach[:-1]]
+    before[begins] = np.iinfo(np.int64).min
+    first = s > before  # a new spell: starts after everything earlier of the same person has ended
+    heads = np.flatnonzero(first)
+    ends = np.maximum.reduceat(e, heads) if len(heads) else e[:0]
+    return g[heads], s[heads], ends
 
 
 def _span_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
     """Per (group, period): present at start, new, lost, new-and-lost, present at end."""
-    spells = _merge_spells(values, by)
-    codes, keys_index = _codes(spells, by)
+    row_codes, keys_index = _codes(values, by)
+    codes, spell_start, spell_end = _merge_spells(values, row_codes)
     groups = 1 if keys_index is None else len(keys_index)
     periods = len(bounds) - 1
-    ps = _slot(bounds, spells["start"].to_numpy())
-    pe = _slot(bounds, spells["end"].to_numpy())
+    ps = _slot(bounds, spell_start)
+    pe = _slot(bounds, spell_end)
     # present at bound i <=> ps < i <= pe: +1 from ps+1, -1 from pe+1
     diff = _count(codes, ps + 1, groups, periods + 2) - _count(codes, pe + 1, groups, periods + 2)
     present = diff.cumsum(axis=1)[:, : periods + 1]
@@ -301,28 +318,30 @@ def _span_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
 
 def _order_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
     """Orders model: active in a period = ordered in it. ``bounds`` starts one period early."""
-    cols = [*by, "who"]
     codes, keys_index = _codes(values, by)
     groups = 1 if keys_index is None else len(keys_index)
     periods = len(bounds) - 1
-    at = _ns(values["at"])
-    first_ever = values.groupby(cols, observed=True)["at"].transform("min")
-    pairs = values[cols].assign(_g=codes, _p=_slot(bounds, at), _f=_slot(bounds, _ns(first_ever)))
-    pairs = pairs[(pairs["_p"] >= 0) & (pairs["_p"] < periods)].drop_duplicates([*cols, "_p"])
-    pairs = pairs.sort_values([*cols, "_p"], kind="stable")
-    person = pairs.groupby(cols, observed=True, sort=False).ngroup().to_numpy()
-    p = pairs["_p"].to_numpy()
-    g = pairs["_g"].to_numpy()
-    same = np.r_[False, person[1:] == person[:-1]]
-    kept = same & np.r_[False, p[1:] == p[:-1] + 1]
-    first = pairs["_f"].to_numpy() == p
+    # one entry per (person, period), periods clipped to -1 (before the window) .. periods (after it),
+    # sorted by person, then period
+    slot = np.clip(_slot(bounds, _ns(values["at"])), -1, periods) + 1
+    pairs = np.sort(_person_key(codes, values["who"].to_numpy()) * (periods + 2) + slot)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs  # (np.unique hashes: slower)
+    person, p = np.divmod(pairs, periods + 2)
+    p = p - 1
+    begins = np.r_[True, person[1:] != person[:-1]] if len(p) else np.zeros(0, dtype=bool)
+    first = begins  # a person's earliest period with an order
+    kept = np.r_[False, (person[1:] == person[:-1]) & (p[1:] == p[:-1] + 1)] if len(p) else begins
+    width = int(values["who"].max()) + 1 if len(values) else 1
+    g = person // width
+    inside = (p >= 0) & (p < periods)
+    g, p, first, kept, person = g[inside], p[inside], first[inside], kept[inside], person[inside]
     active = _count(g, p, groups, periods)
     retained = _count(g[kept], p[kept], groups, periods)[:, 1:]
     firsts = _count(g[first], p[first], groups, periods)[:, 1:]
     start, end = active[:, :-1], active[:, 1:]
     new = end - retained
     arrays = {"start": start, "new": new, "returning": new - firsts, "lost": start - retained, "end": end}
-    people = np.bincount(g, minlength=groups)
+    people = np.bincount(g[np.r_[True, person[1:] != person[:-1]]], minlength=groups) if len(g) else np.zeros(groups)
     return arrays, keys_index, people
 
 
@@ -521,10 +540,8 @@ def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, he
             out["new_and_lost"] = pooled["new_and_lost"]
         out["end"] = pooled["last_end"]
         out["periods"] = pooled["periods"]
-        out["customer_periods"] = pooled["start"]
         unit = ctx.period or DEFAULT_PERIOD
-        out["note"] = np.where(pooled["start"] > 0, f"per {unit}: pooled over {len(starts)} {unit}s "
-                               f"(Σ {'retained' if headline == 'retention' else 'lost'} / Σ customers at start)",
+        out["note"] = np.where(pooled["start"] > 0, f"per {unit}, pooled over {len(starts)}",
                                f"no customers at the start of any {unit}")
         return out
     out = _rates(frame["start"], frame["lost"], frame["end"], frame["_kept_new"], headline, variant)
@@ -849,8 +866,7 @@ def _turnover_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> 
         out["end"] = pooled["last_end"]
         out["average_headcount"] = avg / pooled["periods"]
         out["periods"] = pooled["periods"]
-        out["note"] = np.where(avg > 0, f"per {unit}: pooled over {len(starts)} {unit}s "
-                               "(Σ separations / Σ average headcount)", "no headcount in any period")
+        out["note"] = np.where(avg > 0, f"per {unit}, pooled over {len(starts)}", "no headcount in any period")
         return out
     avg = frame["average_headcount"]
     out = pd.DataFrame(index=frame.index)
@@ -911,12 +927,10 @@ def _cpr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
         notes.append(f"{int(unresolved.sum())} unresolved tickets not counted")
     if mode == "table":
         table = settings["costs"]
-        lo = min(p.start_time for p in table)
-        hi = max((p + 1).start_time for p in table)
-        outside = int(((values["at"] < lo) | (values["at"] >= hi)).sum())
+        outside = int((~_priced(values["at"], table)).sum())
         notes.append(f"cost from the config's cost table ({_label(min(table))} … {_label(max(table))})")
         if outside:
-            notes.append(f"{outside} resolutions outside the periods of the cost table not counted")
+            notes.append(f"{outside} resolutions in periods the cost table gives no cost for not counted")
     else:
         notes.append(f"cost {settings['cost']:,.2f} from --cost (per --period; for the whole range without it)")
     return Measured(values, skips.skipped, notes, excluded=int(unresolved.sum()))
@@ -994,48 +1008,56 @@ def _cpr_finish(frame: pd.DataFrame, note: str | None = None) -> pd.DataFrame:
     return out
 
 
+def _priced(at: pd.Series, table: dict[pd.Period, float]) -> np.ndarray:
+    """Which times fall in a period of the cost table."""
+    freq = next(iter(table)).freq
+    starts = _i8(pd.DatetimeIndex([p.start_time for p in table]))
+    own = at.dt.to_period(freq).dt.start_time
+    return np.isin(_ns(own), starts)
+
+
 def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataFrame:
+    """Cost from the config's table: only resolutions in a period that has a cost are counted."""
     table: dict[pd.Period, float] = ctx.settings["costs"]
     first = next(iter(table))
     gran = _freq_name(first)
-    lo = min(p.start_time for p in table)
-    hi = max((p + 1).start_time for p in table)
-    if ctx.since is not None:
-        lo = max(lo, _naive_ts(ctx.since))
-    if ctx.until is not None:
-        hi = min(hi, _naive_ts(ctx.until))
     order = ["day", "week", "month", "quarter", "year"]
     period = ctx.period or gran
     if ctx.period and (order.index(period) < order.index(gran) or (gran == "week" and period != "week")):
         raise UsageError(f"the cost table gives a cost per {gran}: use --period {gran}"
                          + ("" if gran == "week" else " or a longer period"))
-    bounds = _bounds(lo, hi - pd.Timedelta(1, "ns"), Context(settings={}), period) if hi > lo else None
-    if bounds is None:
-        return _empty([], per_period, {"cost": np.nan, "resolutions": 0})
-    starts = bounds[:-1]
-    cost_starts = pd.DatetimeIndex([p.start_time for p in table])
-    amounts = np.array(list(table.values()), dtype="float64")
-    slot = _slot(bounds, _i8(cost_starts))
-    ok = (slot >= 0) & (slot < len(starts)) & (cost_starts >= lo) & (cost_starts < hi)
-    cost = np.bincount(slot[ok], weights=amounts[ok], minlength=len(starts))
-    given = np.bincount(slot[ok], minlength=len(starts))
-    # how many table periods each reporting period holds (a quarter holds 3 months)
-    expected = np.array([len(pd.period_range(s, e - pd.Timedelta(1, "ns"), freq=first.freq))
-                         for s, e in zip(bounds[:-1], bounds[1:])])
+    since = _naive_ts(ctx.since) if ctx.since is not None else pd.Timestamp.min
+    until = _naive_ts(ctx.until) if ctx.until is not None else pd.Timestamp.max
+    entries = {p: a for p, a in table.items() if since <= p.start_time < until}
+    empty = _empty([], per_period, {"cost": np.nan, "resolutions": 0})
+    if not entries:
+        return empty
+    starts = pd.DatetimeIndex([p.start_time for p in entries])
+    bounds = _bounds(starts.min(), max((p + 1).start_time for p in entries) - pd.Timedelta(1, "ns"),
+                     Context(settings={}), period)
+    width = len(bounds) - 1
+    slot = _slot(bounds, _i8(starts))
+    cost = np.bincount(slot, weights=np.array(list(entries.values()), dtype="float64"), minlength=width)
+    given = np.bincount(slot, minlength=width)
+    expected = np.array([len(pd.period_range(a, b - pd.Timedelta(1, "ns"), freq=first.freq))
+                         for a, b in zip(bounds[:-1], bounds[1:])])
     at = values["at"]
-    slots = _slot(bounds, _ns(at[(at >= lo) & (at < hi)]))
-    resolutions = np.bincount(slots[(slots >= 0) & (slots < len(starts))], minlength=len(starts))
-    frame = pd.DataFrame({"cost": np.where(given == expected, cost, np.nan), "resolutions": resolutions},
-                         index=pd.Index(starts, name="period"))
-    if per_period:
-        out = _cpr_finish(frame)
-        if not at.empty:
-            out["note"] = _coverage_note(out["note"], bounds, at.max())
-        return out
-    priced = frame["cost"].notna()
-    total = pd.DataFrame({"cost": [frame["cost"][priced].sum()], "resolutions": [frame["resolutions"][priced].sum()]})
-    gaps = int((~priced).sum())
-    return _cpr_finish(total, f"{gaps} {period}s without a full cost not counted" if gaps else None)
+    counted = _priced(at, entries) & (at >= since).to_numpy() & (at < until).to_numpy()
+    res_slot = _slot(bounds, _ns(at[counted]))
+    resolutions = np.bincount(res_slot[(res_slot >= 0) & (res_slot < width)], minlength=width)
+    frame = pd.DataFrame({"cost": np.where(given > 0, cost, np.nan), "resolutions": resolutions},
+                         index=pd.Index(bounds[:-1], name="period"))
+    if not per_period:
+        total = pd.DataFrame({"cost": [cost.sum()], "resolutions": [resolutions.sum()]})
+        return _cpr_finish(total)
+    out = _cpr_finish(frame)
+    partial = (given > 0) & (given < expected)
+    part_note = [f"cost for {g} of {e} {gran}s" if p else "" for g, e, p in zip(given, expected, partial)]
+    out["note"] = np.where(given == 0, "no cost given for this period",
+                           np.where(partial & (out["note"] == ""), part_note, out["note"]))
+    if not at.empty:
+        out["note"] = _coverage_note(out["note"], bounds, at.max())
+    return out
 
 
 @kpi(
