@@ -16,6 +16,7 @@ A KPI has two vectorised halves:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,7 +187,7 @@ def kpi(
             optional=tuple(optional),
             benchmark=benchmark,
             example=example,
-            doc=(measure.__doc__ or "").strip(),
+            doc=inspect.cleandoc(measure.__doc__ or ""),
             time_column=time_column,
             periodic=periodic,
             own_window=own_window,

@@ -358,6 +358,14 @@ C1,2025-01-07,10
     assert code == 2 and "needs column" in err and "Traceback" not in err
 
 
+def test_config_source_must_be_one_the_kpi_reads():
+    cfg = validate({"kpis": {"churn": {"source": "customers"}}})
+    r = compute_file("churn", "sample_data/crm_snapshot.csv", config=cfg)
+    assert r.source == "customers" and r.value == pytest.approx(20.0)  # 100 of 500 rows say Yes
+    with pytest.raises(ConfigError, match="kpis.churn.source: expected one of subscriptions, orders, customers"):
+        validate({"kpis": {"churn": {"source": "tickets"}}})
+
+
 def test_sample_files_and_config_agree(capsys):
     # the sample data loads without a config (headers such as "Customer ID" normalise) and with it
     plain = compute_file("churn", "sample_data/subscriptions.csv", period="month")

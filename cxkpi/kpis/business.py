@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine import period_freq
+from ..engine import period_freq, period_label
 from ..errors import UsageError
 from ..io.values import money
 from ..registry import Context, Measured, Param, kpi
@@ -173,7 +173,7 @@ class _Skips:
         return pd.concat(self.parts) if self.parts else pd.Series(dtype="object")
 
 
-def _who(frame: pd.DataFrame, column: str | None, skips: _Skips, what: str) -> pd.Series:
+def _who(frame: pd.DataFrame, column: str | None, skips: _Skips) -> pd.Series:
     """The person each row belongs to, as an integer code: one per distinct id in ``column``,
     or one per row when there is no such column (sorting integers is what keeps this fast)."""
     if column and column in frame.columns:
@@ -193,7 +193,7 @@ def _spans(frame: pd.DataFrame, start: str, end: str, who: str | None) -> tuple[
     finish = _naive(frame[end]) if end in frame.columns else pd.Series(pd.NaT, index=frame.index,
                                                                         dtype="datetime64[ns]")
     skips.drop(begin.isna(), f"no {start}")
-    ids = _who(frame, who, skips, who or "")
+    ids = _who(frame, who, skips)
     skips.drop(finish < begin, f"{end} before {start}")
     values = pd.DataFrame({"who": ids, "start": begin, "end": finish}, index=frame.index)
     return values, skips
@@ -471,7 +471,7 @@ def _lifecycle(frame: pd.DataFrame, settings: dict) -> Measured:
         skips = _Skips(frame.index)
         at = _naive(frame["order_at"])
         skips.drop(at.isna(), "no order_at")
-        who = _who(frame, "customer_id", skips, "customer_id")
+        who = _who(frame, "customer_id", skips)
         values = pd.DataFrame({"who": who, "at": at}, index=frame.index)
         notes = ["orders: a customer is active in a period when they ordered in it; lost = active in the "
                  "previous period and not in this one"]
@@ -500,7 +500,8 @@ def _snapshot_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, hea
         at_risk = frame["revenue"].where(frame["churned"], 0.0)
         out["revenue_at_risk"] = grouped(frame.assign(_r=at_risk), keys)["_r"].sum()
         out["revenue_total"] = g["revenue"].sum()
-        out["revenue_at_risk_pct"] = 100 * out["revenue_at_risk"] / out["revenue_total"].where(out["revenue_total"] != 0)
+        total = out["revenue_total"]
+        out["revenue_at_risk_pct"] = 100 * out["revenue_at_risk"] / total.where(total != 0)
     return out
 
 
@@ -515,7 +516,8 @@ def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, he
     by, per_period = _split(keys)
     variant = ctx.settings.get("variant") or "standard"
     orders = "at" in values.columns
-    names = ["start", "new", "returning", "lost", "end"] if orders else ["start", "new", "lost", "new_and_lost", "end"]
+    names = (["start", "new", "returning", "lost", "end"] if orders
+             else ["start", "new", "lost", "new_and_lost", "end"])
     flow = _flow(values, by, ctx, ctx.period or DEFAULT_PERIOD) if not values.empty else None
     if flow is None:
         return _empty(by, per_period, {k: 0 for k in names})
@@ -657,7 +659,11 @@ def retention(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 # ---------------------------------------------------------------- customer lifetime value
-def _months_between(a: pd.Series, b: pd.Series) -> pd.Series:
+def _times(ns: np.ndarray) -> pd.Series:
+    return pd.Series(ns.astype("datetime64[ns]"))
+
+
+def _months_between(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Calendar months from a to b (1 May → 1 Nov = 6; a part month counts by its days)."""
     def position(t: pd.Series) -> pd.Series:
         t = pd.Series(t)
@@ -671,7 +677,7 @@ def _clv_measure(frame: pd.DataFrame) -> Measured:
         skips = _Skips(frame.index)
         at = _naive(frame["order_at"])
         skips.drop(at.isna(), "no order_at")
-        who = _who(frame, "customer_id", skips, "customer_id")
+        who = _who(frame, "customer_id", skips)
         skips.drop(frame["amount"].isna(), "no amount")
         values = pd.DataFrame({"who": who, "at": at, "amount": frame["amount"].astype("float64")},
                               index=frame.index)
@@ -727,7 +733,6 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     lost = np.stack([arrays["lost"][:, m].sum(axis=1) for m in pools], axis=1)
     start = np.stack([arrays["start"][:, m].sum(axis=1) for m in pools], axis=1)
     frame = _long({"_lost": lost, "_start": start}, keys_index, by, u_starts)
-    frame["_unit_end"] = np.tile(np.asarray(u_ends), groups)
 
     if orders:
         t = values["at"]
@@ -746,10 +751,10 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         frame["orders"] = n_orders.reshape(-1)
         frame["customers"] = n_customers.reshape(-1)
         frame["revenue"] = revenue.reshape(-1)
-        span_lo = pd.Series(np.maximum(np.tile(_i8(u_starts), groups), pd.Timestamp(lo_day).value)).astype("datetime64[ns]")
-        span_hi = pd.Series(np.minimum(frame["_unit_end"].to_numpy().astype("datetime64[ns]").view("int64"),
-                                       pd.Timestamp(hi_day).value)).astype("datetime64[ns]")
-        frame["months"] = np.maximum(_months_between(span_lo, span_hi), 0)
+        # the part of each unit the data covers, in calendar months
+        covered_lo = np.maximum(np.tile(_i8(u_starts), groups), pd.Timestamp(lo_day).value)
+        covered_hi = np.minimum(np.tile(_i8(u_ends), groups), pd.Timestamp(hi_day).value)
+        frame["months"] = np.maximum(_months_between(_times(covered_lo), _times(covered_hi)), 0)
         frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
         frame["frequency"] = frame["orders"] / (frame["customers"] * frame["months"]).where(
             (frame["customers"] > 0) & (frame["months"] > 0))
@@ -937,8 +942,6 @@ def _cpr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 def _label(p: pd.Period) -> str:
-    from ..engine import period_label
-
     return period_label(p.start_time, _freq_name(p))
 
 
