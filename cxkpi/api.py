@@ -8,7 +8,7 @@ The CLI and the report call these; so can a notebook::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ from .config import Config
 from .engine import Request, Where, compute, time_column
 from .errors import UsageError
 from .io.columns import norm
-from .io.load import LoadOptions, load_source
+from .io.load import LoadOptions, SourceChoice, load_any, load_source
 from .registry import KpiSpec, get_kpi
 from .results import KpiResult
 from .sources import SOURCES
@@ -45,6 +45,7 @@ class RunOptions:
     strict: bool = False
     progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None  # for KPIs that read several sources: which one FILE is (default: detected)
 
 
 def _timestamp(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -63,7 +64,9 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
     if run.score:
         columns["score"] = run.score
     if run.date:
-        tcol = time_column(spec) if spec else SOURCES[source].main_time
+        tcol = time_column(spec, source) if spec else SOURCES[source].main_time
+        if tcol is None:
+            raise UsageError(f"--date: a {source} export has no main timestamp")
         columns[tcol] = run.date
     dayfirst = run.dayfirst if run.dayfirst is not None else block.get("dayfirst", config.dayfirst)
     return LoadOptions(
@@ -128,7 +131,9 @@ def wanted_columns(spec: KpiSpec, request: Request, source: str) -> tuple[list[s
     """(canonical columns to read, other dimension columns to read) — nothing else is read."""
     known = SOURCES[source].columns
     wanted = spec.all_columns()
-    tcol = time_column(spec)
+    if spec.alt_sources:  # a KPI reading several sources takes from each only that source's columns
+        wanted = [c for c in wanted if c in known]
+    tcol = time_column(spec, source)
     if tcol:
         wanted.append(tcol)
     if any(p.name == "survey" for p in spec.params):
@@ -147,9 +152,70 @@ def compute_file(kpi: str | KpiSpec, file: str | None = None, config: Config | N
     run = run or RunOptions(**kw)
     if file is not None:
         run.file = file
-    source = config.kpi(spec.name).get("source") or spec.source
     request = build_request(spec, config, run)
+    run = _with_param_columns(spec, request, run)
+    source = run.source or config.kpi(spec.name).get("source")
+    if source is not None and spec.alt_sources and source not in spec.sources:
+        raise UsageError(f"{spec.name}: --source {source!r}: expected one of {', '.join(spec.sources)}")
+    if source is None and spec.alt_sources:
+        return _compute_any_source(spec, config, run, request)
+    return compute(spec, _load(spec, config, run, request, source or spec.source), request)
+
+
+def _with_param_columns(spec: KpiSpec, request: Request, run: RunOptions) -> RunOptions:
+    """Settings such as ``--status-column Churn`` name the header of a canonical column."""
+    mapped = {p.column: str(request.settings[p.name]) for p in spec.params
+              if p.column and request.settings.get(p.name) is not None}
+    if not mapped:
+        return run
+    return replace(run, columns={**mapped, **run.columns})
+
+
+def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request: Request) -> KpiResult:
+    """A KPI that reads any of several sources: FILE's columns decide which (``--source`` to force).
+
+    Sources are tried in the KPI's order; those that do not know a column mapped on the command
+    line (``--map``, ``--status-column``) go last. Without FILE, the first source whose file the
+    config names is read.
+    """
+    order = list(spec.sources)
+    if run.columns:
+        order.sort(key=lambda s: not set(run.columns) <= set(SOURCES[s].columns))
+    if not run.file:
+        named = [s for s in order if config.source(s).get("file")]
+        if not named:
+            raise UsageError(f"{spec.name}: no input file; give FILE (or - for stdin), or set "
+                             f"sources.<{'|'.join(spec.sources)}>.file in the config")
+        return compute(spec, _load(spec, config, run, request, named[0]), request)
+    choices = []
+    for source in order:
+        wanted, extra = wanted_columns(spec, request, source)
+        choices.append(SourceChoice(source, wanted, load_options(config, source, run, spec), extra))
+
+    def viable(source: str, found: set[str]) -> bool:
+        return not spec.missing(found & set(SOURCES[source].columns))
+
+    def none_viable(file: str, headers: list[str]) -> str:
+        wants = "; ".join(f"as {s}: {' and '.join(_alternative(spec, s))}" for s in spec.sources)
+        shown = ", ".join(repr(h) for h in headers[:20]) + (f" … (+{len(headers) - 20})" if len(headers) > 20 else "")
+        return (f"{file}: {spec.name} reads {' or '.join(spec.sources)} exports, and this file has the columns "
+                f"of none ({wants}); map them with --map CANONICAL=HEADER or in the config; the file has: {shown}")
+
+    dataset = load_any(run.file, choices, viable, none_viable)
+    return compute(spec, dataset, request)
+
+
+def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str):
     path = source_file(config, source, run, spec.name)
     wanted, extra = wanted_columns(spec, request, source)
-    dataset = load_source(path, source, wanted, load_options(config, source, run, spec), extra)
-    return compute(spec, dataset, request)
+    return load_source(path, source, wanted, load_options(config, source, run, spec), extra)
+
+
+def _alternative(spec: KpiSpec, source: str) -> list[str]:
+    """What ``spec`` needs from ``source``: the alternatives made only of that source's columns."""
+    known = set(SOURCES[source].columns)
+    out = []
+    for alternatives in spec.requirements():
+        fits = ["'" + "' + '".join(alt) + "'" for alt in alternatives if set(alt) <= known]
+        out.append(" or ".join(fits) or "(nothing it has)")
+    return out

@@ -193,6 +193,8 @@ def validate(raw: Any, path: Path | None = None) -> Config:
             src = block.get("source")
             if src is not None and src not in SOURCES:
                 problems.append(f"{where}.source: unknown source {src!r}")
+            elif src is not None and spec.alt_sources and src not in spec.sources:
+                problems.append(f"{where}.source: expected one of {', '.join(spec.sources)}, got {src!r}")
     if problems:
         raise ConfigError(problems, label)
     return Config(

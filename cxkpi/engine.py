@@ -61,8 +61,17 @@ class Request:
     strict: bool = False
 
 
-def time_column(spec: KpiSpec) -> str | None:
-    return spec.time_column or SOURCES[spec.source].main_time
+def time_column(spec: KpiSpec, source: str | None = None) -> str | None:
+    """The column --period/--since/--until use: the KPI's own, else the source's main timestamp."""
+    source = source or spec.source
+    if spec.time_column and (source == spec.source or spec.time_column in SOURCES[source].columns):
+        return spec.time_column
+    return SOURCES[source].main_time
+
+
+def period_freq(period: str) -> str:
+    """The pandas period frequency of a --period name (weeks are ISO: Monday to Sunday)."""
+    return _PANDAS_PERIOD[period]
 
 
 def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request | None = None, **kw) -> KpiResult:
@@ -70,7 +79,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     spec = get_kpi(kpi) if isinstance(kpi, str) else kpi
     request = request or Request(**kw)
     if isinstance(data, pd.DataFrame):
-        data = Dataset(frame=data, source=spec.source, file="<frame>", headers=list(data.columns))
+        source = spec.source_for(data.columns) or spec.source
+        data = Dataset(frame=data, source=source, file="<frame>", headers=list(data.columns))
     if request.period is not None and request.period not in PERIODS:
         raise UsageError(f"--period {request.period!r}: expected one of {', '.join(PERIODS)}")
     settings = {**spec.defaults(), **{k: v for k, v in request.settings.items() if v is not None}}
@@ -84,7 +94,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
 
     skipped_parts: list[pd.Series] = []
     frame, notes = _filter(frame, spec, request, settings, data)
-    tcol = time_column(spec)
+    tcol = time_column(spec, data.source)
     needs_time = bool(request.period or request.since is not None or request.until is not None) \
         and not spec.periodic and tcol in frame.columns
     if not spec.periodic:  # periodic KPIs window themselves (Context.since/until)
@@ -148,7 +158,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     return KpiResult(
         kpi=spec.name,
         title=spec.title,
-        source=spec.source,
+        source=data.source,
         unit=_unit(spec, settings),
         higher_is_better=spec.higher_is_better,
         value=_num(total_row.get("value")),

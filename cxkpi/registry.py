@@ -16,6 +16,7 @@ A KPI has two vectorised halves:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class Param:
     choices: tuple[str, ...] | None = None
     parse: Callable[[Any], Any] | None = None  # e.g. "60m" -> 60.0 minutes
     cli: bool = True
+    # the value is an export header to read as this canonical column (e.g. --status-column Churn)
+    column: str | None = None
 
     @property
     def flag(self) -> str:
@@ -91,6 +94,23 @@ class KpiSpec:
     # ``extra(values, ctx) -> dict``: a payload beside the total (e.g. a weekday × hour table),
     # stored in ``KpiResult.extra`` and merged into the JSON
     extra: Callable[[pd.DataFrame, Context], dict] | None = None
+    # other logical sources the KPI can read (the file's columns pick one; see ``source_for``)
+    alt_sources: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.alt_sources)
+
+    def source_for(self, columns) -> str | None:
+        """The first of ``sources`` whose own canonical columns among ``columns`` meet ``needs``."""
+        from .sources import SOURCES
+
+        have = set(columns)
+        for name in self.sources:
+            known = SOURCES[name].columns if name in SOURCES else have
+            if not self.missing(have & set(known)):
+                return name
+        return None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -133,7 +153,7 @@ def kpi(
     *,
     name: str,
     title: str,
-    source: str,
+    source: str | tuple[str, ...],
     needs: tuple[str, ...],
     unit: str,
     higher_is_better: bool | None,
@@ -147,7 +167,13 @@ def kpi(
     periodic: bool = False,
     extra: Callable | None = None,
 ):
-    """Register ``measure`` under ``name``; a duplicate name fails at import."""
+    """Register ``measure`` under ``name``; a duplicate name fails at import.
+
+    ``source`` may be a tuple: the KPI reads any of these sources (the first is the default) and
+    ``needs`` lists one alternative per source ("started_at+ended_at|customer_id+order_at"); the
+    loader takes the first source whose columns the file has, unless ``--source`` says which.
+    """
+    sources = (source,) if isinstance(source, str) else tuple(source)
 
     def decorate(measure):
         if name in REGISTRY:
@@ -155,7 +181,7 @@ def kpi(
         REGISTRY[name] = KpiSpec(
             name=name,
             title=title,
-            source=source,
+            source=sources[0],
             needs=tuple(needs),
             unit=unit,
             higher_is_better=higher_is_better,
@@ -166,10 +192,11 @@ def kpi(
             optional=tuple(optional),
             benchmark=benchmark,
             example=example,
-            doc=(measure.__doc__ or "").strip(),
+            doc=inspect.cleandoc(measure.__doc__ or ""),
             time_column=time_column,
             periodic=periodic,
             extra=extra,
+            alt_sources=sources[1:],
         )
         return measure
 

@@ -75,6 +75,12 @@ SOURCES: dict[str, Source] = {
         ),
         Source("agents", "hired_at", _cols("agent:category hired_at:time left_at:time team:category"), "agent roster"),
         Source(
+            "customers",
+            None,
+            _cols("customer_id:id status:category tenure_months:number monthly_revenue:money"),
+            "CRM snapshot: one row per customer with a status flag (churned or not) and no dates",
+        ),
+        Source(
             "kb",
             "visited_at",
             _cols("visit_id:id visited_at:time visits:number article_views:number"),

@@ -22,7 +22,8 @@ def kpis(
     from ..registry import load_all
 
     specs = list(load_all().values())
-    rows = [{"name": s.name, "title": s.title, "source": s.source, "needs": list(s.needs), "unit": s.unit,
+    rows = [{"name": s.name, "title": s.title, "source": " | ".join(s.sources), "needs": list(s.needs),
+             "unit": s.unit,
              "higher_is_better": s.higher_is_better, "formula": s.formula,
              "settings": [p.name for p in s.params]} for s in specs]
     if format is OutputFormat.json:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..registry import KpiSpec, Param
-from .options import COMMON, COMMON_NAMES, KPI
+from .options import COMMON, COMMON_NAMES, INPUT, KPI
 
 
 def _param_option(p: Param) -> inspect.Parameter:
@@ -33,15 +33,27 @@ def _param_option(p: Param) -> inspect.Parameter:
     return inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
+def _source_option(spec: KpiSpec) -> inspect.Parameter:
+    """``--source`` for a KPI that reads several kinds of export."""
+    choices = Enum(f"{spec.name}_sources", {s: s for s in spec.sources}, type=str)
+    help_text = (f"Which kind of export FILE is: {', '.join(spec.sources)}. "
+                 "Detected from its columns when omitted (tried in that order).")
+    annotation = Annotated[Optional[choices], typer.Option("--source", help=help_text, rich_help_panel=INPUT,
+                                                           case_sensitive=False, show_default=False)]
+    return inspect.Parameter("source", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+
+
 def make_command(spec: KpiSpec):
     params = [p for p in spec.params if p.cli]
-    clash = [p.name for p in params if p.name in COMMON_NAMES]
+    clash = [p.name for p in params if p.name in COMMON_NAMES or (p.name == "source" and spec.alt_sources)]
     if clash:
         raise ValueError(f"KPI {spec.name}: params {clash} clash with shared options")
 
     def command(**kwargs):
         from .run import run_kpi_command
 
+        if spec.alt_sources and isinstance(kwargs.get("source"), Enum):
+            kwargs["source"] = kwargs["source"].value
         kpi_settings = {p.name: kwargs.pop(p.name, None) for p in params}
         for p in params:
             if isinstance(kpi_settings[p.name], Enum):
@@ -50,7 +62,8 @@ def make_command(spec: KpiSpec):
                 kpi_settings[p.name] = _parse_flag(p, kpi_settings[p.name])
         run_kpi_command(spec, kpi_settings, **kwargs)
 
-    command.__signature__ = inspect.Signature(COMMON + [_param_option(p) for p in params])
+    extra = [_source_option(spec)] if spec.alt_sources else []
+    command.__signature__ = inspect.Signature(COMMON + extra + [_param_option(p) for p in params])
     command.__name__ = spec.name.replace("-", "_")
     example = spec.example or f"cxkpi {spec.name} FILE"
     command.__doc__ = (

@@ -25,7 +25,7 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
 
 def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
-                    strict, raw, quiet) -> None:
+                    strict, raw, quiet, source=None) -> None:
     format = format_for(output, format)  # an unknown --output extension fails before any work
     if period is not None and period not in PERIODS:
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
@@ -35,6 +35,7 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, e
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
         progress=not quiet and sys.stderr.isatty(),
+        source=source,
     )
     result = compute_file(spec, config=cfg, run=run)
     for note in result.notes:

@@ -22,6 +22,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "first_response_at": ("first_response_at", "first_reply_at", "first_responded_at"),
     "resolved_at": ("resolved_at", "solved_at", "resolved", "resolved_time", "closed_at"),
     "ticket_id": ("ticket_id", "id", "ticket"),
+    # business sources
+    "customer_id": ("customer_id", "customerid", "customer", "account_id", "client_id"),
+    "order_at": ("order_at", "ordered_at", "order_date", "purchase_date", "created_at"),
+    "amount": ("amount", "order_total", "total", "revenue"),
+    "started_at": ("started_at", "start_date", "subscription_start", "subscribed_at"),
+    "ended_at": ("ended_at", "end_date", "cancelled_at", "canceled_at", "churned_at", "cancellation_date"),
+    "mrr": ("mrr", "monthly_recurring_revenue", "monthly_revenue"),
+    "hired_at": ("hired_at", "hire_date", "hired", "start_date"),
+    "left_at": ("left_at", "leave_date", "left", "termination_date", "end_date"),
+    "article_views": ("article_views", "articles_viewed", "views", "page_views"),
+    "visits": ("visits", "sessions"),
+    "status": ("status", "churn", "churned", "churn_status", "customer_status", "account_status"),
+    "tenure_months": ("tenure_months", "tenure", "tenure_in_months", "months_as_customer"),
+    "monthly_revenue": ("monthly_revenue", "monthly_charges", "monthly_charge", "mrr", "monthly_fee"),
 }
 
 # words that make a header look like the score column when nothing matches by name

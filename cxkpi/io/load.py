@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, MissingColumnsError
 from ..sources import column_kind
 from . import values
 from .columns import HeaderIndex, norm
@@ -91,6 +92,70 @@ def load_source(
     if raw is None:
         raw = read_table(Path(path), label, options, columns=list(dict.fromkeys(mapping.values())))
     return _canonical(raw, mapping, source, label, options, notes)
+
+
+@dataclass
+class SourceChoice:
+    """One way to read a file: as this logical source, with its columns and options."""
+
+    source: str
+    wanted: list[str]
+    options: LoadOptions
+    extra: list[str] = field(default_factory=list)
+
+
+def _findable(index: HeaderIndex, choice: SourceChoice) -> set[str]:
+    """The wanted canonical columns the file has (mapped headers that are missing do not count)."""
+    found: set[str] = set()
+    for canonical in choice.wanted:
+        header = choice.options.columns.get(canonical)
+        if header is not None:
+            if index.find(header) is not None:
+                found.add(canonical)
+        elif index.auto(canonical) is not None:
+            found.add(canonical)
+    return found
+
+
+def load_any(
+    path: str | os.PathLike,
+    choices: list[SourceChoice],
+    viable: Callable[[str, set[str]], bool],
+    none_viable: Callable[[str, list[str]], str],
+    stdin: io.BufferedIOBase | None = None,
+) -> Dataset:
+    """Load ``path`` as the first choice whose columns satisfy ``viable(source, canonical_found)``.
+
+    For KPIs that read any of several sources (churn: subscriptions, orders or a CRM snapshot).
+    Only the header is read per choice (stdin is read once and kept). When no choice fits,
+    ``none_viable(file, headers)`` gives the message of the ``MissingColumnsError``.
+    """
+    label = "<stdin>" if str(path) == "-" else str(path)
+    if str(path) == "-":
+        data = (stdin or sys.stdin.buffer).read()
+        payload: Path | bytes = data
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{label}: no such file")
+        if p.is_dir():
+            raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
+        payload = p
+
+    def table(options: LoadOptions, columns: list[str] | None) -> RawTable:
+        source = io.BytesIO(payload) if isinstance(payload, bytes) else payload
+        return read_table(source, label, options, columns=columns)
+
+    headers: list[str] = []
+    for choice in choices:
+        headers = table(choice.options, []).headers
+        index = HeaderIndex(headers, label)
+        if not viable(choice.source, _findable(index, choice)):
+            continue
+        mapping, notes = _resolve(index, choice.source, choice.wanted, choice.options, choice.extra)
+        raw = table(choice.options, list(dict.fromkeys(mapping.values())))
+        return _canonical(raw, mapping, choice.source, label, choice.options, notes)
+    raise MissingColumnsError(none_viable(label, headers))
 
 
 def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,

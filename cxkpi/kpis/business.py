@@ -1,0 +1,1155 @@
+"""Business KPIs: churn, retention, CLV, employee turnover, cost per resolution, articles
+per visit (KPI_SPEC.md, "Business KPIs"; conventions in docs/business.md).
+
+Churn, retention and turnover are rates *per period*: ``--period`` is the unit the rate
+is over (a month when omitted). These KPIs are ``periodic`` (they window themselves):
+the measure step returns one row per subscription / order / agent, and the aggregate
+counts, for every period [start, end), who was there at its start, who came, who went
+and who was there at its end. Everything is counted with ``searchsorted`` and
+``bincount`` over (group × period) arrays; the only loops run over periods.
+
+Conventions (the same for subscriptions and for the agent roster):
+- someone is *present at the start* of [s, e) when they started before s and had not
+  ended before s (``started_at < s`` and ``ended_at`` empty or ``>= s``);
+- *new*: started in [s, e); *lost*: present at the start and ended in [s, e);
+  *new and lost*: started and ended inside [s, e); present at the end = present at the
+  start of the next period, so ``end = start + new − lost − new_and_lost``.
+- rows of the same customer (or agent) that overlap or touch are one spell: a plan
+  change (end and restart the same day) is not churn; a gap is (lost, then new).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine import period_freq, period_label
+from ..errors import UsageError
+from ..io.values import money
+from ..registry import Context, Measured, Param, kpi
+from ..stats import mean_interval, wilson_interval
+from .aggregate import grouped
+
+DEFAULT_PERIOD = "month"
+MAX_PERIODS = 100_000
+_OPEN = np.iinfo(np.int64).max  # "not ended yet" as nanoseconds
+_NOTE_EMPTY_START = "no customers at start"
+
+CHURNED_WORDS = ("yes", "y", "true", "1", "1.0", "churned", "churn", "cancelled", "canceled", "inactive", "lost",
+                 "closed", "terminated", "ended", "left", "former", "lapsed")
+ACTIVE_WORDS = ("no", "n", "false", "0", "0.0", "active", "retained", "current", "live", "subscribed", "open",
+                "stayed", "existing")
+
+
+# ---------------------------------------------------------------- settings parsers
+def parse_months(value) -> float:
+    """A lifespan in months: 36, "36m", "3y", "1.5 years", "52w", "90d"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a lifespan such as 36m or 3y")
+    if isinstance(value, (int, float)):
+        months = float(value)
+    else:
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(m|mo|mos|months?|y|yr|yrs|years?|w|wk|wks|weeks?|d|days?)?\s*",
+                         str(value).lower())
+        if not m:
+            raise ValueError(f"{value!r}: expected a lifespan such as 36m, 3y, 52w or 90d")
+        n, unit = float(m.group(1)), (m.group(2) or "m")[0]
+        months = n * {"m": 1.0, "y": 12.0, "w": 7 * 12 / 365.2425, "d": 12 / 365.2425}[unit]
+    if not months > 0:
+        raise ValueError(f"{value!r}: a lifespan must be more than 0")
+    return months
+
+
+def parse_margin(value) -> float:
+    """Gross margin as a fraction: 0.4 or "40%"."""
+    text = str(value).strip()
+    try:
+        x = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"{value!r}: expected a fraction such as 0.4 or a percent such as 40%") from None
+    if not 0 < x <= 1:
+        raise ValueError(f"{value!r}: expected a fraction between 0 and 1 (e.g. 0.4) or a percent (40%)")
+    return x
+
+
+def parse_amount(value) -> float:
+    """An amount of money: 42000, "42,000", "€42.000,00"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        x = float(value)
+    else:
+        parsed, _ = money(pd.Series([str(value)]))
+        x = float(parsed.iloc[0])
+    if not np.isfinite(x) or x < 0:
+        raise ValueError(f"{value!r}: expected an amount of money of 0 or more, e.g. 42000")
+    return x
+
+
+_PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def _cost_period(key) -> pd.Period:
+    if isinstance(key, dt.date):
+        return pd.Period(key, "D")
+    text = str(key).strip()
+    if re.fullmatch(r"\d{4}", text):
+        return pd.Period(text, "Y")
+    m = re.fullmatch(r"(\d{4})-?Q([1-4])", text, flags=re.IGNORECASE)
+    if m:
+        return pd.Period(f"{m.group(1)}Q{m.group(2)}", "Q")
+    m = re.fullmatch(r"(\d{4})-W(\d{1,2})", text, flags=re.IGNORECASE)
+    if m:
+        monday = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        return pd.Period(monday, period_freq("week"))
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        return pd.Period(text, "M")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return pd.Period(text, "D")
+    raise ValueError(f"{key!r}: expected a period such as 2025-05, 2025-Q2, 2025-W19, 2025-05-01 or 2025")
+
+
+def parse_cost_table(value) -> dict[pd.Period, float]:
+    """``{2025-05: 40000, 2025-06: 41000}`` -> {Period: amount}; every key the same length of period."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError("expected a mapping of period to cost, e.g. {2025-05: 40000, 2025-06: 41000}")
+    table: dict[pd.Period, float] = {}
+    for key, amount in value.items():
+        try:
+            table[_cost_period(key)] = parse_amount(amount)
+        except ValueError as e:
+            raise ValueError(f"{key}: {e}") from None
+    kinds = {_freq_name(p) for p in table}
+    if len(kinds) > 1:
+        raise ValueError(f"mixes lengths of period ({', '.join(sorted(kinds))}); give every cost per month, "
+                         "or every cost per quarter, …")
+    return dict(sorted(table.items()))
+
+
+def _freq_name(p: pd.Period) -> str:
+    return _PERIOD_NAMES.get(p.freqstr[0], p.freqstr)
+
+
+# ---------------------------------------------------------------- row-level helpers
+def _naive(t: pd.Series) -> pd.Series:
+    """Wall-clock datetimes (periods follow the data's own zone, as in the engine)."""
+    t = pd.to_datetime(t)
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_localize(None)
+    return t.astype("datetime64[ns]")
+
+
+def _ns(t: pd.Series) -> np.ndarray:
+    return t.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def _i8(index) -> np.ndarray:
+    """Nanoseconds since the epoch of a DatetimeIndex, whatever its resolution."""
+    return pd.DatetimeIndex(index).as_unit("ns").asi8
+
+
+def _naive_ts(ts) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+class _Skips:
+    """Collect the first reason each row cannot be used."""
+
+    def __init__(self, index: pd.Index):
+        self.ok = pd.Series(True, index=index)
+        self.parts: list[pd.Series] = []
+
+    def drop(self, mask: pd.Series, reason: str) -> None:
+        hit = mask.fillna(False).astype(bool) & self.ok
+        if hit.any():
+            self.parts.append(pd.Series(reason, index=hit.index[hit.to_numpy()]))
+            self.ok &= ~hit
+
+    @property
+    def skipped(self) -> pd.Series:
+        return pd.concat(self.parts) if self.parts else pd.Series(dtype="object")
+
+
+def _who(frame: pd.DataFrame, column: str | None, skips: _Skips) -> pd.Series:
+    """The person each row belongs to, as an integer code: one per distinct id in ``column``,
+    or one per row when there is no such column (sorting integers is what keeps this fast)."""
+    if column and column in frame.columns:
+        ids = frame[column]
+        if not pd.api.types.is_numeric_dtype(ids):
+            ids = ids.astype("string")  # the loader has stripped it and made blanks missing
+        codes, _ = pd.factorize(ids, use_na_sentinel=True)
+        blank = (codes < 0) | (ids == "").fillna(False).to_numpy(dtype=bool)
+        skips.drop(pd.Series(blank, index=frame.index), f"no {column}")
+        return pd.Series(codes, index=frame.index, dtype="int64")
+    return pd.Series(np.arange(len(frame), dtype="int64"), index=frame.index)
+
+
+def _spans(frame: pd.DataFrame, start: str, end: str, who: str | None) -> tuple[pd.DataFrame, _Skips]:
+    skips = _Skips(frame.index)
+    begin = _naive(frame[start])
+    finish = _naive(frame[end]) if end in frame.columns else pd.Series(pd.NaT, index=frame.index,
+                                                                        dtype="datetime64[ns]")
+    skips.drop(begin.isna(), f"no {start}")
+    ids = _who(frame, who, skips)
+    skips.drop(finish < begin, f"{end} before {start}")
+    values = pd.DataFrame({"who": ids, "start": begin, "end": finish}, index=frame.index)
+    return values, skips
+
+
+# ---------------------------------------------------------------- periods and counting
+def _bounds(lo, hi, ctx: Context, period: str, lead: int = 0) -> pd.DatetimeIndex | None:
+    """Starts of the periods from ``lo`` to ``hi`` (or --since/--until: whole periods), plus the end."""
+    freq = period_freq(period)
+    first = _naive_ts(ctx.since) if ctx.since is not None else lo
+    last = _naive_ts(ctx.until) - pd.Timedelta(1, "ns") if ctx.until is not None else hi
+    if first is None or last is None or pd.isna(first) or pd.isna(last) or first > last:
+        return None
+    p0 = pd.Timestamp(first).to_period(freq) - lead
+    p1 = pd.Timestamp(last).to_period(freq)
+    count = p1.ordinal - p0.ordinal + 1
+    if count > MAX_PERIODS:
+        raise UsageError(f"--period {period}: {p0} to {p1} is {count:,} periods; use a longer period "
+                         f"or --since/--until")
+    starts = pd.period_range(p0, p1, freq=freq).start_time
+    return starts.append(pd.DatetimeIndex([(p1 + 1).start_time])).as_unit("ns")
+
+
+def _slot(bounds: pd.DatetimeIndex, ns: np.ndarray) -> np.ndarray:
+    """Index of the period each time falls in: -1 before the first, len(bounds)-1 after the last."""
+    return np.searchsorted(_i8(bounds), ns, side="right") - 1
+
+
+def _codes(values: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Index | None]:
+    if not by:
+        return np.zeros(len(values), dtype=np.int64), None
+    g = values.groupby(by, observed=True, sort=True)
+    return g.ngroup().to_numpy().astype(np.int64), g.size().index
+
+
+def _count(codes: np.ndarray, slots: np.ndarray, groups: int, width: int, weights=None) -> np.ndarray:
+    flat = codes * width + slots
+    return np.bincount(flat, weights=weights, minlength=groups * width).reshape(groups, width)
+
+
+def _key_levels(keys_index: pd.Index | None, by: list[str]) -> list[np.ndarray]:
+    return [np.asarray(keys_index.get_level_values(i)) for i in range(len(by))] if by else []
+
+
+def _per_group(values: np.ndarray, keys_index: pd.Index | None, by: list[str], index: pd.Index) -> np.ndarray:
+    """A per-group array aligned to a frame grouped by the ``by`` levels."""
+    if not by:
+        return values
+    levels = _key_levels(keys_index, by)
+    own = pd.MultiIndex.from_arrays(levels) if len(by) > 1 else pd.Index(levels[0])
+    return pd.Series(values, index=own).reindex(index).to_numpy()
+
+
+def _long(arrays: dict[str, np.ndarray], keys_index: pd.Index | None, by: list[str],
+          starts: pd.DatetimeIndex) -> pd.DataFrame:
+    """(group × period) arrays as a frame indexed by the ``by`` keys and ``period``."""
+    groups, periods = next(iter(arrays.values())).shape
+    data = {k: a.reshape(-1) for k, a in arrays.items()}
+    levels = [np.repeat(level, periods) for level in _key_levels(keys_index, by)]
+    levels.append(np.tile(np.asarray(starts), groups))
+    index = pd.MultiIndex.from_arrays(levels, names=[*by, "period"])
+    return pd.DataFrame(data, index=index)
+
+
+def _person_key(g: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """One integer per (group, person)."""
+    return g * (int(who.max()) + 1 if len(who) else 1) + who
+
+
+def _person_runs(g: np.ndarray, who: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort rows by (group, person, time); return the order and where each person's rows begin."""
+    by_time = np.argsort(t, kind="stable")
+    key = _person_key(g, who)
+    order = by_time[np.argsort(key[by_time], kind="stable")]
+    ks = key[order]
+    begins = np.r_[True, ks[1:] != ks[:-1]] if len(order) else np.zeros(0, dtype=bool)
+    return order, begins
+
+
+def _merge_spells(values: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group code, start, end) of each continuous spell: rows of one person (within a group) that
+    overlap or touch are merged. Times in nanoseconds; an open end is ``_OPEN``."""
+    start = _ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    order, begins = _person_runs(codes, values["who"].to_numpy(), start)
+    g, s, e = codes[order], start[order], end[order]
+    person = np.cumsum(begins) - 1
+    reach = pd.Series(e).groupby(person).cummax().to_numpy()  # latest end so far within the person
+    before = np.r_[np.iinfo(np.int64).min, reach[:-1]]
+    before[begins] = np.iinfo(np.int64).min
+    first = s > before  # a new spell: starts after everything earlier of the same person has ended
+    heads = np.flatnonzero(first)
+    ends = np.maximum.reduceat(e, heads) if len(heads) else e[:0]
+    return g[heads], s[heads], ends
+
+
+def _span_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
+    """Per (group, period): present at start, new, lost, new-and-lost, present at end."""
+    row_codes, keys_index = _codes(values, by)
+    codes, spell_start, spell_end = _merge_spells(values, row_codes)
+    groups = 1 if keys_index is None else len(keys_index)
+    periods = len(bounds) - 1
+    ps = _slot(bounds, spell_start)
+    pe = _slot(bounds, spell_end)
+    # present at bound i <=> ps < i <= pe: +1 from ps+1, -1 from pe+1
+    diff = _count(codes, ps + 1, groups, periods + 2) - _count(codes, pe + 1, groups, periods + 2)
+    present = diff.cumsum(axis=1)[:, : periods + 1]
+    inside = (ps >= 0) & (ps < periods)
+    lost = (pe >= 0) & (pe < periods) & (ps < pe)
+    both = inside & (pe == ps)
+    seen = (ps < periods) & (pe >= 0)  # spells overlapping the window
+    arrays = {
+        "start": present[:, :periods],
+        "new": _count(codes[inside], ps[inside], groups, periods),
+        "lost": _count(codes[lost], pe[lost], groups, periods),
+        "new_and_lost": _count(codes[both], ps[both], groups, periods),
+        "end": present[:, 1:],
+    }
+    people = np.bincount(codes[seen], minlength=groups)
+    return arrays, keys_index, people
+
+
+def _order_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
+    """Orders model: active in a period = ordered in it. ``bounds`` starts one period early."""
+    codes, keys_index = _codes(values, by)
+    groups = 1 if keys_index is None else len(keys_index)
+    periods = len(bounds) - 1
+    # one entry per (person, period), periods clipped to -1 (before the window) .. periods (after it),
+    # sorted by person, then period
+    slot = np.clip(_slot(bounds, _ns(values["at"])), -1, periods) + 1
+    pairs = np.sort(_person_key(codes, values["who"].to_numpy()) * (periods + 2) + slot)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs  # (np.unique hashes: slower)
+    person, p = np.divmod(pairs, periods + 2)
+    p = p - 1
+    begins = np.r_[True, person[1:] != person[:-1]] if len(p) else np.zeros(0, dtype=bool)
+    first = begins  # a person's earliest period with an order
+    kept = np.r_[False, (person[1:] == person[:-1]) & (p[1:] == p[:-1] + 1)] if len(p) else begins
+    width = int(values["who"].max()) + 1 if len(values) else 1
+    g = person // width
+    inside = (p >= 0) & (p < periods)
+    g, p, first, kept, person = g[inside], p[inside], first[inside], kept[inside], person[inside]
+    active = _count(g, p, groups, periods)
+    retained = _count(g[kept], p[kept], groups, periods)[:, 1:]
+    firsts = _count(g[first], p[first], groups, periods)[:, 1:]
+    start, end = active[:, :-1], active[:, 1:]
+    new = end - retained
+    arrays = {"start": start, "new": new, "returning": new - firsts, "lost": start - retained, "end": end}
+    people = np.bincount(g[np.r_[True, person[1:] != person[:-1]]], minlength=groups) if len(g) else np.zeros(groups)
+    return arrays, keys_index, people
+
+
+def _window(values: pd.DataFrame, columns: list[str]):
+    """(earliest of the first column, latest of any column): the span the data covers."""
+    lo = values[columns[0]].min()
+    ends = [values[c].max() for c in columns if c in values.columns and values[c].notna().any()]
+    return lo, max(ends, default=pd.NaT)
+
+
+@dataclass
+class _Flow:
+    """Counts per (group × period) and what they were counted over."""
+
+    arrays: dict[str, np.ndarray]
+    keys_index: pd.Index | None
+    people: np.ndarray  # per group: customers / agents seen in the window
+    bounds: pd.DatetimeIndex  # period starts plus the end of the last
+    data_end: pd.Timestamp  # the latest date in the data
+
+    @property
+    def starts(self) -> pd.DatetimeIndex:
+        return self.bounds[:-1]
+
+    def frame(self, by: list[str]) -> pd.DataFrame:
+        return _long(self.arrays, self.keys_index, by, self.starts)
+
+    def beyond_data(self) -> np.ndarray:
+        """Per period: does it end after the day the data ends (so it is only partly covered)?"""
+        return _i8(self.bounds[1:]) > (self.data_end.normalize() + pd.Timedelta(days=1)).value
+
+
+def _flow(values: pd.DataFrame, by: list[str], ctx: Context, period: str) -> _Flow | None:
+    """The customer / roster flow per group and period; None when there is no period to count."""
+    if "at" in values.columns:
+        lo, hi = _window(values, ["at"])
+        bounds = _bounds(lo, hi, ctx, period, lead=1)
+        if bounds is None:
+            return None
+        arrays, keys_index, people = _order_flow(values, by, bounds)
+        return _Flow(arrays, keys_index, people, bounds[1:], hi)
+    lo, hi = _window(values, ["start", "end"])
+    bounds = _bounds(lo, hi, ctx, period)
+    if bounds is None:
+        return None
+    arrays, keys_index, people = _span_flow(values, by, bounds)
+    return _Flow(arrays, keys_index, people, bounds, hi)
+
+
+def _coverage_note(note: pd.Series, flow_or_bounds, data_end: pd.Timestamp | None = None) -> pd.Series:
+    """Add "data ends …" to the periods that end after the data does (their counts are partial)."""
+    if isinstance(flow_or_bounds, _Flow):
+        beyond, data_end = flow_or_bounds.beyond_data(), flow_or_bounds.data_end
+    else:
+        beyond = _i8(flow_or_bounds[1:]) > (data_end.normalize() + pd.Timedelta(days=1)).value
+    if not beyond.any():
+        return note
+    groups = len(note) // len(beyond)
+    mask = np.tile(beyond, groups)
+    text = f"data ends {data_end:%Y-%m-%d}"
+    joined = np.where(note.to_numpy() == "", text, note.to_numpy().astype(object) + "; " + text)
+    return pd.Series(np.where(mask, joined, note.to_numpy()), index=note.index, dtype="object")
+
+
+def _empty(by: list[str], per_period: bool, columns: dict) -> pd.DataFrame:
+    if not by and not per_period:
+        return pd.DataFrame([{"value": np.nan, "n": 0, **columns}])
+    names = [*by, "period"] if per_period else by
+    index = pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+    return pd.DataFrame({"value": [], "n": [], **{k: [] for k in columns}}, index=index)
+
+
+def _split(keys: list[str]) -> tuple[list[str], bool]:
+    return [k for k in keys if k != "period"], "period" in keys
+
+
+def _pool(frame: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
+    """Collapse the period axis: sums of the flows, start of the first period, end of the last."""
+    g = frame.groupby(level=by, sort=True) if by else frame.groupby(np.zeros(len(frame), dtype="int8"))
+    out = g[sums].sum()
+    out["first_start"] = g["start"].first()
+    out["last_end"] = g["end"].last()
+    out["periods"] = g.size()
+    return out
+
+
+def _note(mask: pd.Series | np.ndarray, text: str, index) -> pd.Series:
+    return pd.Series(np.where(np.asarray(mask), text, ""), index=index, dtype="object")
+
+
+# ---------------------------------------------------------------- churn and retention
+def _snapshot(frame: pd.DataFrame, settings: dict) -> Measured:
+    skips = _Skips(frame.index)
+    raw = frame["status"].astype("string").str.strip().str.lower()
+    skips.drop(raw.isna() | (raw == ""), "no status")
+    custom = settings.get("churned_values")
+    if custom:
+        words = {w.strip().lower() for w in str(custom).split(",") if w.strip()}
+        churned = raw.isin(words).fillna(False).astype(bool)
+        rule = f"churned = status in {sorted(words)}; any other status = retained"
+    else:
+        churned = raw.isin(CHURNED_WORDS).fillna(False).astype(bool)
+        known = churned | raw.isin(ACTIVE_WORDS).fillna(False).astype(bool)
+        skips.drop(~known, "status is neither a churned nor an active value (see --churned-values)")
+        rule = "churned = yes/true/1/churned/cancelled/inactive…, retained = no/false/0/active…"
+    if "customer_id" in frame.columns:
+        ids = frame["customer_id"].astype("string").str.strip()
+        skips.drop(ids.duplicated() & ids.notna(), "customer_id repeated (a snapshot has one row per customer)")
+    values = pd.DataFrame({"churned": churned}, index=frame.index)
+    for src, dst in (("tenure_months", "tenure"), ("monthly_revenue", "revenue")):
+        if src in frame.columns:
+            values[dst] = pd.to_numeric(frame[src], errors="coerce")
+    if "tenure" in values:
+        skips.drop(values["tenure"] < 0, "tenure_months is negative")
+    notes = [f"point-in-time churn from a status snapshot (no dates): {rule}"]
+    return Measured(values[skips.ok], skips.skipped, notes)
+
+
+def _lifecycle(frame: pd.DataFrame, settings: dict) -> Measured:
+    if "started_at" in frame.columns:
+        values, skips = _spans(frame, "started_at", "ended_at", "customer_id")
+        who = "customer_id" if "customer_id" in frame.columns else None
+        notes = ["subscriptions: a customer is active from started_at until ended_at"
+                 + ("" if who else "; no customer_id, so each row counts as one customer")]
+        return Measured(values[skips.ok], skips.skipped, notes)
+    if "order_at" in frame.columns:
+        skips = _Skips(frame.index)
+        at = _naive(frame["order_at"])
+        skips.drop(at.isna(), "no order_at")
+        who = _who(frame, "customer_id", skips)
+        values = pd.DataFrame({"who": who, "at": at}, index=frame.index)
+        notes = ["orders: a customer is active in a period when they ordered in it; lost = active in the "
+                 "previous period and not in this one"]
+        return Measured(values[skips.ok], skips.skipped, notes)
+    return _snapshot(frame, settings)
+
+
+def _snapshot_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, headline: str) -> pd.DataFrame:
+    if "period" in keys or ctx.period or ctx.since is not None or ctx.until is not None:
+        raise UsageError("a status column is a point-in-time snapshot with no dates: its churn is not per "
+                         "period; drop --period/--since/--until")
+    if values.empty and not keys:
+        return pd.DataFrame([{"value": np.nan, "n": 0, "churned": 0, "retained": 0}])
+    frame = values.assign(_c=values["churned"].astype("int64"))
+    g = grouped(frame, keys)
+    out = g.agg(n=("_c", "size"), churned=("_c", "sum"))
+    out["retained"] = out["n"] - out["churned"]
+    hits = out["churned"] if headline == "churn" else out["retained"]
+    out["value"] = 100 * hits / out["n"]
+    out["low"], out["high"] = wilson_interval(hits, out["n"])
+    out[("retention_pct" if headline == "churn" else "churn_pct")] = 100 - out["value"]
+    if "tenure" in values:
+        out["tenure_churned"] = _mean_where(frame, keys, "tenure", True)
+        out["tenure_retained"] = _mean_where(frame, keys, "tenure", False)
+    if "revenue" in values:
+        at_risk = frame["revenue"].where(frame["churned"], 0.0)
+        out["revenue_at_risk"] = grouped(frame.assign(_r=at_risk), keys)["_r"].sum()
+        out["revenue_total"] = g["revenue"].sum()
+        total = out["revenue_total"]
+        out["revenue_at_risk_pct"] = 100 * out["revenue_at_risk"] / total.where(total != 0)
+    return out
+
+
+def _mean_where(frame: pd.DataFrame, keys: list[str], column: str, flag: bool) -> pd.Series:
+    """Mean of ``column`` over the rows whose ``churned`` equals ``flag``, per group (NaN if none)."""
+    return grouped(frame.assign(_x=frame[column].where(frame["churned"] == flag)), keys)["_x"].mean()
+
+
+def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, headline: str) -> pd.DataFrame:
+    if "churned" in values.columns:
+        return _snapshot_aggregate(values, keys, ctx, headline)
+    by, per_period = _split(keys)
+    variant = ctx.settings.get("variant") or "standard"
+    orders = "at" in values.columns
+    names = (["start", "new", "returning", "lost", "end"] if orders
+             else ["start", "new", "lost", "new_and_lost", "end"])
+    flow = _flow(values, by, ctx, ctx.period or DEFAULT_PERIOD) if not values.empty else None
+    if flow is None:
+        return _empty(by, per_period, {k: 0 for k in names})
+    starts = flow.starts
+    frame = flow.frame(by)
+    if not orders:
+        frame["returning"] = 0
+        kept_new = frame["new"] - frame["new_and_lost"]
+    else:
+        frame["new_and_lost"] = 0
+        kept_new = frame["new"]
+    frame["_kept_new"] = kept_new
+    if not per_period:
+        pooled = _pool(frame, by, ["start", "new", "lost", "new_and_lost", "returning", "_kept_new", "end"])
+        out = _rates(pooled["start"], pooled["lost"], pooled["end"], pooled["_kept_new"], headline, variant)
+        out["start"] = pooled["first_start"]
+        out["new"] = pooled["new"]
+        if orders:
+            out["returning"] = pooled["returning"]
+        out["lost"] = pooled["lost"]
+        if not orders:
+            out["new_and_lost"] = pooled["new_and_lost"]
+        out["end"] = pooled["last_end"]
+        out["periods"] = pooled["periods"]
+        unit = ctx.period or DEFAULT_PERIOD
+        out["note"] = np.where(pooled["start"] > 0, f"per {unit}, pooled over {len(starts)}",
+                               f"no customers at the start of any {unit}")
+        return out
+    out = _rates(frame["start"], frame["lost"], frame["end"], frame["_kept_new"], headline, variant)
+    for name in names:
+        out[name] = frame[name]
+    out["note"] = _coverage_note(_note(frame["start"] == 0, _NOTE_EMPTY_START, frame.index), flow)
+    return out
+
+
+def _rates(start, lost, end, kept_new, headline: str, variant: str) -> pd.DataFrame:
+    denominator = start.where(start > 0)
+    out = pd.DataFrame(index=start.index)
+    if headline == "churn":
+        out["value"] = 100 * lost / denominator
+        out["low"], out["high"] = wilson_interval(lost, denominator)
+    elif variant == "end-over-start":
+        out["value"] = 100 * end / denominator
+    else:
+        retained = end - kept_new  # = start - lost
+        out["value"] = 100 * retained / denominator
+        out["low"], out["high"] = wilson_interval(retained, denominator)
+    out["n"] = start.astype("int64")
+    return out
+
+
+def _churn_aggregate(values, keys, ctx):
+    return _lifecycle_aggregate(values, keys, ctx, "churn")
+
+
+def _retention_aggregate(values, keys, ctx):
+    return _lifecycle_aggregate(values, keys, ctx, "retention")
+
+
+LIFECYCLE_SOURCES = ("subscriptions", "orders", "customers")
+LIFECYCLE_NEEDS = ("started_at+ended_at|customer_id+order_at|status",)
+LIFECYCLE_OPTIONAL = ("customer_id", "tenure_months", "monthly_revenue")
+STATUS_COLUMN = Param("status_column", str, None,
+                      "CRM snapshot: the column that says whether each customer churned (e.g. Churn); "
+                      "a point-in-time rate, not per period.", column="status")
+CHURNED_VALUES = Param("churned_values", str, None,
+                       "Snapshot: comma-separated status values that mean churned (e.g. cancelled,paused); "
+                       "every other value is retained. Default: yes/true/1/churned/cancelled/inactive… "
+                       "churned, no/false/0/active… retained.")
+TENURE_COLUMN = Param("tenure_column", str, None,
+                      "Snapshot: column with each customer's tenure in months (mean tenure of churned vs "
+                      "retained).", column="tenure_months")
+REVENUE_COLUMN = Param("revenue_column", str, None,
+                       "Snapshot: column with each customer's monthly revenue (monthly revenue at risk).",
+                       column="monthly_revenue")
+
+
+@kpi(
+    name="churn",
+    title="Customer churn rate",
+    source=LIFECYCLE_SOURCES,
+    needs=LIFECYCLE_NEEDS,
+    optional=LIFECYCLE_OPTIONAL,
+    unit="%",
+    higher_is_better=False,
+    formula="100 × customers lost in the period / customers active at its start (per --period, a month "
+            "by default); snapshot: 100 × churned / customers",
+    aggregate=_churn_aggregate,
+    params=(STATUS_COLUMN, CHURNED_VALUES, TENURE_COLUMN, REVENUE_COLUMN),
+    example="cxkpi churn sample_data/subscriptions.csv --period month --by plan",
+    periodic=True,
+)
+def churn(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Customers lost during each period over customers active at its start, with the counts
+    (start, new, lost, end). FILE is detected as one of three kinds of export:
+    subscriptions (started_at, ended_at: active from start until end; lost = active at the
+    start and ended in the period), orders (customer_id, order_at: active = ordered in the
+    period; lost = ordered in the previous period, not in this one) or a CRM snapshot
+    (--status-column: one row per customer, no dates). A snapshot gives a point-in-time
+    rate — the share of customers flagged as churned — not a rate per period; with
+    --tenure-column and --revenue-column it also shows mean tenure of churned vs retained
+    customers and the monthly revenue at risk. The "all" row of a periodic run is the rate
+    per period pooled over all periods (Σ lost / Σ customers at start)."""
+    return _lifecycle(frame, settings)
+
+
+@kpi(
+    name="retention",
+    title="Customer retention rate",
+    source=LIFECYCLE_SOURCES,
+    needs=LIFECYCLE_NEEDS,
+    optional=LIFECYCLE_OPTIONAL,
+    unit="%",
+    higher_is_better=True,
+    formula="100 × (customers at end − new customers still there at end) / customers at start "
+            "(per --period, a month by default)",
+    aggregate=_retention_aggregate,
+    params=(
+        Param("variant", str, "standard",
+              "standard: (end − new) / start. end-over-start: end / start with no correction for new "
+              "customers — it overstates retention (every sign-up counts as retained) and can exceed 100%; "
+              "use it only to compare with reports that use it.",
+              choices=("standard", "end-over-start")),
+        STATUS_COLUMN, CHURNED_VALUES, TENURE_COLUMN, REVENUE_COLUMN,
+    ),
+    example="cxkpi retention sample_data/subscriptions.csv --period month --by plan",
+    periodic=True,
+)
+def retention(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Share of the customers active at the start of each period who are still active at its
+    end: (end − new) / start, where new counts the customers acquired in the period who are
+    still there at its end (one who joins and leaves inside the period is neither retained
+    nor lost). Reads the same three kinds of export as churn; standard retention is 100 −
+    churn. --variant end-over-start divides end by start with no correction for new
+    customers: it overstates retention and can exceed 100%."""
+    return _lifecycle(frame, settings)
+
+
+# ---------------------------------------------------------------- customer lifetime value
+def _times(ns: np.ndarray) -> pd.Series:
+    return pd.Series(ns.astype("datetime64[ns]"))
+
+
+def _months_between(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Calendar months from a to b (1 May → 1 Nov = 6; a part month counts by its days)."""
+    def position(t: pd.Series) -> pd.Series:
+        t = pd.Series(t)
+        day = (t - t.dt.normalize()) / pd.Timedelta(days=1) + t.dt.day - 1
+        return t.dt.year * 12 + t.dt.month - 1 + day / t.dt.days_in_month
+    return position(b).to_numpy() - position(a).to_numpy()
+
+
+def _clv_measure(frame: pd.DataFrame) -> Measured:
+    if "order_at" in frame.columns:
+        skips = _Skips(frame.index)
+        at = _naive(frame["order_at"])
+        skips.drop(at.isna(), "no order_at")
+        who = _who(frame, "customer_id", skips)
+        skips.drop(frame["amount"].isna(), "no amount")
+        values = pd.DataFrame({"who": who, "at": at, "amount": frame["amount"].astype("float64")},
+                              index=frame.index)
+        notes = ["orders model: CLV = average order value × orders per customer per month × lifespan (months)"]
+        return Measured(values[skips.ok], skips.skipped, notes)
+    values, skips = _spans(frame, "started_at", "ended_at", "customer_id")
+    skips.drop(frame["mrr"].isna(), "no mrr")
+    values["mrr"] = frame["mrr"].astype("float64")
+    notes = ["subscriptions (SaaS) model: CLV = ARPA (MRR / active accounts) × lifespan = ARPA / monthly churn"]
+    return Measured(values[skips.ok], skips.skipped, notes)
+
+
+def _unit_months(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, months: pd.DatetimeIndex) -> list[np.ndarray]:
+    """For each reporting unit, the months whose churn is pooled into it: the months that start
+    inside it, or (a week or a day) the month it starts in."""
+    mstarts = _i8(months)
+    out = []
+    for s, e in zip(_i8(starts), _i8(ends)):
+        inside = np.flatnonzero((mstarts >= s) & (mstarts < e))
+        if not len(inside):
+            inside = np.array([max(0, np.searchsorted(mstarts, s, side="right") - 1)])
+        out.append(inside)
+    return out
+
+
+def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    by, per_period = _split(keys)
+    orders = "at" in values.columns
+    cols = (["orders", "customers", "aov", "frequency", "months", "monthly_churn_pct", "lifespan_months",
+             "margin", "revenue"] if orders else
+            ["accounts", "mrr", "arpa", "monthly_churn_pct", "lifespan_months", "margin"])
+    if values.empty:
+        return _empty(by, per_period, {c: np.nan for c in cols})
+    lifespan = ctx.settings.get("lifespan")
+    margin = ctx.settings.get("margin")
+    # monthly churn per group and month, over the window
+    monthly = _flow(values, by, ctx, "month")
+    if monthly is None:
+        return _empty(by, per_period, {c: np.nan for c in cols})
+    arrays, keys_index, months = monthly.arrays, monthly.keys_index, monthly.starts
+    month_end = monthly.bounds
+    window_lo = _naive_ts(ctx.since) if ctx.since is not None else None
+    window_hi = _naive_ts(ctx.until) if ctx.until is not None else None
+    if per_period:
+        lo, hi = _window(values, ["at"] if orders else ["start", "end"])
+        unit_bounds = _bounds(lo, hi, ctx, ctx.period)
+        u_starts, u_ends = unit_bounds[:-1], unit_bounds[1:]
+    else:
+        u_starts = pd.DatetimeIndex([month_end[0]])
+        u_ends = pd.DatetimeIndex([month_end[-1]])
+    pools = _unit_months(u_starts, u_ends, months)
+    groups = arrays["start"].shape[0]
+    lost = np.stack([arrays["lost"][:, m].sum(axis=1) for m in pools], axis=1)
+    start = np.stack([arrays["start"][:, m].sum(axis=1) for m in pools], axis=1)
+    frame = _long({"_lost": lost, "_start": start}, keys_index, by, u_starts)
+
+    if orders:
+        t = values["at"]
+        lo_day = window_lo if window_lo is not None else t.min().normalize()
+        hi_day = window_hi if window_hi is not None else t.max().normalize() + pd.Timedelta(days=1)
+        inside = (t >= lo_day) & (t < hi_day)
+        used = values[inside]
+        unit = _slot(pd.DatetimeIndex(np.r_[_i8(u_starts), _i8(u_ends)[-1:]]), _ns(used["at"]))
+        codes, _ = _codes_like(used, by, keys_index)
+        width = len(u_starts)
+        ok = (unit >= 0) & (unit < width) & (codes >= 0)
+        n_orders = _count(codes[ok], unit[ok], groups, width)
+        revenue = _count(codes[ok], unit[ok], groups, width, weights=used["amount"].to_numpy()[ok])
+        pairs = pd.DataFrame({"g": codes[ok], "u": unit[ok], "who": used["who"].to_numpy()[ok]}).drop_duplicates()
+        n_customers = _count(pairs["g"].to_numpy(), pairs["u"].to_numpy(), groups, width)
+        frame["orders"] = n_orders.reshape(-1)
+        frame["customers"] = n_customers.reshape(-1)
+        frame["revenue"] = revenue.reshape(-1)
+        # the part of each unit the data covers, in calendar months
+        covered_lo = np.maximum(np.tile(_i8(u_starts), groups), pd.Timestamp(lo_day).value)
+        covered_hi = np.minimum(np.tile(_i8(u_ends), groups), pd.Timestamp(hi_day).value)
+        frame["months"] = np.maximum(_months_between(_times(covered_lo), _times(covered_hi)), 0)
+        frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
+        frame["frequency"] = frame["orders"] / (frame["customers"] * frame["months"]).where(
+            (frame["customers"] > 0) & (frame["months"] > 0))
+        per_month_value = frame["aov"] * frame["frequency"]
+        frame["n"] = frame["customers"]
+    else:
+        mrr, accounts = _arpa_at(values, by, keys_index, u_ends)
+        frame["accounts"] = accounts.reshape(-1)
+        frame["mrr"] = mrr.reshape(-1)
+        frame["arpa"] = frame["mrr"] / frame["accounts"].where(frame["accounts"] > 0)
+        per_month_value = frame["arpa"]
+        frame["n"] = frame["accounts"]
+    churn = frame["_lost"] / frame["_start"].where(frame["_start"] > 0)
+    frame["monthly_churn_pct"] = 100 * churn
+    if lifespan is not None:
+        frame["lifespan_months"] = float(lifespan)
+        note = pd.Series("", index=frame.index, dtype="object")
+    else:
+        frame["lifespan_months"] = 1 / churn.where(churn > 0)
+        note = _note(frame["_start"] == 0, "monthly churn unknown (no customers at the start of a month); "
+                     "give --lifespan", frame.index)
+        note = note.mask((frame["_start"] > 0) & (churn == 0), "no churn measured: lifespan unbounded; "
+                                                               "give --lifespan")
+    frame["margin"] = margin if margin is not None else np.nan
+    frame["value"] = per_month_value * frame["lifespan_months"] * (margin if margin is not None else 1.0)
+    frame["note"] = note
+    frame["n"] = frame["n"].astype("int64")
+    out = frame[["value", "n", *cols, "note"]]
+    if not per_period:
+        out = out.droplevel("period") if by else out.reset_index(drop=True)
+    return out
+
+
+def _codes_like(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None):
+    """Group codes of ``values`` against an existing key index (-1 where the key is not in it)."""
+    if not by:
+        return np.zeros(len(values), dtype=np.int64), keys_index
+    lookup = pd.MultiIndex.from_arrays([level.astype(str) for level in _key_levels(keys_index, by)])
+    probe = pd.MultiIndex.from_arrays([values[k].astype(str).to_numpy() for k in by])
+    return lookup.get_indexer(probe).astype(np.int64), keys_index
+
+
+def _arpa_at(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None, instants: pd.DatetimeIndex):
+    """MRR and distinct accounts active at each instant (started before it, not ended before it)."""
+    codes, _ = _codes_like(values, by, keys_index)
+    groups = 1 if keys_index is None else len(keys_index)
+    start = _ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    mrr = np.zeros((groups, len(instants)))
+    accounts = np.zeros((groups, len(instants)), dtype=np.int64)
+    who = values["who"].to_numpy()
+    for j, t in enumerate(_i8(instants)):  # one vectorised pass per reporting period
+        live = (start < t) & (end >= t) & (codes >= 0)
+        mrr[:, j] = np.bincount(codes[live], weights=values["mrr"].to_numpy()[live], minlength=groups)
+        uniq = pd.DataFrame({"g": codes[live], "who": who[live]}).drop_duplicates()
+        accounts[:, j] = np.bincount(uniq["g"].to_numpy(), minlength=groups)
+    return mrr, accounts
+
+
+@kpi(
+    name="clv",
+    title="Customer lifetime value",
+    source=("orders", "subscriptions"),
+    needs=("customer_id+order_at+amount|started_at+ended_at+mrr",),
+    optional=("customer_id",),
+    unit="currency",
+    higher_is_better=True,
+    formula="orders: AOV × orders per customer per month × lifespan (months); subscriptions: ARPA / monthly "
+            "churn (or ARPA × lifespan); × gross margin when given",
+    aggregate=_clv_aggregate,
+    params=(
+        Param("lifespan", float, None, "Average customer lifespan, e.g. 36m or 3y (default: 1 / measured "
+              "monthly churn).", parse=parse_months),
+        Param("margin", float, None, "Gross margin, e.g. 0.4 or 40%; multiplies the value.", parse=parse_margin),
+    ),
+    example="cxkpi clv sample_data/orders.csv --lifespan 36m --margin 0.4",
+    periodic=True,
+)
+def clv(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Customer lifetime value with every factor shown. Orders export (customer_id, order_at,
+    amount): average order value × purchase frequency (orders per customer per month over the
+    months the data covers) × lifespan in months. Subscriptions export (started_at, ended_at,
+    mrr): ARPA (MRR of the accounts active at the end / those accounts) / monthly churn.
+    The lifespan is --lifespan when given, else 1 / the monthly churn measured in the data
+    (churn as in `cxkpi churn`, per month). --margin multiplies both. With --period, each
+    period's factors are measured inside it (a week or a day takes the churn of its month)."""
+    return _clv_measure(frame)
+
+
+# ---------------------------------------------------------------- employee turnover
+def _turnover_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    by, per_period = _split(keys)
+    names = ["start", "hires", "separations", "end", "average_headcount"]
+    flow = _flow(values, by, ctx, ctx.period or DEFAULT_PERIOD) if not values.empty else None
+    if flow is None:
+        return _empty(by, per_period, {k: 0 for k in names})
+    starts = flow.starts
+    frame = flow.frame(by)
+    frame["separations"] = frame["lost"] + frame["new_and_lost"]
+    frame["hires"] = frame["new"]
+    frame["average_headcount"] = (frame["start"] + frame["end"]) / 2
+    frame["_people"] = frame["start"] + frame["new"]
+    unit = ctx.period or DEFAULT_PERIOD
+    if not per_period:
+        pooled = _pool(frame, by, ["separations", "hires", "average_headcount"])
+        out = pd.DataFrame(index=pooled.index)
+        avg = pooled["average_headcount"]
+        out["value"] = 100 * pooled["separations"] / avg.where(avg > 0)
+        out["n"] = _per_group(flow.people, flow.keys_index, by, out.index).astype("int64")
+        out["start"] = pooled["first_start"]
+        out["hires"] = pooled["hires"]
+        out["separations"] = pooled["separations"]
+        out["end"] = pooled["last_end"]
+        out["average_headcount"] = avg / pooled["periods"]
+        out["periods"] = pooled["periods"]
+        out["note"] = np.where(avg > 0, f"per {unit}, pooled over {len(starts)}", "no headcount in any period")
+        return out
+    avg = frame["average_headcount"]
+    out = pd.DataFrame(index=frame.index)
+    out["value"] = 100 * frame["separations"] / avg.where(avg > 0)
+    out["n"] = frame["_people"].astype("int64")
+    for name in names:
+        out[name] = frame[name]
+    out["note"] = _coverage_note(_note(avg == 0, "no headcount", frame.index), flow)
+    return out
+
+
+@kpi(
+    name="turnover",
+    title="Employee turnover rate",
+    source="agents",
+    needs=("hired_at+left_at",),
+    optional=("agent",),
+    unit="%",
+    higher_is_better=False,
+    formula="100 × agents who left in the period / average headcount (mean of headcount at start and end)",
+    aggregate=_turnover_aggregate,
+    example="cxkpi turnover sample_data/agents.csv --period quarter",
+    periodic=True,
+)
+def turnover(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Separations over average headcount, per period (a month by default). Headcount at the
+    start of [s, e): hired before s and not left before s; at the end: the same at e.
+    Separations: agents whose left_at falls in the period, including those hired in it.
+    The "all" row pools the periods: Σ separations / Σ average headcount."""
+    values, skips = _spans(frame, "hired_at", "left_at", "agent")
+    return Measured(values[skips.ok], skips.skipped)
+
+
+# ---------------------------------------------------------------- cost per resolution
+def _cpr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
+    skips = _Skips(frame.index)
+    resolved_at = _naive(frame["resolved_at"])
+    created = _naive(frame["created_at"]) if "created_at" in frame.columns else None
+    if created is not None:
+        skips.drop(resolved_at < created, "resolved_at before created_at")
+    notes: list[str] = []
+    mode = _cost_mode(frame, settings)
+    if mode == "column":
+        at = resolved_at.fillna(created) if created is not None else resolved_at
+        skips.drop(at.isna(), "no resolved_at or created_at to date its cost")
+        cost = frame["cost"].astype("float64")
+        blank = int((cost.isna() & skips.ok).sum())
+        if blank:
+            notes.append(f"{blank} tickets with no cost counted as 0")
+        notes.append("cost from the `cost` column, dated by resolved_at (created_at for unresolved tickets)")
+        values = pd.DataFrame({"at": at, "resolved": resolved_at.notna(), "cost": cost.fillna(0.0)},
+                              index=frame.index)
+        return Measured(values[skips.ok], skips.skipped, notes)
+    unresolved = resolved_at.isna() & skips.ok
+    values = pd.DataFrame({"at": resolved_at, "resolved": True}, index=frame.index)[skips.ok & ~unresolved]
+    if unresolved.any():
+        notes.append(f"{int(unresolved.sum())} unresolved tickets not counted")
+    if mode == "table":
+        table = settings["costs"]
+        outside = int((~_priced(values["at"], table)).sum())
+        notes.append(f"cost from the config's cost table ({_label(min(table))} … {_label(max(table))})")
+        if outside:
+            notes.append(f"{outside} resolutions in periods the cost table gives no cost for not counted")
+    else:
+        notes.append(f"cost {settings['cost']:,.2f} from --cost (per --period; for the whole range without it)")
+    return Measured(values, skips.skipped, notes, excluded=int(unresolved.sum()))
+
+
+def _label(p: pd.Period) -> str:
+    return period_label(p.start_time, _freq_name(p))
+
+
+def _cost_mode(frame_or_values: pd.DataFrame, settings: dict) -> str:
+    if settings.get("cost") is not None:
+        return "flat"
+    if settings.get("costs"):
+        return "table"
+    if "cost" in frame_or_values.columns:
+        return "column"
+    raise UsageError("cost-per-resolution needs the support cost: --cost AMOUNT, a cost table in the config "
+                     "(kpis.cost-per-resolution.costs: {2025-05: 40000, …}) or a `cost` column")
+
+
+def _cpr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    by, per_period = _split(keys)
+    mode = "column" if "cost" in values.columns else _cost_mode(values, ctx.settings)
+    if by and mode != "column":
+        raise UsageError("cost-per-resolution --by needs each ticket's cost (a `cost` column): a total cost "
+                         "(--cost or the config's cost table) cannot be split between groups")
+    if mode == "table":
+        return _cpr_table(values, ctx, per_period)
+    empty = _empty(by, per_period, {"cost": np.nan, "resolutions": 0})
+    if values.empty:
+        return empty
+    lo, hi = _window(values, ["at"])
+    if ctx.period:  # one unit per period; --cost is the cost of each
+        bounds = _bounds(lo, hi, ctx, ctx.period)
+    else:  # one unit: the whole range (--cost is its cost)
+        bounds = pd.DatetimeIndex([_naive_ts(ctx.since) if ctx.since is not None else lo,
+                                   _naive_ts(ctx.until) if ctx.until is not None else hi + pd.Timedelta(1, "ns")])
+        bounds = bounds if bounds[0] < bounds[1] else None
+    if bounds is None:
+        return empty
+    codes, keys_index = _codes(values, by)
+    groups = 1 if keys_index is None else len(keys_index)
+    width = len(bounds) - 1
+    slots = _slot(bounds, _ns(values["at"]))
+    inside = (slots >= 0) & (slots < width)
+    res = values["resolved"].to_numpy(dtype=bool) & inside
+    resolutions = _count(codes[res], slots[res], groups, width)
+    if mode == "column":
+        cost = _count(codes[inside], slots[inside], groups, width, weights=values["cost"].to_numpy()[inside])
+    else:
+        cost = np.full((groups, width), float(ctx.settings["cost"]))
+    frame = _long({"cost": cost, "resolutions": resolutions}, keys_index, by, bounds[:-1])
+    if not per_period:
+        frame = frame.groupby(level=by, sort=True).sum() if by else frame.sum().to_frame().T
+        return _cpr_finish(frame)
+    out = _cpr_finish(frame)
+    out["note"] = _coverage_note(out["note"], bounds, hi)
+    return out
+
+
+def _cpr_finish(frame: pd.DataFrame, note: str | None = None) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    res = frame["resolutions"]
+    out["value"] = frame["cost"] / res.where(res > 0)
+    out["n"] = res.astype("int64")
+    out["cost"] = frame["cost"]
+    out["resolutions"] = res.astype("int64")
+    text = _note(res == 0, "no resolutions", frame.index)
+    text = text.mask(frame["cost"].isna() & (res > 0), "no cost given for this period")
+    if note:
+        text = text.mask(text == "", note)
+    out["note"] = text
+    return out
+
+
+def _priced(at: pd.Series, table: dict[pd.Period, float]) -> np.ndarray:
+    """Which times fall in a period of the cost table."""
+    freq = next(iter(table)).freq
+    starts = _i8(pd.DatetimeIndex([p.start_time for p in table]))
+    own = at.dt.to_period(freq).dt.start_time
+    return np.isin(_ns(own), starts)
+
+
+def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataFrame:
+    """Cost from the config's table: only resolutions in a period that has a cost are counted."""
+    table: dict[pd.Period, float] = ctx.settings["costs"]
+    first = next(iter(table))
+    gran = _freq_name(first)
+    order = ["day", "week", "month", "quarter", "year"]
+    period = ctx.period or gran
+    if ctx.period and (order.index(period) < order.index(gran) or (gran == "week" and period != "week")):
+        raise UsageError(f"the cost table gives a cost per {gran}: use --period {gran}"
+                         + ("" if gran == "week" else " or a longer period"))
+    since = _naive_ts(ctx.since) if ctx.since is not None else pd.Timestamp.min
+    until = _naive_ts(ctx.until) if ctx.until is not None else pd.Timestamp.max
+    entries = {p: a for p, a in table.items() if since <= p.start_time < until}
+    empty = _empty([], per_period, {"cost": np.nan, "resolutions": 0})
+    if not entries:
+        return empty
+    starts = pd.DatetimeIndex([p.start_time for p in entries])
+    bounds = _bounds(starts.min(), max((p + 1).start_time for p in entries) - pd.Timedelta(1, "ns"),
+                     Context(settings={}), period)
+    width = len(bounds) - 1
+    slot = _slot(bounds, _i8(starts))
+    cost = np.bincount(slot, weights=np.array(list(entries.values()), dtype="float64"), minlength=width)
+    given = np.bincount(slot, minlength=width)
+    expected = np.array([len(pd.period_range(a, b - pd.Timedelta(1, "ns"), freq=first.freq))
+                         for a, b in zip(bounds[:-1], bounds[1:])])
+    at = values["at"]
+    counted = _priced(at, entries) & (at >= since).to_numpy() & (at < until).to_numpy()
+    res_slot = _slot(bounds, _ns(at[counted]))
+    resolutions = np.bincount(res_slot[(res_slot >= 0) & (res_slot < width)], minlength=width)
+    frame = pd.DataFrame({"cost": np.where(given > 0, cost, np.nan), "resolutions": resolutions},
+                         index=pd.Index(bounds[:-1], name="period"))
+    if not per_period:
+        total = pd.DataFrame({"cost": [cost.sum()], "resolutions": [resolutions.sum()]})
+        return _cpr_finish(total)
+    out = _cpr_finish(frame)
+    partial = (given > 0) & (given < expected)
+    part_note = [f"cost for {g} of {e} {gran}s" if p else "" for g, e, p in zip(given, expected, partial)]
+    out["note"] = np.where(given == 0, "no cost given for this period",
+                           np.where(partial & (out["note"] == ""), part_note, out["note"]))
+    if not at.empty:
+        out["note"] = _coverage_note(out["note"], bounds, at.max())
+    return out
+
+
+@kpi(
+    name="cost-per-resolution",
+    title="Cost per resolution",
+    source="tickets",
+    needs=("resolved_at",),
+    optional=("created_at", "cost"),
+    unit="currency",
+    higher_is_better=False,
+    formula="support cost of the period / tickets resolved in the period (resolved_at in it)",
+    aggregate=_cpr_aggregate,
+    params=(
+        Param("cost", float, None, "Support cost: of each period with --period (e.g. 42000 a month), of the "
+              "whole date range without it.", parse=parse_amount),
+        Param("costs", dict, None, "Cost per period (config only): {2025-05: 40000, 2025-06: 41000}.",
+              parse=parse_cost_table, cli=False),
+    ),
+    example="cxkpi cost-per-resolution sample_data/tickets.csv --cost 42000 --period month",
+    time_column="resolved_at",
+    periodic=True,
+)
+def cost_per_resolution(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Support cost over tickets resolved (resolved_at in the period). The cost comes from
+    --cost (the cost of each period with --period, of the whole date range without it),
+    else the config's cost table (kpis.cost-per-resolution.costs, one amount per month,
+    quarter, … — --period must be that length or longer), else a per-ticket `cost` column
+    (dated by resolved_at, or created_at for unresolved tickets; the only mode that works
+    with --by). A period with no resolved tickets shows no value and the note "no
+    resolutions"."""
+    return _cpr_measure(frame, settings)
+
+
+# ---------------------------------------------------------------- articles viewed per visit
+def _kb_measure(frame: pd.DataFrame, settings: dict) -> Measured:
+    skips = _Skips(frame.index)
+    views = frame["article_views"].astype("float64")
+    skips.drop(views.isna(), "no article_views")
+    skips.drop(views < 0, "article_views is negative")
+    values = pd.DataFrame({"views": views}, index=frame.index)
+    if "visits" in frame.columns:
+        visits = frame["visits"].astype("float64")
+        skips.drop(visits.isna(), "no visits count")
+        skips.drop(visits < 0, "visits is negative")
+        skips.drop((visits == 0) & (views > 0), "article views with 0 visits")
+        values["visits"] = visits
+        note = "visits from the `visits` count of each row"
+    elif "visit_id" in frame.columns:
+        ids = frame["visit_id"].astype("string").str.strip()
+        skips.drop(ids.isna() | (ids == ""), "no visit_id")
+        values["visit"] = ids
+        note = "visits = distinct visit_id"
+    else:
+        note = "each row is one visit"
+    return Measured(values[skips.ok], skips.skipped, [note])
+
+
+def _kb_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    if values.empty and not keys:
+        return pd.DataFrame([{"value": np.nan, "n": 0, "views": 0, "visits": 0}])
+    if "visit" in values.columns:  # several rows may belong to one visit
+        per_visit = values.groupby([*keys, "visit"], observed=True, sort=False)["views"].sum().reset_index()
+        frame = per_visit.assign(visits=1.0)
+    elif "visits" in values.columns:
+        frame = values
+    else:
+        frame = values.assign(visits=1.0)
+    g = grouped(frame, keys)
+    out = g.agg(views=("views", "sum"), visits=("visits", "sum"))
+    out["value"] = out["views"] / out["visits"].where(out["visits"] > 0)
+    out["n"] = grouped(values, keys).size().reindex(out.index).astype("int64")  # rows used; visits beside it
+    for col in ("views", "visits"):
+        if (out[col] % 1 == 0).all():
+            out[col] = out[col].astype("int64")
+    if "visits" not in values.columns:  # one number per visit: interval of the mean
+        stats = g["views"].agg(["mean", "std", "count"])
+        out["low"], out["high"] = mean_interval(stats["mean"], stats["std"], stats["count"])
+    return out
+
+
+@kpi(
+    name="kb",
+    title="Articles viewed per visit",
+    source="kb",
+    needs=("article_views",),
+    optional=("visits", "visit_id"),
+    unit="articles",
+    higher_is_better=None,
+    formula="total article views / visits",
+    aggregate=_kb_aggregate,
+    example="cxkpi kb sample_data/kb.csv --period week",
+)
+def kb(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Knowledge-base article views per visit. One row per visit (article_views each), rows
+    with a `visits` count, or several rows per visit_id (their views are added up)."""
+    return _kb_measure(frame, settings)
