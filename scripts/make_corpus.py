@@ -38,9 +38,18 @@ def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
     ws.title = sheet
     for r in rows:
         ws.append(r)
+    import datetime as dt
+
+    wb.properties.created = wb.properties.modified = dt.datetime(2025, 1, 1)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    # same bytes every run: fixed zip entry times (openpyxl stamps "now")
+    src, out = zipfile.ZipFile(buf), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0)), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def data_files() -> dict[str, bytes]:
@@ -112,7 +121,7 @@ def data_files() -> dict[str, bytes]:
     f["truncated.xlsx"] = _xlsx(good_rows)[:1500]
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w") as zf:
-        zf.writestr("hello.txt", "not a workbook")
+        zf.writestr(zipfile.ZipInfo("hello.txt", date_time=(2025, 1, 1, 0, 0, 0)), "not a workbook")
     f["zip_not_workbook.xlsx"] = z.getvalue()
     f["empty_workbook.xlsx"] = _xlsx([])
     f["xlsx_header_only.xlsx"] = _xlsx([good_rows[0]])
@@ -151,7 +160,7 @@ def build_big(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     p = folder / "cell_5mb.csv"
-    p.write_bytes((H + "\n1,2025-01-01 10:00,web,9\n2,2025-01-02 10:00," + "x" * (5 << 20) + ",10\n"
+    p.write_bytes((H + "\n1,2025-01-01 10:00,web,9\n2,2025-01-02 10:00,web," + "9" * (5 << 20) + "\n"
                    "3,2025-01-03 10:00,web,2\n").encode())
     out[p.name] = p
     p = folder / "quote_5mb.csv"  # an unclosed quote swallowing the rest of a 5 MB file

@@ -79,7 +79,7 @@ class HeaderIndex:
             if found is not None:
                 return found
         if canonical == "score":
-            hits = [h for h in self.headers if any(w in norm(h) for w in _SCORE_HINTS)]
+            hits = [h for key, h in self._by_norm.items() if h and any(w in key for w in _SCORE_HINTS)]
             if len(hits) == 1:
                 return hits[0]
         return None

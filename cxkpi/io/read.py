@@ -199,6 +199,7 @@ class _Stray(Exception):
 def _scan(source, encoding: str, delimiter: str, label: str, strict: bool) -> list[int]:
     import csv
 
+    csv.field_size_limit(max_cell_chars() + 1)
     stream = (open(source, encoding=encoding, errors="replace", newline="") if isinstance(source, Path)
               else io.TextIOWrapper(io.BytesIO(source.getvalue()), encoding=encoding, errors="replace", newline=""))
     widths: list[int] = []
@@ -213,7 +214,12 @@ def _scan(source, encoding: str, delimiter: str, label: str, strict: bool) -> li
             except csv.Error as e:
                 if "unexpected end of data" in str(e):
                     raise InputError(f"{label} line {reader.line_num}: unterminated quote (started line {start})") from None
-                raise _Stray() from None
+                if "field limit" in str(e):
+                    raise InputError(f"{label} line {start}: a field of more than {max_cell_chars():,} characters "
+                                     "(an unclosed quote?; raise CXKPI_MAX_CELL_CHARS if it is real)") from None
+                if strict:
+                    raise _Stray() from None
+                raise InputError(f"{label} line {reader.line_num}: cannot parse CSV: {e}") from None
             if record:
                 widths.append(len(record))
             start = reader.line_num + 1
