@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -47,7 +48,10 @@ def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
     src, out = zipfile.ZipFile(buf), io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0)), src.read(info.filename),
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here too
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0)), body,
                          compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
