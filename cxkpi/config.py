@@ -15,6 +15,17 @@ from .errors import ConfigError, closest
 from .sources import SOURCES
 
 MAX_CONFIG_BYTES = 1 << 20
+MAX_DEPTH = 64
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest ``[``/``{`` nesting, counted cheaply before parsing (a deep one makes PyYAML recurse
+    for seconds); brackets inside quoted strings may over-count, which only matters past MAX_DEPTH."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    steps = np.isin(codes, (0x5B, 0x7B)).astype(np.int64) - np.isin(codes, (0x5D, 0x7D)).astype(np.int64)
+    return int(np.cumsum(steps).max()) if len(steps) else 0
 
 SOURCE_KEYS = {
     "file": str, "files": list, "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
@@ -104,7 +115,10 @@ def load_config(path: str | Path) -> Config:
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{label}: config larger than {MAX_CONFIG_BYTES // 1024} KiB")
     try:
-        raw = yaml.safe_load(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        if _flow_depth(text) > MAX_DEPTH:
+            raise ConfigError(f"{label}: YAML nested too deeply (more than {MAX_DEPTH} levels)")
+        raw = yaml.safe_load(text)
     except UnicodeDecodeError:
         raise ConfigError(f"{label}: not UTF-8 text") from None
     except yaml.YAMLError as e:
@@ -156,6 +170,8 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                     f = f if f.is_absolute() else path.parent / f
                     if not any(ch in block[key] for ch in "*?[") and not f.exists():
                         problems.append(f"{where}.{key}: no such file {block[key]!r}")
+                    elif f.is_dir():
+                        problems.append(f"{where}.{key}: {block[key]!r} is a directory, expected a CSV or XLSX file")
     report = raw.get("report") or {}
     if isinstance(report, dict):
         _check_keys(report, REPORT_KEYS, "report", problems)

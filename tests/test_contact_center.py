@@ -61,7 +61,8 @@ def test_aht_with_hold_and_wrap_in_seconds():
     r = compute("aht", calls(), settings={"unit": "s"})
     # handles 330, 240, 450, 90 -> mean 1110 / 4 = 277.5 s
     assert r.value == pytest.approx(277.5)
-    assert r.n == 4 and r.rows == 5 and r.unit == "s"
+    # the abandoned call counts in abandoned % (offered 5) but is outside AHT's rows: 4 handled
+    assert r.n == 4 and r.rows == 4 and r.breakdown["offered"] == 5 and r.unit == "s"
     b = r.breakdown
     # sorted 90, 240, 330, 450: median (240 + 330) / 2 = 285; p90 at 0.9 * 3 = 2.7 -> 330 + 0.7 * 120 = 414
     assert b["median"] == pytest.approx(285)
@@ -135,7 +136,7 @@ def test_aht_invalid_rows_are_skipped_with_reasons():
                                                     "wrap_seconds": "float64"})
     r = compute("aht", df, settings={"unit": "s"})
     assert r.value == pytest.approx(277.5)  # unchanged: the four bad rows are not averaged
-    assert r.rows == 9
+    assert r.rows == 8  # 9 rows less the abandoned call, which only abandoned % uses
     assert r.skipped.counts == {
         "ended_at before answered_at": 1,
         "answered_at before queued_at": 1,
@@ -191,7 +192,8 @@ def test_chat_wait_duration_and_missed():
     r = compute("chat", chats(), settings={"unit": "s"})
     # wait 30, 90, 45 -> mean 55 s (headline), median 45 s
     assert r.value == pytest.approx(55)
-    assert r.n == 3 and r.rows == 6
+    # the missed chat counts in missed % but is outside the wait time's rows: 6 − 1 = 5
+    assert r.n == 3 and r.rows == 5
     b = r.breakdown
     assert b["median"] == pytest.approx(45)
     # duration 600, 300 -> mean 450 s

@@ -53,11 +53,25 @@ class HeaderIndex:
         self.headers = headers
         self.file = file
         self._by_norm: dict[str, str] = {}
+        self._clashes: dict[str, list[str]] = {}
         for h in headers:
-            self._by_norm.setdefault(norm(h), h)
+            key = norm(h)
+            if key in self._by_norm and h:
+                self._clashes.setdefault(key, [self._by_norm[key]]).append(h)
+            self._by_norm.setdefault(key, h)
 
     def find(self, name: str) -> str | None:
-        return self._by_norm.get(norm(name))
+        return self._get(norm(name))
+
+    def _get(self, key: str) -> str | None:
+        """The header spelled ``key``; two headers that only differ in case/spacing are ambiguous."""
+        if key in self._clashes:
+            from ..errors import InputError
+
+            names = " and ".join(repr(h) for h in self._clashes[key])
+            raise InputError(f"{self.file}: columns {names} have the same name once case and spaces are ignored; "
+                             "rename one")
+        return self._by_norm.get(key)
 
     def require(self, name: str, what: str) -> str:
         found = self.find(name)
@@ -75,11 +89,11 @@ class HeaderIndex:
     def auto(self, canonical: str) -> str | None:
         """A header that obviously means ``canonical``, by name or known synonym."""
         for spelling in (canonical, *SYNONYMS.get(canonical, ())):
-            found = self._by_norm.get(spelling)
+            found = self._get(spelling)
             if found is not None:
                 return found
         if canonical == "score":
-            hits = [h for h in self.headers if any(w in norm(h) for w in _SCORE_HINTS)]
+            hits = [h for key, h in self._by_norm.items() if h and any(w in key for w in _SCORE_HINTS)]
             if len(hits) == 1:
                 return hits[0]
         return None

@@ -17,7 +17,7 @@ from ..sources import column_kind
 from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
-from .read import RawTable, read_table
+from .read import RawTable, max_file_bytes, read_table
 
 
 @dataclass
@@ -74,7 +74,10 @@ def load_source(
     extra = extra or []
     label = "<stdin>" if str(path) == "-" else str(path)
     if str(path) == "-":
-        data = (stdin or sys.stdin.buffer).read()
+        limit = max_file_bytes()
+        data = (stdin or sys.stdin.buffer).read(limit + 1)
+        if len(data) > limit:
+            raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
         raw = read_table(io.BytesIO(data), label, options, columns=None)
     else:
         p = Path(path)
@@ -82,6 +85,10 @@ def load_source(
             raise InputError(f"{label}: no such file")
         if p.is_dir():
             raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
+        limit = max_file_bytes()
+        if p.is_file() and p.stat().st_size > limit:
+            raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
+                             "(raise CXKPI_MAX_FILE_MB if the machine has the memory, or split the file)")
         raw = None
     if raw is None:
         headers = read_table(Path(path), label, options, columns=[]).headers

@@ -50,12 +50,17 @@ class RawTable:
 
 
 def _is_excel(source, label: str) -> bool:
-    if isinstance(source, Path):
-        if source.suffix.lower() in EXCEL_SUFFIXES:
-            return True
-        with open(source, "rb") as f:
-            return f.read(4) == b"PK\x03\x04"
-    return source.getvalue()[:4] == b"PK\x03\x04"
+    """The content decides, not the name: an ``.xlsx`` that is really CSV text is read as CSV."""
+    head = _head_bytes(source)[:1024]
+    if head[:4] == b"PK\x03\x04":
+        return True
+    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if probe.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+        raise InputError(f"{label}: an HTML/XML page, not a CSV or .xlsx file (some tools save web tables as "
+                         ".xls); open it in a spreadsheet and save it as .xlsx or CSV")
+    if isinstance(source, Path) and source.suffix.lower() in EXCEL_SUFFIXES and b"\x00" in head:
+        raise InputError(f"{label}: not a readable .xlsx workbook (not a zip archive)")
+    return False
 
 
 def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str] | None) -> RawTable:
@@ -82,10 +87,10 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
     import pyarrow.csv as pacsv
 
     head = _head_bytes(source)
-    if not head.strip():
-        raise InputError(f"{label}: the file is empty (expected a header row and data)")
     encoding = options.encoding or sniff.detect_encoding(head)
     text = sniff.decode_sample(head, encoding)
+    if not text.strip(" \t\r\n\ufeff"):
+        raise InputError(f"{label}: the file is empty (expected a header row and data)")
     if "\x00" in text:
         raise InputError(f"{label}: looks like a binary file, not CSV (NUL bytes); pass --encoding if it is text")
     delimiter = options.delimiter or sniff.sniff_delimiter(text)
@@ -132,21 +137,123 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
         raise InputError(f"{label}: cannot parse CSV: {msg}") from None
     frame = table.to_pandas()
     first_row = 2 + skip  # spreadsheet row number of the first data row (header = row 1)
-    if bad:
-        # pyarrow numbers physical lines; we only skip the bad ones, so survivors keep consecutive numbers
-        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-    else:
-        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     bad_rows: dict[str, list[int]] = {}
-    for number, reason in bad:
-        bad_rows.setdefault(reason, []).append(int(number) if number is not None and number >= 0 else -1)
+    if bad or _odd_quotes(source):
+        # rare path: pyarrow cannot number records once quoted newlines are allowed, so scan the
+        # file once to find an unclosed quote and the real row numbers of good and bad records
+        scan = _scan_records(source, encoding, delimiter, label)
+        width = len(headers)
+        good = [i + 1 for i, n in enumerate(scan) if i > skip and n == width]
+        if len(good) == len(frame):
+            frame.index = pd.Index(good, dtype="int64")
+        for i, n in enumerate(scan):
+            if i > skip and n != width:
+                bad_rows.setdefault(f"row has {n} fields, the header has {width}", []).append(i + 1)
+        if sum(len(v) for v in bad_rows.values()) != len(bad):  # the scan and pyarrow disagree: keep counts
+            bad_rows = {}
+            for number, reason in bad:
+                bad_rows.setdefault(reason, []).append(-1)
+    check_cells(frame, label)
     return RawTable(frame, headers, bad_rows)
+
+
+def max_cell_chars() -> int:
+    """Cells longer than this are refused (``CXKPI_MAX_CELL_CHARS``; default 1,048,576)."""
+    return _env_int("CXKPI_MAX_CELL_CHARS", 1 << 20)
+
+
+def max_file_bytes() -> int:
+    """Input files larger than this are refused before reading (``CXKPI_MAX_FILE_MB``; default 2048)."""
+    return _env_int("CXKPI_MAX_FILE_MB", 2048) * (1 << 20)
+
+
+def _env_int(name: str, default: int) -> int:
+    import os
+
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise InputError(f"{name}={value!r}: expected a whole number") from None
+
+
+def check_cells(frame: pd.DataFrame, label: str) -> None:
+    """Refuse a text cell over the cap: usually an unclosed quote that swallowed the file."""
+    limit = max_cell_chars()
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            lengths = s.astype("string").str.len()
+            over = lengths[lengths > limit]
+            if len(over):
+                row = over.index[0]
+                raise InputError(f"{label} row {row}: column {col!r} has a cell of {int(over.iloc[0]):,} characters, "
+                                 f"over the limit of {limit:,} (an unclosed quote?; raise CXKPI_MAX_CELL_CHARS "
+                                 "if it is real)")
+
+
+def _odd_quotes(source) -> bool:
+    count = 0
+    if isinstance(source, Path):
+        with open(source, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                count += chunk.count(b'"')
+    else:
+        count = source.getvalue().count(b'"')
+    return count % 2 == 1
+
+
+def _scan_records(source, encoding: str, delimiter: str, label: str) -> list[int]:
+    """Field count of every non-blank record (header first); an unclosed quote is an error.
+
+    Strict first (it reports an unclosed quote at the end of the file); a file with
+    stray quotes such as ``"x"y`` is rescanned leniently, as pyarrow reads it.
+    """
+    try:
+        return _scan(source, encoding, delimiter, label, strict=True)
+    except _Stray:
+        return _scan(source, encoding, delimiter, label, strict=False)
+
+
+class _Stray(Exception):
+    pass
+
+
+def _scan(source, encoding: str, delimiter: str, label: str, strict: bool) -> list[int]:
+    import csv
+
+    csv.field_size_limit(max_cell_chars() + 1)
+    stream = (open(source, encoding=encoding, errors="replace", newline="") if isinstance(source, Path)
+              else io.TextIOWrapper(io.BytesIO(source.getvalue()), encoding=encoding, errors="replace", newline=""))
+    widths: list[int] = []
+    with stream:
+        reader = csv.reader(stream, delimiter=delimiter, strict=strict)
+        start = 1
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                if "unexpected end of data" in str(e):
+                    raise InputError(f"{label} line {reader.line_num}: unterminated quote (started line {start})") from None
+                if "field limit" in str(e):
+                    raise InputError(f"{label} line {start}: a field of more than {max_cell_chars():,} characters "
+                                     "(an unclosed quote?; raise CXKPI_MAX_CELL_CHARS if it is real)") from None
+                if strict:
+                    raise _Stray() from None
+                raise InputError(f"{label} line {reader.line_num}: cannot parse CSV: {e}") from None
+            if record:
+                widths.append(len(record))
+            start = reader.line_num + 1
+    return widths
 
 
 def _header(text: str, delimiter: str, label: str) -> list[str]:
     import csv
 
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)  # \r-only files too
     try:
         first = next(reader)
     except (StopIteration, csv.Error) as e:
@@ -214,6 +321,7 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     for c in frame.columns:
         frame[c] = _excel_column(frame[c])
+    check_cells(frame, label)
     return RawTable(frame, headers)
 
 

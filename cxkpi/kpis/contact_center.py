@@ -160,7 +160,12 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         "asa": asa,
         "abandoned": ~answered,
     }, index=idx).drop(index=skipped.index)
-    return Measured(values, skipped, notes)
+    # abandoned calls count for abandonment %, not for handle time: outside AHT's n, like
+    # unanswered survey invitations, so n + skipped = rows still holds
+    unhandled = int(values["handle"].isna().sum())
+    if unhandled:
+        notes.append(f"{unhandled} calls with no handle time (abandoned) are not in AHT; see abandoned %")
+    return Measured(values, skipped, notes, excluded=unhandled)
 
 
 # ---------------------------------------------------------------- tickets: handle_seconds
@@ -252,4 +257,8 @@ def chat(frame: pd.DataFrame, settings: dict) -> Measured:
     reasons.append(pd.Series("no requested_at or accepted_at", index=idx[nothing.to_numpy()], dtype="object"))
     skipped = first_reason(*reasons)
     values = pd.DataFrame({"wait": wait, "duration": duration, "missed": ~accepted}, index=idx)
-    return Measured(values.drop(index=skipped.index), skipped)
+    values = values.drop(index=skipped.index)
+    # missed chats count for missed %, not for wait time (outside n, so n + skipped = rows holds)
+    unwaited = int(values["wait"].isna().sum())
+    notes = [f"{unwaited} chats never accepted are not in the wait time; see missed %"] if unwaited else []
+    return Measured(values, skipped, notes, excluded=unwaited)

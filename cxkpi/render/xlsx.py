@@ -39,11 +39,12 @@ def render(report, raw: bool = False, **_) -> bytes:
     ws.append(header)
     for e in report.entries:
         c = e.comparison
-        ws.append([e.kpi, e.title, e.area, e.headline, e.unit, e.headline_period, e.status, e.thresholds.target,
-                   e.thresholds.warn, e.thresholds.alert, c.change if c else None, c.previous if c else None,
-                   (c.significance.significant if c and c.significance else None),
-                   e.result.n if e.result else None, e.result.skipped.total if e.result else None,
-                   safe_cell(e.error or e.reference or "", raw)])
+        ws.append([safe_cell(v, raw) for v in (  # titles and errors can carry user text: every cell
+            e.kpi, e.title, e.area, e.headline, e.unit, e.headline_period, e.status, e.thresholds.target,
+            e.thresholds.warn, e.thresholds.alert, c.change if c else None, c.previous if c else None,
+            (c.significance.significant if c and c.significance else None),
+            e.result.n if e.result else None, e.result.skipped.total if e.result else None,
+            e.error or e.reference or "")])
         row = ws.max_row
         if e.status in _FILL:
             ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=_FILL[e.status])
@@ -77,7 +78,7 @@ def render(report, raw: bool = False, **_) -> bytes:
             sheet.cell(row=start, column=1, value="period")
             sheet.cell(row=start, column=2, value=f"{e.kpi} ({e.unit})")
             for i, (p, v, _n) in enumerate(e.trend, start=1):
-                sheet.cell(row=start + i, column=1, value=p)
+                sheet.cell(row=start + i, column=1, value=safe_cell(p, raw))
                 sheet.cell(row=start + i, column=2, value=v).number_format = "#,##0.00"
             chart = LineChart()
             chart.title = f"{e.title} by {report.period}"

@@ -1,0 +1,194 @@
+"""Write the hostile-input corpus to tests/corpus/ (fixed seed: the same bytes every run).
+
+Each file is a bad input a 2 a.m. cron job may meet. Its expected outcome
+(exit code and message fragment, or skipped-row count and reason) is in
+``tests/corpus/expected.csv``, which ``tests/test_corpus.py`` reads; the
+error classes are documented in docs/errors.md.
+
+Files too big to keep in git (a 5 MB cell, a 100,000-column header, a
+config over the size limit) are made at test time by ``build_big(folder)``.
+
+    python scripts/make_corpus.py            # rewrite tests/corpus/
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "corpus"
+SEED = 20250814
+
+H = "Response ID,Responded At,Channel,Score"
+
+
+def _rows(scores: list[str], channel: str = "web") -> str:
+    return "".join(f"{i},2025-01-{(i % 28) + 1:02d} 10:00,{channel},{s}\n" for i, s in enumerate(scores, start=1))
+
+
+def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(r)
+    import datetime as dt
+
+    wb.properties.created = wb.properties.modified = dt.datetime(2025, 1, 1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    # same bytes every run: fixed zip entry times (openpyxl stamps "now")
+    src, out = zipfile.ZipFile(buf), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here too
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0)), body,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def data_files() -> dict[str, bytes]:
+    rng = random.Random(SEED)
+    ok = H + "\n" + _rows(["10", "9", "7", "3"])
+    f: dict[str, bytes] = {}
+    # --- file level: nothing usable -------------------------------------------------------------
+    f["empty.csv"] = b""
+    f["whitespace_only.csv"] = b"\n \n\t\n"
+    f["bom_only.csv"] = b"\xef\xbb\xbf"
+    f["header_only.csv"] = (H + "\n").encode()
+    f["binary.csv"] = bytes(rng.randrange(256) for _ in range(4096))
+    f["png_named_csv.csv"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(rng.randrange(256) for _ in range(512))
+    f["nul_in_text.csv"] = (H + "\n1,2025-01-01,web,9\x00\n").encode()
+    f["gzip_named_csv.csv"] = b"\x1f\x8b\x08\x00" + bytes(rng.randrange(256) for _ in range(256))
+    # --- encodings ------------------------------------------------------------------------------
+    f["utf16le_no_bom.csv"] = ok.encode("utf-16-le")
+    f["utf16be_no_bom.csv"] = ok.encode("utf-16-be")
+    f["cp1252_stray_utf8.csv"] = (H + "\n").encode() + "1,2025-01-01,café,9\n".encode("cp1252") \
+        + "2,2025-01-02,caf".encode() + "é".encode("utf-8") + b",10\n" + "3,2025-01-03,na\xefve,2\n".encode("latin-1")
+    f["latin1_holes.csv"] = (H + "\n1,2025-01-01,x\x81y,9\n2,2025-01-02,web,5\n").encode("latin-1")
+    f["utf8_bom.csv"] = ok.encode("utf-8-sig")
+    # --- quoting and shape ----------------------------------------------------------------------
+    f["unterminated_quote.csv"] = (H + '\n1,"2025-01-01 10:00,web,9\n2,2025-01-02 10:00,web,10\n').encode()
+    f["unterminated_quote_last.csv"] = (H + '\n1,2025-01-01 10:00,web,9\n2,2025-01-02 10:00,"web,10\n').encode()
+    f["quote_in_unquoted.csv"] = (H + '\n1,2025-01-01 10:00,we"b,9\n2,2025-01-02 10:00,web,10\n').encode()
+    f["ragged_long.csv"] = (H + "\n" + _rows(["9", "10"]) + "3,2025-01-03 10:00,web,8,extra,more\n").encode()
+    f["ragged_short.csv"] = (H + "\n" + _rows(["9", "10"]) + "3,2025-01-03 10:00\n4\n").encode()
+    f["duplicate_headers.csv"] = b"Response ID,Score,Channel,Score\n1,9,web,10\n"
+    f["duplicate_headers_normalised.csv"] = b"Response ID,Score, score ,Channel\n1,9,10,web\n"
+    f["blank_header.csv"] = b"Response ID,,Channel,Score\n1,x,web,9\n2,y,web,10\n"
+    f["all_blank_headers.csv"] = b",,,\n1,2,3,4\n"
+    f["trailing_delimiter.csv"] = (H + ",\n" + "".join(line + ",\n" for line in _rows(["9", "1"]).splitlines())).encode()
+    f["cr_only_newlines.csv"] = ok.replace("\n", "\r").encode()
+    f["single_column.csv"] = b"Score\n9\n10\n0\n"
+    f["zero_width_header.csv"] = ("Response ID,Responded At,Channel,\u200bScore\n" + _rows(["9", "2"])).encode()
+    f["missing_score_column.csv"] = b"Response ID,Responded At,Channel\n1,2025-01-01,web\n"
+    f["embedded_newlines.csv"] = (H + '\n1,2025-01-01 10:00,"we\nb",9\n2,2025-01-02 10:00,web,0\n').encode()
+    # --- scores ---------------------------------------------------------------------------------
+    f["scores_out_of_range.csv"] = (H + "\n" + _rows(["10", "11", "9", "99", "0"])).encode()
+    f["scores_negative.csv"] = (H + "\n" + _rows(["-1", "9", "-10", "8"])).encode()
+    f["scores_fractional.csv"] = (H + "\n" + _rows(["9.5", "10", "7.25", "3"])).encode()
+    f["scores_non_numeric.csv"] = (H + "\n" + _rows(["great", "10", "ten", "9", "1O"])).encode()
+    f["scores_huge.csv"] = (H + "\n" + _rows(["1e308", "inf", "-inf", "9" * 400, "nan", "10"])).encode()
+    f["scores_nan_markers.csv"] = (H + "\n" + _rows(["NaN", "N/A", "-", "", "null", "10", "9"])).encode()
+    f["labels_not_in_map.csv"] = (H + "\n" + _rows(["Very satisfied", "Satisfied", "Kinda ok", "Meh", "Dissatisfied"])).encode()
+    f["formula_channels.csv"] = (H + "\n" + _rows(["9"], "=HYPERLINK(\"http://x\")") + "2,2025-01-02 10:00,+1-2,10\n"
+                                 "3,2025-01-03 10:00,@SUM(A1),3\n4,2025-01-04 10:00,-cmd,8\n").encode()
+    # --- dates ----------------------------------------------------------------------------------
+    f["three_date_formats.csv"] = (H + "\n1,2025-01-03 10:00,web,9\n2,03/01/2025 11:00,web,10\n"
+                                   "3,Jan 3 2025,web,2\n4,2025-02-10 09:00,web,8\n").encode()
+    f["mixed_zoned_timestamps.csv"] = (H + "\n1,2025-01-03T10:00:00Z,web,9\n2,2025-01-03 23:30,web,10\n"
+                                       "3,2025-01-04T01:00:00+02:00,web,2\n").encode()
+    f["dates_garbage.csv"] = (H + "\n1,yesterday,web,9\n2,2025-13-45 10:00,web,10\n3,2025-01-05 10:00,web,2\n").encode()
+    # --- durations (tickets) --------------------------------------------------------------------
+    th = "Ticket ID,Created At,First Response At,Resolved At,Resolution Minutes,Channel\n"
+    f["durations_negative.csv"] = (th + "1,2025-01-01 10:00,2025-01-01 10:30,2025-01-01 12:00,120,web\n"
+                                   "2,2025-01-01 10:00,2025-01-01 09:00,2025-01-01 08:00,-120,web\n"
+                                   "3,2025-01-02 10:00,2025-01-02 10:10,2025-01-02 11:00,60,web\n").encode()
+    f["durations_impossible.csv"] = (th + "1,2025-01-01 10:00,2025-01-01 10:30,2025-01-01 12:00,120,web\n"
+                                     "2,2025-01-01 10:00,soon,never,forever,web\n"
+                                     "3,2025-01-02 10:00,2025-01-02 10:10,2125-01-02 11:00,52596000000000,web\n").encode()
+    # --- excel ----------------------------------------------------------------------------------
+    good_rows = [["Response ID", "Responded At", "Channel", "Score"], [1, "2025-01-01", "web", 9],
+                 [2, "2025-01-02", "web", "ten"], [3, "2025-01-03", "web", 10], [4, "2025-01-04", "web", 42]]
+    f["weird.xlsx"] = _xlsx(good_rows)
+    f["csv_named.xlsx"] = ok.encode()
+    f["corrupt_zip.xlsx"] = b"PK\x03\x04" + bytes(rng.randrange(256) for _ in range(2048))
+    f["truncated.xlsx"] = _xlsx(good_rows)[:1500]
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("hello.txt", date_time=(2025, 1, 1, 0, 0, 0)), "not a workbook")
+    f["zip_not_workbook.xlsx"] = z.getvalue()
+    f["empty_workbook.xlsx"] = _xlsx([])
+    f["xlsx_header_only.xlsx"] = _xlsx([good_rows[0]])
+    f["xlsx_duplicate_headers.xlsx"] = _xlsx([["Score", "Score"], [1, 2]])
+    f["html_named.xlsx"] = b"<html><body><table><tr><td>Score</td></tr></table></body></html>"
+    return f
+
+
+def config_files() -> dict[str, bytes]:
+    c: dict[str, bytes] = {}
+    c["cfg_unknown_keys.yaml"] = b"sources:\n  surveys:\n    file: ok.csv\n    colums: {score: Score}\nkpis:\n  nps:\n    promotor_min: 9\nbogus: 1\n"
+    c["cfg_wrong_types.yaml"] = b"min_sample: many\nsources:\n  surveys:\n    file: ok.csv\n    dayfirst: maybe\n    header_rows: two\nkpis:\n  nps:\n    promoter_min: high\n"
+    c["cfg_missing_source_file.yaml"] = b"sources:\n  surveys:\n    file: does_not_exist.csv\nkpis:\n  nps: {}\n"
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    prev = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+        prev = name
+    lines.append(f"kpis: {{nps: {{title: *{prev}}}}}")
+    c["cfg_anchor_bomb.yaml"] = ("\n".join(lines) + "\n").encode()
+    c["cfg_python_object.yaml"] = b"kpis: !!python/object/apply:os.system ['echo pwned']\n"
+    c["cfg_python_name.yaml"] = b"sources: !!python/name:os.system\n"
+    c["cfg_not_mapping.yaml"] = b"- nps\n- csat\n"
+    c["cfg_syntax_error.yaml"] = b"sources:\n  surveys:\n    file: [ok.csv\nkpis: {\n"
+    c["cfg_binary.yaml"] = b"\xff\xfe\x00k\x00p\x00i\x00s"
+    c["cfg_unknown_kpi.yaml"] = b"sources:\n  surveys:\n    file: ok.csv\nkpis:\n  npss: {}\n"
+    c["cfg_unknown_source.yaml"] = b"sources:\n  survey:\n    file: ok.csv\n"
+    c["cfg_deep_nesting.yaml"] = b"kpis: " + b"[" * 5000 + b"]" * 5000 + b"\n"
+    c["cfg_tabs.yaml"] = b"sources:\n\tsurveys:\n\t\tfile: ok.csv\n"
+    c["cfg_source_is_dir.yaml"] = b"sources:\n  surveys:\n    file: a_directory.csv\nkpis:\n  nps: {}\n"
+    return c
+
+
+def build_big(folder: Path) -> dict[str, Path]:
+    """The large cases, written into ``folder`` at test time (they stay out of git)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    p = folder / "cell_5mb.csv"
+    p.write_bytes((H + "\n1,2025-01-01 10:00,web,9\n2,2025-01-02 10:00,web," + "9" * (5 << 20) + "\n"
+                   "3,2025-01-03 10:00,web,2\n").encode())
+    out[p.name] = p
+    p = folder / "quote_5mb.csv"  # an unclosed quote swallowing the rest of a 5 MB file
+    p.write_bytes((H + '\n1,2025-01-01 10:00,"web,9\n' + "2,2025-01-02 10:00,web,10\n" * 220_000).encode())
+    out[p.name] = p
+    p = folder / "columns_100k.csv"
+    p.write_bytes((",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("1" for _ in range(100_000)) + "\n").encode())
+    out[p.name] = p
+    p = folder / "cfg_too_big.yaml"
+    p.write_bytes(b"# padding\n" * 120_000 + b"kpis: {}\n")
+    out[p.name] = p
+    return out
+
+
+def main(out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in {**data_files(), **config_files()}.items():
+        (out / name).write_bytes(data)
+    (out / "ok.csv").write_bytes((H + "\n" + _rows(["10", "9", "7", "3"])).encode())
+    d = out / "a_directory.csv"
+    d.mkdir(exist_ok=True)
+    (d / ".keep").write_bytes(b"")
+    print(f"wrote {len(data_files()) + len(config_files())} corpus files to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
