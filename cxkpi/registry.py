@@ -80,6 +80,11 @@ class KpiSpec:
     time_column: str | None = None  # overrides the source's main timestamp for --period/--since
     # period-aware KPIs (churn, volume) receive the period and do their own windowing
     periodic: bool = False
+    # virtual --by dimensions: columns of ``measure``'s values, not of the file (e.g. "nps_group")
+    dimensions: tuple[str, ...] = ()
+    # a key the aggregate adds to every group (e.g. "theme"): the groups call gets ``keys + [group_key]``
+    # (also with no --by), and each result group carries it in its key
+    group_key: str | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -134,6 +139,8 @@ def kpi(
     example: str | None = None,
     time_column: str | None = None,
     periodic: bool = False,
+    dimensions: tuple[str, ...] = (),
+    group_key: str | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import."""
 
@@ -157,6 +164,8 @@ def kpi(
             doc=(measure.__doc__ or "").strip(),
             time_column=time_column,
             periodic=periodic,
+            dimensions=tuple(dimensions),
+            group_key=group_key,
         )
         return measure
 
