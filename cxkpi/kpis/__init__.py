@@ -1,3 +1,3 @@
 """KPI definitions, one module per domain; importing this fills the registry."""
 
-from . import surveys  # noqa: F401
+from . import feedback, surveys  # noqa: F401
