@@ -225,6 +225,14 @@ def test_dictionary_matching_ignores_case_and_accents():
     assert themes["nothing specific"].breakdown["mentions"] == 1  # "prudent and calm"
 
 
+def test_dictionary_regex_that_re2_cannot_run_falls_back_to_python():
+    themes = dictionary.parse({"happy": {"regex": [r"(?<!un)happy"]}})
+    frame = pd.DataFrame({"comment": ["Happy now", "unhappy customer", "very HAPPY"]})
+    result = compute("themes", frame, settings={"themes": themes})
+    # matched on the folded (lower-case) text; "unhappy" is excluded by the look-behind
+    assert by_theme(result)["happy"].breakdown["mentions"] == 2
+
+
 def test_dictionary_problems_are_reported_together(tmp_path):
     bad = tmp_path / "themes.yaml"
     bad.write_text(textwrap.dedent("""

@@ -25,7 +25,8 @@ from ..stats import mean_interval, wilson_interval
 from ..text import dictionary as theme_dictionary
 from ..text import sentiment as vader
 from ..text.stopwords import LANGUAGES
-from ..text.tokens import OTHER, fold, languages, phrases, stemmer_available, tokenize
+from ..text.tokens import (OTHER, fold, languages, phrase_codes, re2_contains, spaced, stemmer_available,
+                           tokenize)
 from .aggregate import grouped
 from .scores import numeric_scores, yes_no
 from .surveys import CES_LABELS, CSAT_LABELS
@@ -161,88 +162,91 @@ def _group_codes(values: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.
     return codes, g.size().index
 
 
-def _sums(matrix: np.ndarray, weight, codes: np.ndarray, groups: int) -> np.ndarray:
-    """Per group, the sum over rows of ``matrix * weight`` (groups × columns), without a float copy
-    of the whole matrix: only rows with a non-zero weight are used, summed with ``reduceat``."""
-    out = np.zeros((groups, matrix.shape[1]))
-    w = np.nan_to_num(np.asarray(weight, dtype="float64"))
-    rows = np.flatnonzero(w)
-    if matrix.shape[1] == 0 or not len(rows):
-        return out
-    rows = rows[np.argsort(codes[rows], kind="stable")]
-    part = matrix[rows]
-    if np.all(w[rows] == 1):
-        part = part.view(np.uint8) if part.dtype == bool else part
-    else:
-        part = part * w[rows, None]
-    g = codes[rows]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    out[g[starts]] = np.add.reduceat(part, starts, axis=0, dtype="float64")
-    return out
+class _Mentions:
+    """Which comment mentions which theme, kept as the (row, theme) pairs of the boolean matrix
+    (a comment mentions a handful of the themes), so per-group sums are one ``bincount``."""
+
+    def __init__(self, matrix: np.ndarray, codes: np.ndarray, groups: int):
+        self.rows, self.cols = np.nonzero(matrix)
+        self.width, self.groups = matrix.shape[1], groups
+        self.cell = codes[self.rows] * self.width + self.cols
+
+    def sums(self, weight=None) -> np.ndarray:
+        """(groups × themes): the sum of ``weight`` (default 1) over the rows that mention each theme."""
+        w = None if weight is None else np.nan_to_num(np.asarray(weight, dtype="float64"))[self.rows]
+        flat = np.bincount(self.cell, weights=w, minlength=self.groups * self.width)
+        return flat.reshape(self.groups, self.width)
 
 
 # ----------------------------------------------------------------- themes
-def _phrase_indicators(comments: pd.Series, lang: pd.Series, settings: dict) -> tuple[pd.DataFrame, list[str]]:
-    """One boolean column per candidate key phrase (the most frequent, after dropping subsumed ones)."""
-    found = phrases(comments, lang, MAX_WORDS)
-    min_mentions = max(1, int(settings["min_mentions"]))
-    counts = found.groupby("key").size()
-    counts = counts[counts >= min_mentions]
-    counts = _drop_subsumed(counts)
+def _phrase_indicators(comments: pd.Series, lang: pd.Series, settings: dict,
+                       tokens: pd.Series | None = None) -> pd.DataFrame:
+    """One boolean column per candidate key phrase (the most frequent, after dropping subsumed ones),
+    named after the way it is written most often. Counting runs on integer-coded phrases."""
+    found = phrase_codes(comments, lang, MAX_WORDS, tokens)
+    if not len(found.key):
+        return pd.DataFrame(index=comments.index)
+    codes, keys = pd.factorize(found.key)
+    keys = pd.Index(keys)
+    counts = pd.Series(np.bincount(codes), index=keys)
+    counts = counts[counts >= max(1, int(settings["min_mentions"]))]
+    counts = _drop_subsumed(counts, found)
     counts = counts.sort_index().sort_values(ascending=False, kind="stable").head(int(settings["candidates"]))
-    found = found[found["key"].isin(counts.index)]
-    if found.empty:
-        return pd.DataFrame(index=comments.index), []
-    # the way a key is written most often is its name
-    forms = found.groupby(["key", "surface"]).size().rename("count").reset_index()
-    forms = forms.sort_values(["count", "surface"], ascending=[False, True], kind="stable")
-    name = forms.drop_duplicates("key").set_index("key")["surface"]
-    named = pd.DataFrame({"name": found["key"].map(name).to_numpy()}, index=found.index)
-    named = named[~named.reset_index().duplicated().to_numpy()]
-    return _indicator_frame(comments.index, named.index.to_numpy(), named["name"].to_numpy()), []
+    column = np.full(len(keys), -1)
+    column[keys.get_indexer(counts.index)] = np.arange(len(counts))
+    hit = column[codes]
+    chosen = hit >= 0
+    forms = pd.DataFrame({"column": hit[chosen], "surface": found.surface[chosen]})
+    forms = forms.groupby(["column", "surface"]).size().rename("count").reset_index()
+    forms["text"] = found.surface_text(forms["surface"].to_numpy())
+    forms = forms.sort_values(["count", "text"], ascending=[False, True], kind="stable")
+    name = forms.drop_duplicates("column").set_index("column")["text"].sort_index()
+    name_code, names = pd.factorize(name.to_numpy(dtype=object))  # two keys written alike share a column
+    matrix = np.zeros((len(comments), len(names)), dtype=bool, order="F")
+    matrix[found.position[chosen], name_code[hit[chosen]]] = True
+    return _indicator_frame(comments.index, matrix, np.asarray(names, dtype=object))
 
 
-def _drop_subsumed(counts: pd.Series) -> pd.Series:
+def _drop_subsumed(counts: pd.Series, found) -> pd.Series:
     """Drop a phrase when one longer candidate phrase holding it is in ≥ 80% as many comments
-    ("billing" when nearly every mention is "billing error"). Works on the distinct candidates."""
-    longer = counts[counts.index.str.contains(" ", regex=False)]
-    if longer.empty:
+    ("billing" when nearly every mention is "billing error"). Integer arithmetic on the candidates."""
+    d = found.parts(counts.index.to_numpy())
+    base, n = found.base, counts.to_numpy()
+    subs = []
+    bigram = (d[:, 0] == 0) & (d[:, 1] > 0)
+    trigram = d[:, 0] > 0
+    for mask, parts in ((bigram, [d[:, 1], d[:, 2]]),
+                        (trigram, [d[:, 0], d[:, 1], d[:, 2], d[:, 0] * base + d[:, 1], d[:, 1] * base + d[:, 2]])):
+        for part in parts:
+            subs.append(pd.DataFrame({"part": part[mask], "n": n[mask]}))
+    if not subs:
         return counts
-    words = longer.index.to_series().str.split(" ", expand=True)
-    parts = []
-    for i in range(words.shape[1]):  # every shorter run inside each phrase: at most 5 for 3 words
-        for j in range(i + 1, words.shape[1] + 1):
-            sub = words[i].astype("string")
-            for c in range(i + 1, j):
-                sub = sub + " " + words[c].astype("string")
-            ok = (sub.notna() & (sub != words.index.to_series())).fillna(False).astype(bool).to_numpy()
-            parts.append(pd.DataFrame({"part": sub[ok].to_numpy(), "n": longer.to_numpy()[ok]}))
-    best = pd.concat(parts).groupby("part")["n"].max().reindex(counts.index, fill_value=0)
-    return counts[best < SUBSUMED * counts]
+    best = pd.concat(subs).groupby("part")["n"].max().reindex(counts.index, fill_value=0)
+    return counts[(best < SUBSUMED * counts).to_numpy()]
 
 
 def _dictionary_indicators(comments: pd.Series, themes) -> tuple[pd.DataFrame, list[str]]:
-    folded = fold(comments).astype(object)
+    folded = fold(comments)
+    words = spaced(folded)
     columns = {}
     with warnings.catch_warnings():  # a user's regex may have groups; only whether it matches counts
         warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
         for theme in themes.themes:  # a loop over themes; each match runs over the whole column
-            hit = folded.str.contains(theme.pattern, regex=True)
-            columns[_T + theme.name] = hit.fillna(False).astype(bool)
+            hit = re2_contains(words, theme.keywords) if theme.keywords else np.zeros(len(folded), dtype=bool)
+            for rx in theme.regexes:
+                hit = hit | re2_contains(folded, rx)
+            columns[_T + theme.name] = hit
     frame = pd.DataFrame(columns, index=comments.index)
     frame[_T + themes.other] = ~frame.any(axis=1) if len(frame.columns) else True
     return frame, []
 
 
-def _indicator_frame(index: pd.Index, rows: np.ndarray, names: np.ndarray) -> pd.DataFrame:
-    """Boolean comment × phrase matrix; phrases said in exactly the same comments become one ("app / crashes")."""
-    cats = pd.unique(names)
-    codes = pd.Categorical(names, categories=cats).codes
-    matrix = np.zeros((len(index), len(cats)), dtype=bool)
-    matrix[index.get_indexer(rows), codes] = True
-    fingerprint = pd.Series([c.tobytes() for c in np.packbits(matrix, axis=0).T])  # a loop over phrases
+def _indicator_frame(index: pd.Index, matrix: np.ndarray, names: np.ndarray) -> pd.DataFrame:
+    """The comment × phrase matrix as columns; phrases said in exactly the same comments become one
+    ("app / crashes")."""
+    fingerprint = pd.Series([c.tobytes() for c in np.packbits(matrix, axis=0).T], dtype=object)  # per phrase
     first = ~fingerprint.duplicated().to_numpy()
-    label = pd.Series(cats, dtype=object).groupby(fingerprint.to_numpy(), sort=False).agg(" / ".join)
+    label = pd.Series(names, dtype=object).groupby(fingerprint.to_numpy(), sort=False).agg(" / ".join)
     columns = [_T + label[f] for f in fingerprint[first]]
     return pd.DataFrame(matrix[:, first], index=index, columns=columns)
 
@@ -264,23 +268,22 @@ def _themes_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd
     neg, pos = polarity == -1, polarity == 1
     n = np.bincount(codes, minlength=groups)
     big_d, big_p = np.bincount(codes[neg], minlength=groups), np.bincount(codes[pos], minlength=groups)
-    mentions = _sums(matrix, np.ones(len(values)), codes, groups)
+    hits = _Mentions(matrix, codes, groups)
+    mentions = hits.sums()
     g_idx, t_idx = np.nonzero(mentions > 0)
     pairs = pd.DataFrame({
         "g": g_idx, "t": t_idx, "name": np.array([c[len(_T):] for c in tcols], dtype=object)[t_idx],
         "is_other": np.array(tcols, dtype=object)[t_idx] == other,
         "mentions": mentions[g_idx, t_idx].astype("int64"),
-        "detractor_mentions": _sums(matrix, neg, codes, groups)[g_idx, t_idx].astype("int64"),
-        "promoter_mentions": _sums(matrix, pos, codes, groups)[g_idx, t_idx].astype("int64"),
+        "detractor_mentions": hits.sums(neg)[g_idx, t_idx].astype("int64"),
+        "promoter_mentions": hits.sums(pos)[g_idx, t_idx].astype("int64"),
     })
     pairs = _select(pairs, top, big_d[pairs["g"].to_numpy()], big_p[pairs["g"].to_numpy()], order)
 
-    gi, ci = pairs["g"].to_numpy(), pairs["t"].to_numpy()
-    chosen, ci = np.unique(ci, return_inverse=True)
-    sub = matrix[:, chosen]
+    gi, ti = pairs["g"].to_numpy(), pairs["t"].to_numpy()
 
     def per_pair(weight) -> np.ndarray:
-        return _sums(sub, weight, codes, groups)[gi, ci]
+        return hits.sums(weight)[gi, ti]
 
     out = pairs.drop(columns=["t"])
     out["n"] = n[gi].astype("int64")
@@ -443,8 +446,9 @@ def themes(frame: pd.DataFrame, settings: dict) -> Measured:
                      f"matched case- and accent-insensitively; a comment can have several")
     else:
         fixed = None if settings.get("language", "auto") == "auto" else settings["language"]
-        lang = languages(comments, tokenize(comments), fixed)
-        indicators, more = _phrase_indicators(comments, lang, settings)
+        tokens = tokenize(comments)
+        lang = languages(comments, tokens, fixed)
+        indicators, more = _phrase_indicators(comments, lang, settings, tokens), []
         counts = lang.value_counts()
         if len(counts) > 1 or (len(counts) == 1 and counts.index[0] != "en"):
             notes.append("comment languages: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

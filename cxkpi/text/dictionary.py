@@ -18,9 +18,11 @@ Matching is case- and accent-insensitive: comments and keywords are both
 casefolded and stripped of accents (``Rückerstattung`` matches ``ruckerstattung``).
 A keyword matches whole words (``rude`` does not match ``prudent``); a
 trailing ``*`` matches any ending (``refund*``: refund, refunds, refunded);
-spaces match any run of spaces. ``regex`` entries are Python regular
-expressions matched against the folded text, so write them in lower case
-without accents. A comment may match several themes.
+spaces and punctuation inside a keyword match any run of them (``money back``
+matches "Money-back!"). ``regex`` entries are regular expressions
+(Python syntax) matched against the folded text, so write them in lower case
+without accents; they run in pyarrow's RE2 engine, or in Python's ``re`` when
+they use what RE2 lacks (look-arounds). A comment may match several themes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ OTHER = "other"
 @dataclass(frozen=True)
 class Theme:
     name: str
-    pattern: str  # one regular expression: the alternation of every keyword and regex
+    keywords: str  # one RE2 pattern over the spaced text: the alternation of every keyword ("" = none)
+    regexes: tuple[str, ...] = ()  # the user's own expressions (Python syntax; RE2 runs them when it can)
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,13 @@ class ThemeDictionary:
 
 
 def keyword_pattern(keyword: str) -> str:
-    """``"money back"`` → ``(?<!\\w)money\\s+back(?!\\w)``; ``"refund*"`` → ``(?<!\\w)refund\\w*``."""
+    """The RE2 pattern of one keyword, for text in :func:`spaced` form: ``"Money-back"`` → ``" money back "``
+    (whole words), ``"refund*"`` → ``" refund"`` (any ending). Keywords are folded like the comments and
+    every run of non-letters becomes one space, so the pattern is a plain literal (fast in RE2)."""
     word = fold_one(keyword).strip()
     wildcard = word.endswith("*")
-    word = word.rstrip("*").strip()
-    body = r"\s+".join(re.escape(part) for part in word.split())
-    return r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)")
+    words = re.sub(r"[\W_]+", " ", word.rstrip("*")).strip()
+    return re.escape(" " + words + ("" if wildcard else " "))
 
 
 def _strings(value, where: str, problems: list[str]) -> list[str]:
@@ -102,19 +106,20 @@ def parse(raw, path: str = "<themes>") -> ThemeDictionary:
             regexes = _strings(spec.get("regex") or [], f"{where}.regex", problems)
         else:
             keywords, regexes = _strings(spec, where, problems), []
-        alternatives = [keyword_pattern(k) for k in keywords if fold_one(k).strip("* ")]
+        alternatives = [keyword_pattern(k) for k in keywords if re.sub(r"[\W_]+", "", fold_one(k))]
+        valid = []
         for rx in regexes:
             try:
                 re.compile(rx)
             except re.error as e:
                 problems.append(f"{where}.regex: {rx!r} is not a valid regular expression ({e})")
                 continue
-            alternatives.append(f"(?:{rx})")
-        if not alternatives and not any(p.startswith(where) for p in problems):
+            valid.append(rx)
+        if not alternatives and not valid and not any(p.startswith(where) for p in problems):
             problems.append(f"{where}: no keywords")
         if str(name) == other:
             problems.append(f"{where}: the name is taken by the no-theme bucket (set `other:` to rename it)")
-        themes.append(Theme(str(name), "|".join(alternatives)))
+        themes.append(Theme(str(name), "|".join(alternatives), tuple(valid)))
     if problems:
         raise ConfigError(problems, path)
     return ThemeDictionary(path=path, themes=tuple(themes), other=other.strip())
