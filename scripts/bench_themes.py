@@ -105,6 +105,14 @@ def make_export(rows: int, seed: int = 7) -> pd.DataFrame:
     })
 
 
+def _has(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "cxkpi", *args], cwd=ROOT, capture_output=True, text=True,
@@ -132,6 +140,8 @@ def main() -> None:
 
         from cxkpi.api import compute_file
 
+        print(f"  stemmer: {'PyStemmer (C)' if _has('Stemmer') else 'snowballstemmer (pure Python)'}; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for label, extra in (("themes (key phrases)", {}),
                              ("themes --by nps-group", {"by": ["nps-group"]}),
                              ("themes --themes dictionary", {"settings": {"themes": str(ROOT / "themes.example.yaml")}})):
@@ -140,6 +150,7 @@ def main() -> None:
             print(f"  in-process  {label:32s} {time.perf_counter() - start:6.2f} s  "
                   f"({len(result.groups)} theme rows)")
         cases = [
+            ("cxkpi nps FILE  (for scale: load + a simple KPI)", ["nps", str(path), "-q"]),
             ("cxkpi themes FILE", ["themes", str(path), "-q"]),
             ("cxkpi themes FILE --by nps-group", ["themes", str(path), "--by", "nps-group", "-q"]),
             ("cxkpi themes FILE --by channel --period month -f json",

@@ -125,6 +125,21 @@ def test_by_nps_group_puts_detractors_and_promoters_side_by_side():
     assert seen == ["detractor", "promoter"]
 
 
+def test_themes_per_period():
+    frame = pd.DataFrame({
+        "responded_at": pd.to_datetime(["2025-05-03", "2025-05-20", "2025-06-02", "2025-06-09", "2025-06-30"]),
+        "score": ["2", "3", "10", "9", "2"],
+        "comment": ["Slow reply.", "Slow reply.", "Slow reply.", "Great team.", "Great team."],
+    })
+    result = compute("themes", frame, period="month", settings={"min_mentions": 2})
+    cells = {(g.key["period"], g.key["theme"]): g for g in result.groups}
+    # May: 2 comments, both "slow reply"; June: 3 comments, 1 "slow reply", 2 "great team"
+    assert cells[("2025-05", "slow reply")].value == pytest.approx(100.0)
+    assert cells[("2025-06", "slow reply")].value == pytest.approx(100 / 3)
+    assert cells[("2025-06", "great team")].breakdown["mentions"] == 2
+    assert ("2025-05", "great team") not in cells
+
+
 def test_csat_file_groups_are_satisfied_and_dissatisfied():
     frame = pd.DataFrame({"score": ["1", "2", "5", "4", "3"],
                           "comment": ["Slow.", "Slow again.", "Quick!", "Quick and kind.", "Meh."]})

@@ -433,7 +433,9 @@ def _themes_total(values: pd.DataFrame, tcols: list[str], other: str | None, top
     example="cxkpi themes sample_data/surveys.csv --by nps-group",
 )
 def themes(frame: pd.DataFrame, settings: dict) -> Measured:
-    """What comments talk about: top themes, their share, and whether detractors or promoters raise them."""
+    """What comments talk about: top themes, their share, and whether detractors or promoters raise them.
+
+    --by nps-group puts the detractors', passives' and promoters' themes side by side."""
     frame, uncommented = _commented(frame)
     scores, notes = score_groups(frame, settings.get("scale") or "auto")
     comments = frame["comment"]
