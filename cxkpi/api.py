@@ -140,6 +140,8 @@ def wanted_columns(spec: KpiSpec, request: Request, source: str) -> tuple[list[s
         wanted.append("survey")
     extra = []
     for name in list(request.by) + [w.column for w in request.where]:
+        if name in spec.dimensions and name in request.by:
+            continue  # virtual: made by the KPI, not read from the file
         (wanted if name in known else extra).append(name)
     return list(dict.fromkeys(wanted)), list(dict.fromkeys(extra))
 

@@ -89,7 +89,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     if missing:
         raise MissingColumnsError(_missing_message(spec, missing, data))
     for name in request.by:
-        if name not in frame.columns:
+        if name not in frame.columns and name not in spec.dimensions:
             raise MissingColumnsError(f"{data.file}: --by {name!r}: no such column (have: {', '.join(frame.columns)})")
 
     skipped_parts: list[pd.Series] = []
@@ -101,7 +101,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         frame = _time_window(frame, tcol, request)
     rows = len(frame) + sum(len(s) for s in skipped_parts)
 
-    used = spec.used_columns(frame.columns) + [c for c in request.by if c not in spec.all_columns()]
+    used = spec.used_columns(frame.columns) + [c for c in request.by
+                                               if c not in spec.all_columns() and c not in spec.dimensions]
     if request.period and tcol:
         used.append(tcol)
     for col in dict.fromkeys(used):
@@ -136,7 +137,11 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     values = measured.values
     source_frame = data.frame
     for k in keys:
-        values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
+        if k in spec.dimensions:  # made by the measure step; keeps its own category order
+            col = values[k] if isinstance(values[k].dtype, pd.CategoricalDtype) else _key_column(values[k])
+            values = values.assign(**{k: col})
+        else:
+            values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
     if request.period and tcol and not spec.periodic:
         keys.append("period")
         values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
@@ -147,13 +152,16 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     if spec.periodic and request.period:
         keys.append("period")
     keys.extend(labels)
-    groups_frame = spec.aggregate(values, keys, ctx) if keys else None
+    group_keys = keys + [spec.group_key] if spec.group_key else keys
+    groups_frame = spec.aggregate(values, group_keys, ctx) if group_keys else None
 
     total_row = _first_record(total)
     skipped_total = _skipped(skipped, bad_rows)
     groups = ()
     if groups_frame is not None:
-        groups = _groups(groups_frame, keys, request, skipped, source_frame)
+        virtual = [k for k in keys if k in spec.dimensions]
+        groups = _groups(groups_frame, group_keys, request, skipped, source_frame,
+                         skipped_keys=[] if virtual else keys)
     n_total = int(total_row.get("n", 0) or 0)
     return KpiResult(
         kpi=spec.name,
@@ -167,7 +175,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         interval=_interval(total_row),
         breakdown=_breakdown(total_row),
         skipped=skipped_total,
-        group_by=tuple(keys),
+        group_by=tuple(group_keys),
         groups=groups,
         low_sample=n_total < request.min_sample,
         settings={k: v for k, v in settings.items() if _echo(v)},
@@ -346,8 +354,10 @@ def _raise_strict(file: str, skipped: pd.Series, bad_rows: dict[str, list[int]])
 
 
 def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.Series,
-            source_frame: pd.DataFrame) -> tuple[GroupResult, ...]:
-    skipped_by_group = _skipped_by_group(skipped, keys, request, source_frame)
+            source_frame: pd.DataFrame, skipped_keys: list[str] | None = None) -> tuple[GroupResult, ...]:
+    """``skipped_keys``: the leading keys skipped rows can be placed by (file columns; default all)."""
+    skipped_keys = keys if skipped_keys is None else skipped_keys
+    skipped_by_group = _skipped_by_group(skipped, skipped_keys, request, source_frame) if skipped_keys else {}
     out = []
     stats = stats.reset_index()
     for record in stats.to_dict("records"):
@@ -361,7 +371,7 @@ def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.
             n=n,
             interval=_interval(row),
             breakdown=_breakdown(row),
-            skipped=skipped_by_group.get(key_values, Skipped()),
+            skipped=skipped_by_group.get(key_values[:len(skipped_keys)], Skipped()),
             low_sample=n < request.min_sample,
         ))
     return tuple(out)

@@ -6,6 +6,7 @@ The console entry point catches ``CxkpiError`` once and prints
     CxkpiError (exit 1)
     ├── InputError            a file cannot be read or parsed           (exit 1)
     │   └── StrictError       --strict and a row had to be skipped      (exit 1)
+    ├── MissingExtraError     an optional extra is not installed (e.g. cxkpi[text]) (exit 1)
     ├── UsageError            bad flag values or option combinations    (exit 2)
     │   ├── ConfigError       the YAML config is invalid (lists every problem)
     │   ├── MissingColumnsError  a KPI needs columns the file lacks
@@ -43,6 +44,12 @@ class InputError(CxkpiError):
 
 class StrictError(InputError):
     pass
+
+
+class MissingExtraError(CxkpiError):
+    """A feature needs an optional dependency; the message says what to install."""
+
+    exit_code = EXIT_DATA
 
 
 class UsageError(CxkpiError):

@@ -111,6 +111,11 @@ class KpiSpec:
             if not self.missing(have & set(known)):
                 return name
         return None
+    # virtual --by dimensions: columns of ``measure``'s values, not of the file (e.g. "nps_group")
+    dimensions: tuple[str, ...] = ()
+    # a key the aggregate adds to every group (e.g. "theme"): the groups call gets ``keys + [group_key]``
+    # (also with no --by), and each result group carries it in its key
+    group_key: str | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -166,6 +171,8 @@ def kpi(
     time_column: str | None = None,
     periodic: bool = False,
     extra: Callable | None = None,
+    dimensions: tuple[str, ...] = (),
+    group_key: str | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -197,6 +204,8 @@ def kpi(
             periodic=periodic,
             extra=extra,
             alt_sources=sources[1:],
+            dimensions=tuple(dimensions),
+            group_key=group_key,
         )
         return measure
 

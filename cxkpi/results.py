@@ -82,7 +82,7 @@ class GroupResult:
             "value": clean_number(self.value),
             "n": int(self.n),
             "interval": self.interval.to_dict() if self.interval else None,
-            "breakdown": {k: clean_number(v) for k, v in self.breakdown.items()},
+            "breakdown": {k: _jsonable(v) for k, v in self.breakdown.items()},
             "skipped": self.skipped.to_dict(),
             "low_sample": self.low_sample,
         }
@@ -126,7 +126,7 @@ class KpiResult:
             "n": int(self.n),
             "rows": int(self.rows),
             "interval": self.interval.to_dict() if self.interval else None,
-            "breakdown": {k: clean_number(v) for k, v in self.breakdown.items()},
+            "breakdown": {k: _jsonable(v) for k, v in self.breakdown.items()},
             "skipped": self.skipped.to_dict(),
             "low_sample": self.low_sample,
             "group_by": list(self.group_by),

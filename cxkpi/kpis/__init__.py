@@ -5,3 +5,4 @@ from . import tickets  # noqa: F401
 from . import contact_center  # noqa: F401
 from . import workload  # noqa: F401
 from . import business  # noqa: F401
+from . import feedback  # noqa: F401

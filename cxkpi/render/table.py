@@ -12,6 +12,10 @@ def renderable(result):
     from rich.table import Table
     from rich.text import Text
 
+    if "theme" in result.group_by:  # cxkpi themes: its own layout of the same result
+        from .themes import renderable as themes_view
+
+        return themes_view(result)
     unit = f" ({result.unit})" if result.unit else ""
     table = Table(title=f"{result.title} — {result.kpi}", caption=result.file, title_justify="left",
                   caption_justify="left", show_edge=True)

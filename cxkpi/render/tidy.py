@@ -26,11 +26,18 @@ def rows(results: list[KpiResult]) -> list[dict]:
                 "ci_low": clean_number(interval.low) if interval else None,
                 "ci_high": clean_number(interval.high) if interval else None,
             })
-            row.update({k: clean_number(v) for k, v in breakdown.items()})
+            row.update({k: _cell(v) for k, v in breakdown.items()})
             row["skipped"] = skipped
             row["low_sample"] = low
             out.append(row)
     return out
+
+
+def _cell(v):
+    """A breakdown value as one cell: lists (e.g. example comments) joined with " | "."""
+    if isinstance(v, (list, tuple)):
+        return " | ".join(str(x) for x in v)
+    return clean_number(v)
 
 
 def columns(table: list[dict]) -> list[str]:
