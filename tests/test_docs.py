@@ -41,5 +41,5 @@ def test_json_output_validates_against_the_documented_schema(name):
 
 def test_readme_documents_exit_codes_and_commands():
     readme = (ROOT / "README.md").read_text()
-    for fragment in ("pip install", "pytest", "Exit codes", "| 0 |", "| 1 |", "| 2 |", "| 3 |", "cxkpi.result/1"):
+    for fragment in ("pip install", "pytest", "Errors and exit codes", "| 0 |", "| 1 |", "| 2 |", "| 3 |", "cxkpi.result/1"):
         assert fragment in readme
