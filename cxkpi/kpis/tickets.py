@@ -29,6 +29,7 @@ from ..stats import wilson_interval
 from . import aggregate
 from .aggregate import grouped
 from .business_hours import Schedule, business_minutes
+from .elapsed import minutes_between
 
 OFF = {"off", "none", "no", "false", "calendar"}
 RESOLVED_STATUSES = "solved,closed,resolved,done,completed"
@@ -187,7 +188,7 @@ def elapsed_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | None)
     """end − start in minutes (business minutes with a schedule); NaN where either is missing."""
     if schedule is not None:
         return business_minutes(start, end, schedule)
-    return (end - start).dt.total_seconds() / 60
+    return minutes_between(start, end)
 
 
 def _timed(frame: pd.DataFrame, metric: str) -> bool:
