@@ -18,8 +18,10 @@ from .engine import Request, Where, compute, time_column
 from .errors import UsageError
 from .io.columns import norm
 from .io.load import LoadOptions, SourceChoice, load_any, load_source
+from .io.presets import get_preset
 from .registry import KpiSpec, get_kpi
 from .results import KpiResult
+from .kpis.tickets import EXPORT_BUSINESS
 from .sources import SOURCES
 
 
@@ -46,6 +48,7 @@ class RunOptions:
     progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
     source: str | None = None  # for KPIs that read several sources: which one FILE is (default: detected)
+    preset: str | None = None  # --preset NAME (``none``: no preset, no detection); default: detected
 
 
 def _timestamp(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -69,7 +72,13 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
             raise UsageError(f"--date: a {source} export has no main timestamp")
         columns[tcol] = run.date
     dayfirst = run.dayfirst if run.dayfirst is not None else block.get("dayfirst", config.dayfirst)
+    named = run.preset or block.get("preset") or block.get("extends")
+    preset = get_preset(named) if named else None
     return LoadOptions(
+        preset=preset,
+        detect=named is None,
+        business=export_business_hours(config, run, spec),
+
         sheet=run.sheet if run.sheet is not None else block.get("sheet"),
         encoding=run.encoding or block.get("encoding"),
         delimiter=run.delimiter or block.get("delimiter"),
@@ -79,9 +88,20 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         columns=columns,
         units=dict(block.get("units") or {}),
         labels=dict(block.get("labels") or {}),
-        header_rows=int(block.get("header_rows") or 1),
+        header_rows=block.get("header_rows"),
         progress=run.progress,
     )
+
+
+def export_business_hours(config: Config, run: RunOptions, spec: KpiSpec | None) -> bool:
+    """``--business-hours export`` (or a bare ``--business-hours``): use the export's own business-time
+    columns (Zendesk's "… within business hours") instead of a schedule of ours."""
+    if spec is None or not any(p.name == "business_hours" for p in spec.params):
+        return False
+    value = run.settings.get("business_hours")
+    if value is None:
+        value = config.kpi(spec.name).get("business_hours", config.business_hours.get("schedule"))
+    return str(value).strip().lower() in EXPORT_BUSINESS
 
 
 def source_file(config: Config, source: str, run: RunOptions, kpi: str) -> str:
@@ -161,7 +181,22 @@ def compute_file(kpi: str | KpiSpec, file: str | None = None, config: Config | N
         raise UsageError(f"{spec.name}: --source {source!r}: expected one of {', '.join(spec.sources)}")
     if source is None and spec.alt_sources:
         return _compute_any_source(spec, config, run, request)
-    return compute(spec, _load(spec, config, run, request, source or spec.source), request)
+    dataset = _load(spec, config, run, request, source or spec.source)
+    return compute(spec, dataset, with_preset_settings(spec, request, dataset))
+
+
+def with_preset_settings(spec: KpiSpec, request: Request, dataset) -> Request:
+    """The preset's KPI settings (Help Scout's ratings are a 1–3 scale) under the user's own."""
+    if not dataset.preset:
+        return request
+    view = get_preset(dataset.preset).view(dataset.source)
+    defaults = dict((view.kpis.get(spec.name) or {}) if view else {})
+    if not defaults:
+        return request
+    for p in spec.params:
+        if p.parse is not None and defaults.get(p.name) is not None:
+            defaults[p.name] = p.parse(defaults[p.name])
+    return replace(request, settings={**defaults, **request.settings})
 
 
 def _with_param_columns(spec: KpiSpec, request: Request, run: RunOptions) -> RunOptions:
@@ -188,7 +223,8 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
         if not named:
             raise UsageError(f"{spec.name}: no input file; give FILE (or - for stdin), or set "
                              f"sources.<{'|'.join(spec.sources)}>.file in the config")
-        return compute(spec, _load(spec, config, run, request, named[0]), request)
+        dataset = _load(spec, config, run, request, named[0])
+        return compute(spec, dataset, with_preset_settings(spec, request, dataset))
     choices = []
     for source in order:
         wanted, extra = wanted_columns(spec, request, source)
@@ -204,7 +240,7 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
                 f"of none ({wants}); map them with --map CANONICAL=HEADER or in the config; the file has: {shown}")
 
     dataset = load_any(run.file, choices, viable, none_viable)
-    return compute(spec, dataset, request)
+    return compute(spec, dataset, with_preset_settings(spec, request, dataset))
 
 
 def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, closest
+from .errors import ConfigError, UsageError, closest
 from .sources import SOURCES
 
 MAX_CONFIG_BYTES = 1 << 20
@@ -159,6 +159,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                 problems.append(f"{where}: expected a mapping")
                 continue
             _check_keys(block, SOURCE_KEYS, where, problems)
+            _check_preset(block, name, where, problems)
             cols = block.get("columns") or {}
             if isinstance(cols, dict):
                 for canonical, header in cols.items():
@@ -224,6 +225,24 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         business_hours=dict(business_hours) if isinstance(business_hours, dict) else {},
         raw=raw,
     )
+
+
+def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> None:
+    """``preset: zendesk`` (or ``extends: zendesk``, the same, read as "these columns override it")."""
+    from .io.presets import get_preset
+
+    named = [k for k in ("preset", "extends") if isinstance(block.get(k), str)]
+    if len(named) == 2 and block["preset"] != block["extends"]:
+        problems.append(f"{where}: preset {block['preset']!r} and extends {block['extends']!r} disagree; keep one")
+    for key in named[:1]:
+        try:
+            preset = get_preset(block[key])
+        except UsageError as e:
+            problems.append(f"{where}.{key}: {e}")
+            continue
+        if preset is not None and preset.view(source) is None:
+            problems.append(f"{where}.{key}: preset {preset.name!r} has no {source} columns "
+                            f"(it reads: {', '.join(preset.sources)})")
 
 
 def _check_business_hours(block: dict, problems: list[str]) -> None:

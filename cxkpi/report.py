@@ -231,7 +231,10 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
            compare: str | None) -> Entry:
     from dataclasses import replace
 
+    from .api import with_preset_settings
+
     block = config.kpi(spec.name)
+    request = with_preset_settings(spec, request, dataset)
     main_request = replace(request, period=period) if period else request
     result = compute(spec, dataset, main_request)
     trend_result = result

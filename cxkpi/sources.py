@@ -2,7 +2,8 @@
 
 The kind decides how the loader parses a column (``time`` → datetime,
 ``number`` → float, ``money`` → float after stripping currency symbols,
-``duration`` → minutes, ``score`` → left raw for the KPI's own scale and label
+``duration`` → minutes, ``seconds`` → seconds (plain numbers, ``HH:MM:SS``,
+``4m 12s``), ``flag`` → true/false (yes/no, 1/0), ``score`` → left raw for the KPI's own scale and label
 map, ``category``/``id``/``text`` → string). Any other mapped column is a
 ``category`` usable with ``--by`` / ``--where``.
 """
@@ -38,7 +39,8 @@ SOURCES: dict[str, Source] = {
                 "ticket_id:id created_at:time first_response_at:time first_response_minutes:duration "
                 "resolved_at:time resolution_minutes:duration status:category channel:category agent:category "
                 "team:category priority:category topic:category tags:text agent_replies:number reopens:number "
-                "contacts:number handle_seconds:number customer_id:id satisfaction:score cost:money fcr_answer:score"
+                "contacts:number handle_seconds:seconds customer_id:id satisfaction:score cost:money fcr_answer:score "
+                "agent_wait_minutes:duration requester_wait_minutes:duration on_hold_minutes:duration"
             ),
             "helpdesk ticket export",
         ),
@@ -61,8 +63,8 @@ SOURCES: dict[str, Source] = {
             "calls",
             "queued_at",
             _cols(
-                "call_id:id queued_at:time answered_at:time ended_at:time talk_seconds:number "
-                "hold_seconds:number wrap_seconds:number agent:category"
+                "call_id:id queued_at:time answered_at:time ended_at:time talk_seconds:seconds "
+                "hold_seconds:seconds wrap_seconds:seconds wait_seconds:seconds abandoned:flag agent:category"
             ),
             "call-center / telephony export",
         ),

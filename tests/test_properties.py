@@ -38,8 +38,10 @@ def _frame(source: str, seed: int, rows: int) -> pd.DataFrame:
             # later columns tend to come later; a few are missing
             t = pd.Series(base + pd.to_timedelta(rng.integers(-60, 3000, rows), unit="min"))
             cols[name] = t.mask(rng.random(rows) < 0.1)
-        elif kind in ("duration", "number", "money"):
+        elif kind in ("duration", "number", "money", "seconds"):
             cols[name] = pd.Series(rng.integers(0, 500, rows).astype(float)).mask(rng.random(rows) < 0.1)
+        elif kind == "flag":
+            cols[name] = pd.Series(rng.random(rows) < 0.2, dtype="boolean").mask(rng.random(rows) < 0.1)
         elif kind == "score":
             pool = np.array(["0", "3", "5", "6", "7", "8", "9", "10", "1", "4", "11", "x", "", "2.5"], dtype=object)
             cols[name] = pd.Series(rng.choice(pool, rows), dtype="object")

@@ -43,8 +43,10 @@ def synthetic(spec, rows: int = 40, seed: int = 0) -> pd.DataFrame:
             data[col] = base + pd.to_timedelta(position * 45 + rng.integers(0, 30, rows), unit="min")
         elif kind == "score":
             data[col] = rng.integers(0, 11, rows)
-        elif kind in ("number", "money", "duration"):
+        elif kind in ("number", "money", "duration", "seconds"):
             data[col] = rng.integers(0, 5, rows).astype("float64")
+        elif kind == "flag":
+            data[col] = pd.array(rng.random(rows) < 0.2, dtype="boolean")
         else:
             data[col] = rng.choice(["a", "b", "c"], rows)
     frame = pd.DataFrame(data)

@@ -74,9 +74,18 @@ def _click_exceptions():
     return tuple(found["Exit"]), tuple(found["Abort"]), tuple(found["ClickException"])
 
 
+def _bare_flags(args: list[str]) -> list[str]:
+    """A bare ``--business-hours`` (no schedule after it) means the export's own business-time columns."""
+    out = list(args)
+    for i, a in enumerate(out):
+        if a == "--business-hours" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out.insert(i + 1, "export")
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     exit_types, abort_types, click_types = _click_exceptions()
-    args = sys.argv[1:] if argv is None else argv
+    args = _bare_flags(sys.argv[1:] if argv is None else argv)
     _state["debug"] = bool(os.environ.get("CXKPI_DEBUG")) or "--debug" in args
     try:
         code = _build()(args=args, prog_name="cxkpi", standalone_mode=False)

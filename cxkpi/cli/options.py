@@ -28,6 +28,7 @@ COMMON: list[inspect.Parameter] = [
         help="CSV/TSV/XLSX export to read; - reads stdin. Optional when the config names the source's file.",
         show_default=False)]),
     _p("config", Annotated[Optional[str], typer.Option("--config", "-c", help="YAML config (sources, mappings, KPI settings).", rich_help_panel=INPUT)]),
+    _p("preset", Annotated[Optional[str], typer.Option(help="Read FILE as this tool's export (see `cxkpi presets`); detected from the headers when omitted; none turns detection off.", rich_help_panel=INPUT)]),
     _p("sheet", Annotated[Optional[str], typer.Option(help="Excel sheet, by name or 0-based number.", rich_help_panel=INPUT)]),
     _p("encoding", Annotated[Optional[str], typer.Option(help="Text encoding (detected when omitted: UTF-8, UTF-16, cp1252).", rich_help_panel=INPUT)]),
     _p("delimiter", Annotated[Optional[str], typer.Option(help="Field separator (detected when omitted: , ; tab |).", rich_help_panel=INPUT)]),

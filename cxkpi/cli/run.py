@@ -7,6 +7,7 @@ import sys
 from ..api import RunOptions, compute_file
 from ..config import Config, load_config
 from ..errors import UsageError
+from ..io.presets import PRESET_NOTE
 from ..engine import PERIODS
 from ..registry import KpiSpec
 from ..render import format_for
@@ -23,7 +24,7 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, encoding, delimiter, timezone,
+def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
                     strict, raw, quiet, source=None) -> None:
     format = format_for(output, format)  # an unknown --output extension fails before any work
@@ -35,9 +36,11 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, sheet, e
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
         progress=not quiet and sys.stderr.isatty(),
-        source=source,
+        source=source, preset=preset,
     )
     result = compute_file(spec, config=cfg, run=run)
     for note in result.notes:
-        say(f"{spec.name}: {note}", quiet or (format.value == "table" and output is None))
+        # which preset read the file is said on stderr even when the table shows the notes too
+        always = note.startswith(PRESET_NOTE)
+        say(f"{spec.name}: {note}", quiet or (format.value == "table" and output is None and not always))
     emit([result], format, output, quiet=quiet, raw=raw)

@@ -43,15 +43,18 @@ _SCORE_HINTS = ("score", "rating", "recommend", "satisf", "effort", "likely")
 
 
 def norm(header: object) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
+    """The comparable form of a header; one made only of symbols (Typeform's ``#``) stays itself."""
+    text = str(header).strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_") or text
 
 
 class HeaderIndex:
     """Look up the file's real header by any spelling."""
 
-    def __init__(self, headers: list[str], file: str):
+    def __init__(self, headers: list[str], file: str, aliases: dict[str, list[str]] | None = None):
         self.headers = headers
         self.file = file
+        self.aliases = aliases or {}
         self._by_norm: dict[str, str] = {}
         self._clashes: dict[str, list[str]] = {}
         for h in headers:
@@ -59,6 +62,13 @@ class HeaderIndex:
             if key in self._by_norm and h:
                 self._clashes.setdefault(key, [self._by_norm[key]]).append(h)
             self._by_norm.setdefault(key, h)
+        # the other lines of a multi-row header name a column too, where they are unique and no header
+        counts: dict[str, int] = {}
+        for h, lines in self.aliases.items():
+            for line in set(map(norm, lines)):
+                counts[line] = counts.get(line, 0) + 1
+        self._by_alias = {norm(line): h for h, lines in self.aliases.items() for line in lines
+                          if counts[norm(line)] == 1 and norm(line) not in self._by_norm}
 
     def find(self, name: str) -> str | None:
         return self._get(norm(name))
@@ -71,7 +81,7 @@ class HeaderIndex:
             names = " and ".join(repr(h) for h in self._clashes[key])
             raise InputError(f"{self.file}: columns {names} have the same name once case and spaces are ignored; "
                              "rename one")
-        return self._by_norm.get(key)
+        return self._by_norm.get(key) or self._by_alias.get(key)
 
     def require(self, name: str, what: str) -> str:
         found = self.find(name)

@@ -25,6 +25,7 @@ class Dataset:
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    preset: str | None = None  # the preset that mapped the columns (named or detected)
 
     @property
     def rows(self) -> int:

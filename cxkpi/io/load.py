@@ -12,12 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, MissingColumnsError
+from dataclasses import replace
+
+from ..errors import InputError, MissingColumnsError, UsageError
 from ..sources import column_kind
 from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
-from .read import RawTable, max_file_bytes, read_table
+from .presets import PRESET_NOTE, Preset, detect, find_candidate, weak_hint
+from .read import RawTable, header_rows, max_file_bytes, read_table
 
 
 @dataclass
@@ -33,8 +36,54 @@ class LoadOptions:
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> export header
     units: dict[str, str] = field(default_factory=dict)  # duration column -> s/min/h/d
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # column -> {label: value}
-    header_rows: int = 1
+    header_rows: int | None = None  # None: one, or what the preset says
     progress: bool = False
+    # presets: an explicit one, or detection from the headers when none is named
+    preset: Preset | None = None
+    detect: bool = False
+    business: bool = False  # --business-hours export: the export's own business-time columns
+    candidates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> preset headers
+    unanswered: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    uninvited: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    add: dict[str, float] = field(default_factory=dict)
+
+
+def with_preset(options: LoadOptions, preset: Preset, source: str, label: str, explicit: bool) -> LoadOptions:
+    """``options`` with ``preset``'s view of ``source`` underneath: what the user set still wins."""
+    view = preset.view(source)
+    if view is None:
+        if explicit:
+            raise UsageError(f"{label}: preset {preset.name!r} has no {source} columns (it reads: "
+                             f"{', '.join(preset.sources)})")
+        return replace(options, detect=False)
+    candidates = {**view.columns, **(view.business_columns if options.business else {})}
+    return replace(
+        options, preset=preset, detect=False, candidates=candidates,
+        labels={c: {**view.labels.get(c, {}), **options.labels.get(c, {})} for c in {*view.labels, *options.labels}},
+        units={**view.units, **options.units},
+        unanswered=view.unanswered, uninvited=view.uninvited, add=view.add,
+        header_rows=options.header_rows or preset.header_rows,
+        dayfirst=options.dayfirst if options.dayfirst is not None else preset.dayfirst,
+        timezone=options.timezone or preset.timezone, date_format=options.date_format or preset.date_format,
+    )
+
+
+def _prepare(read: Callable[[LoadOptions], RawTable], source: str, options: LoadOptions,
+             label: str) -> tuple[LoadOptions, HeaderIndex, list[str]]:
+    """Read the header, detect or apply the preset, and index the header the preset says to use."""
+    notes: list[str] = []
+    head = read(options)
+    if options.preset is not None:
+        options = with_preset(options, options.preset, source, label, explicit=True)
+        notes.append(f"{PRESET_NOTE}{options.preset.name}")
+    elif options.detect:
+        match = detect(head.headers, label)
+        if match is not None and match.preset.view(source) is not None:
+            options = with_preset(options, match.preset, source, label, explicit=False)
+            notes.append(f"{PRESET_NOTE}{match.preset.name} (detected: {match.found} of {match.total} of its headers)")
+    if header_rows(options) > 1:
+        head = read(options)
+    return options, HeaderIndex(head.headers, label, head.aliases), notes
 
 
 def _resolve(
@@ -49,6 +98,11 @@ def _resolve(
     for canonical in wanted:
         if canonical in mapping:
             continue
+        found = find_candidate(options.candidates[canonical], index, index.aliases) \
+            if canonical in options.candidates else None
+        if found is not None:
+            mapping[canonical] = found
+            continue
         found = index.auto(canonical)
         if found is not None:
             mapping[canonical] = found
@@ -56,7 +110,9 @@ def _resolve(
                 notes.append(f"using column {found!r} as the score")
     for name in extra:  # --by / --where on columns the config does not name
         if name not in mapping:
-            mapping[norm(name)] = index.require(name, "used in --by/--where")
+            found = find_candidate(options.candidates[name], index, index.aliases) \
+                if name in options.candidates else None
+            mapping[norm(name)] = found or index.require(name, "used in --by/--where")
     return mapping, notes
 
 
@@ -73,12 +129,12 @@ def load_source(
     options = options or LoadOptions()
     extra = extra or []
     label = "<stdin>" if str(path) == "-" else str(path)
+    stdin_data: bytes | None = None  # stdin is read once, kept, and then read like a file
     if str(path) == "-":
         limit = max_file_bytes()
-        data = (stdin or sys.stdin.buffer).read(limit + 1)
-        if len(data) > limit:
+        stdin_data = (stdin or sys.stdin.buffer).read(limit + 1)
+        if len(stdin_data) > limit:
             raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
-        raw = read_table(io.BytesIO(data), label, options, columns=None)
     else:
         p = Path(path)
         if not p.exists():
@@ -89,16 +145,26 @@ def load_source(
         if p.is_file() and p.stat().st_size > limit:
             raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
                              "(raise CXKPI_MAX_FILE_MB if the machine has the memory, or split the file)")
-        raw = None
-    if raw is None:
-        headers = read_table(Path(path), label, options, columns=[]).headers
-    else:
-        headers = raw.headers
-    index = HeaderIndex(headers, label)
-    mapping, notes = _resolve(index, source, wanted, options, extra)
-    if raw is None:
-        raw = read_table(Path(path), label, options, columns=list(dict.fromkeys(mapping.values())))
-    return _canonical(raw, mapping, source, label, options, notes)
+
+    def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
+        src = io.BytesIO(stdin_data) if stdin_data is not None else Path(path)
+        return read_table(src, label, opts, columns=[] if columns is None else columns)
+
+    options, index, preset_notes = _prepare(read, source, options, label)
+    mapping, notes = _resolve_or_hint(index, source, wanted, options, extra)
+    raw = read(options, list(dict.fromkeys(mapping.values())))
+    return _canonical(raw, mapping, source, label, options, preset_notes + notes)
+
+
+def _resolve_or_hint(index: HeaderIndex, source: str, wanted: list[str], options: LoadOptions, extra: list[str]):
+    """``_resolve``, with a preset suggestion added to a missing-column error when one nearly fits."""
+    try:
+        return _resolve(index, source, wanted, options, extra)
+    except MissingColumnsError as e:
+        hint = weak_hint(index.headers) if options.preset is None else None
+        if hint:
+            raise MissingColumnsError(f"{e}; {hint}") from None
+        raise
 
 
 @dataclass
@@ -119,6 +185,9 @@ def _findable(index: HeaderIndex, choice: SourceChoice) -> set[str]:
         if header is not None:
             if index.find(header) is not None:
                 found.add(canonical)
+        elif canonical in choice.options.candidates and \
+                find_candidate(choice.options.candidates[canonical], index, index.aliases) is not None:
+            found.add(canonical)
         elif index.auto(canonical) is not None:
             found.add(canonical)
     return found
@@ -155,31 +224,74 @@ def load_any(
 
     headers: list[str] = []
     for choice in choices:
-        headers = table(choice.options, []).headers
-        index = HeaderIndex(headers, label)
+        options, index, preset_notes = _prepare(lambda o: table(o, []), choice.source, choice.options, label)
+        headers = index.headers
+        choice = replace(choice, options=options)
         if not viable(choice.source, _findable(index, choice)):
             continue
         mapping, notes = _resolve(index, choice.source, choice.wanted, choice.options, choice.extra)
         raw = table(choice.options, list(dict.fromkeys(mapping.values())))
-        return _canonical(raw, mapping, choice.source, label, choice.options, notes)
+        return _canonical(raw, mapping, choice.source, label, choice.options, preset_notes + notes)
     raise MissingColumnsError(none_viable(label, headers))
+
+
+def _label_mask(col: pd.Series, labels: tuple[str, ...]) -> pd.Series:
+    """Rows whose cell is one of ``labels`` (case- and space-insensitive; ``""`` = an empty cell)."""
+    keys = {" ".join(str(v).lower().split()) for v in labels}
+    cell = values.text(col).str.lower().str.replace(r"\s+", " ", regex=True)
+    hit = cell.isin(keys).fillna(False).astype(bool)
+    return hit | cell.isna() if "" in keys else hit
 
 
 def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
                options: LoadOptions, notes: list[str]) -> Dataset:
     frame = pd.DataFrame(index=raw.frame.index)
     invalid: dict[str, pd.Series] = {}
+    asked_not_answered = pd.Series(False, index=frame.index)
+    never_asked = pd.Series(False, index=frame.index)
     for canonical, header in mapping.items():
         col = raw.frame[header]
         kind = column_kind(source, canonical)
-        if canonical in options.labels and kind != "score":
+        if canonical in options.unanswered or canonical in options.uninvited:
+            skip_mask = _label_mask(col, options.unanswered.get(canonical, ()))
+            never = _label_mask(col, options.uninvited.get(canonical, ()))
+            asked_not_answered |= skip_mask
+            never_asked |= never
+            col = col.mask(skip_mask | never)
+        if canonical in options.labels:
             col = values.label_map(col, options.labels[canonical])
         parsed, bad = _parse(col, kind, canonical, options)
+        if canonical in options.add and kind in ("number", "seconds", "duration"):
+            parsed = parsed + options.add[canonical]
         frame[canonical] = parsed
         if len(bad):
             invalid[canonical] = bad
+    if asked_not_answered.any() or never_asked.any():
+        frame, notes = _survey_status(frame, asked_not_answered, never_asked, notes)
     return Dataset(frame=frame, source=source, file=label, invalid=invalid, bad_rows=raw.bad_rows,
-                   headers=raw.headers, mapping=mapping, notes=notes)
+                   headers=raw.headers, mapping=mapping, notes=notes,
+                   preset=options.preset.name if options.preset else None)
+
+
+def _survey_status(frame: pd.DataFrame, asked: pd.Series, never: pd.Series,
+                   notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Labels such as Zendesk's "Offered" (asked, no answer) and "Not Offered" (never asked).
+
+    An unanswered row keeps its invitation but loses its response time, so NPS/CSAT leave it out
+    and response-rate counts it; a never-asked row is no survey row at all and is dropped, with a
+    note that says how many.
+    """
+    frame = frame.copy()
+    for col in ("responded_at",):
+        if col in frame.columns:
+            frame.loc[asked | never, col] = pd.NaT
+    if "sent_at" in frame.columns:
+        frame.loc[never, "sent_at"] = pd.NaT
+    dropped = int(never.sum())
+    if dropped:
+        frame = frame.loc[~never.to_numpy()]
+        notes = notes + [f"{dropped} rows never sent a survey are not survey rows (not counted)"]
+    return frame, notes
 
 
 def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions) -> tuple[pd.Series, pd.Series]:
@@ -192,6 +304,11 @@ def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions) -> tuple[
             return values.money(col)
         if kind == "duration":
             return values.durations(col, options.units.get(name, "min"))
+        if kind == "seconds":
+            minutes, bad = values.durations(col, options.units.get(name, "s"))
+            return minutes * 60, bad
+        if kind == "flag":
+            return values.flags(col)
     except InputError:
         raise
     except (ValueError, TypeError, OverflowError) as e:

@@ -47,6 +47,45 @@ class RawTable:
     frame: pd.DataFrame
     headers: list[str]
     bad_rows: dict[str, list[int]] = field(default_factory=dict)
+    # header -> the other lines of a multi-row header (Qualtrics' question text under its Q1, Q2 ids)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+
+
+def header_rows(options) -> int:
+    return max(1, int(getattr(options, "header_rows", None) or 1))
+
+
+def compose_headers(block: list[list[str]]) -> tuple[list[str], dict[str, list[str]]]:
+    """One header per column from a multi-row header block, plus each column's other lines.
+
+    The first line names the column. A blank first-line cell continues the question to its left
+    (SurveyMonkey writes a multiple-choice question once, its options on the second line), so the
+    group becomes "Question - Option" for each of its columns. A column blank on every line is
+    called "(column N)" so it can still be named.
+    """
+    width = max(len(r) for r in block)
+    rows = [[(r[i].strip() if i < len(r) else "") for i in range(width)] for r in block]
+    first, rest = rows[0], rows[1:]
+    headers: list[str] = []
+    owner = None
+    for i, h in enumerate(first):
+        sub = next((r[i] for r in rest if r[i]), "")
+        continues = not h and owner is not None
+        nxt_blank = i + 1 < width and not first[i + 1]
+        if h:
+            owner = h
+        if continues or (h and nxt_blank and sub):
+            name = f"{owner} - {sub}" if sub else owner
+        else:
+            name = h or f"(column {i + 1})"
+        headers.append(name)
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):  # a group may repeat an option text: number the repeats
+        seen[h] = seen.get(h, 0) + 1
+        if seen[h] > 1:
+            headers[i] = f"{h} ({seen[h]})"
+    aliases = {h: [r[i] for r in rest if r[i] and r[i] != h] for i, h in enumerate(headers)}
+    return headers, {h: a for h, a in aliases.items() if a}
 
 
 def _is_excel(source, label: str) -> bool:
@@ -96,12 +135,16 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
     delimiter = options.delimiter or sniff.sniff_delimiter(text)
     if delimiter in ("\\t", "tab"):
         delimiter = "\t"
-    skip = max(0, options.header_rows - 1)
+    skip = header_rows(options) - 1
 
-    headers = _header(text, delimiter, label)
+    aliases: dict[str, list[str]] = {}
+    if skip:
+        headers, aliases = compose_headers(_header_block(text, delimiter, label, skip + 1))
+    else:
+        headers = _header(text, delimiter, label)
     _check_headers(headers, label)
     if columns == []:
-        return RawTable(pd.DataFrame(), headers)
+        return RawTable(pd.DataFrame(), headers, aliases=aliases)
 
     wanted = headers if columns is None else columns
     bad: list[tuple[int, str]] = []
@@ -111,7 +154,11 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
         return "skip"
 
     pa_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
-    read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24, skip_rows_after_names=skip)
+    if skip:  # a multi-row header: our composed names, the header lines skipped
+        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24, column_names=headers,
+                                      skip_rows=skip + 1)
+    else:
+        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24)
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     convert_opts = pacsv.ConvertOptions(
         include_columns=list(dict.fromkeys(wanted)),
@@ -155,7 +202,7 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
             for number, reason in bad:
                 bad_rows.setdefault(reason, []).append(-1)
     check_cells(frame, label)
-    return RawTable(frame, headers, bad_rows)
+    return RawTable(frame, headers, bad_rows, aliases)
 
 
 def max_cell_chars() -> int:
@@ -261,6 +308,21 @@ def _header(text: str, delimiter: str, label: str) -> list[str]:
     return [h.strip() for h in first]
 
 
+def _header_block(text: str, delimiter: str, label: str, rows: int) -> list[list[str]]:
+    import csv
+
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    block: list[list[str]] = []
+    try:
+        for _ in range(rows):
+            block.append(next(reader))
+    except StopIteration:
+        raise InputError(f"{label}: expected {rows} header rows, the file has {len(block)} rows") from None
+    except csv.Error as e:
+        raise InputError(f"{label}: cannot read the header rows ({e})") from None
+    return block
+
+
 def _check_headers(headers: list[str], label: str) -> None:
     blanks = [i + 1 for i, h in enumerate(headers) if not h]
     if blanks and len(blanks) == len(headers):
@@ -304,25 +366,28 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         headers = [("" if h is None else str(h)).strip() for h in header_row]
         while headers and headers[-1] == "":
             headers.pop()
+        aliases: dict[str, list[str]] = {}
+        if header_rows(options) > 1:
+            block = [headers] + [["" if v is None else str(v) for v in (next(rows, None) or ())[:len(headers)]]
+                                 for _ in range(header_rows(options) - 1)]
+            headers, aliases = compose_headers(block)
         _check_headers(headers, label)
         if columns == []:
-            return RawTable(pd.DataFrame(), headers)
+            return RawTable(pd.DataFrame(), headers, aliases=aliases)
         wanted = headers if columns is None else columns
         positions = [headers.index(c) for c in wanted]
-        for _ in range(max(0, options.header_rows - 1)):
-            next(rows, None)
         data = [[r[i] if i < len(r) else None for i in positions] for r in rows]
     finally:
         wb.close()
     while data and all(v is None for v in data[-1]):
         data.pop()
     frame = pd.DataFrame(data, columns=wanted, dtype=object)
-    first_row = 1 + options.header_rows
+    first_row = 1 + header_rows(options)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     for c in frame.columns:
         frame[c] = _excel_column(frame[c])
     check_cells(frame, label)
-    return RawTable(frame, headers)
+    return RawTable(frame, headers, aliases=aliases)
 
 
 def _excel_column(col: pd.Series) -> pd.Series:

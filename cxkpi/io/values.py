@@ -111,6 +111,26 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
     return parsed, bad
 
 
+FLAG_TRUE = {"yes", "y", "true", "t", "1", "x", "abandoned", "ja", "oui", "si", "sí"}
+FLAG_FALSE = {"no", "n", "false", "f", "0", "answered", "nein", "non"}
+
+
+def flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """True/false from yes/no, true/false, 1/0 cells (what exports write for "abandoned")."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), series.iloc[:0]
+    if pd.api.types.is_numeric_dtype(series):
+        s = text(series.astype("string").str.replace(r"\.0$", "", regex=True))
+    else:
+        s = text(series)
+    low = s.str.lower()
+    parsed = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    parsed[low.isin(FLAG_TRUE).fillna(False).astype(bool)] = True
+    parsed[low.isin(FLAG_FALSE).fillna(False).astype(bool)] = False
+    bad = s[s.notna() & parsed.isna()]
+    return parsed, bad
+
+
 def _candidates(sample: pd.Series) -> list[str]:
     formats = list(DATE_FORMATS)
     for sep in ("/", "-"):

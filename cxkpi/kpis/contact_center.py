@@ -76,11 +76,13 @@ def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     title="Average handle time (calls)",
     source="calls",
     needs=("talk_seconds|answered_at+ended_at",),
-    optional=("queued_at", "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds"),
+    optional=("queued_at", "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds",
+              "wait_seconds", "abandoned"),
     unit="min",
     higher_is_better=False,
     formula="mean of talk + hold + wrap per answered call (ended_at − answered_at + wrap when talk_seconds is "
-            "missing); ASA = answered_at − queued_at; abandoned % = calls never answered / calls offered",
+            "missing); ASA = answered_at − queued_at (or wait_seconds); abandoned % = calls never answered "
+            "(or flagged abandoned) / calls offered",
     aggregate=_aht_aggregate,
     params=(UNIT, STAT),
     example="cxkpi aht sample_data/calls.csv --by agent --unit s",
@@ -103,6 +105,9 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         answered |= frame["answered_at"].notna()
     if talk_s is not None:
         answered |= talk_s.notna()
+    flagged = frame["abandoned"].astype("boolean") if "abandoned" in frame.columns else None
+    if flagged is not None:
+        answered = (~flagged).fillna(answered).astype(bool)
 
     reasons: list[pd.Series] = []
     connected = nan
@@ -113,6 +118,10 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     if "queued_at" in frame.columns and "answered_at" in frame.columns:
         asa = minutes_between(frame["queued_at"], frame["answered_at"])
         reasons.append(negative(asa, "answered_at before queued_at"))
+    elif "wait_seconds" in frame.columns:
+        wait = _seconds(frame, "wait_seconds")
+        reasons.append(negative(wait, "wait_seconds is negative"))
+        asa = (wait / 60).where(answered)
 
     parts = {}
     for name in ("hold", "wrap"):
@@ -145,6 +154,8 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     unknown = ~answered
     if "queued_at" in frame.columns:
         unknown &= frame["queued_at"].isna()
+    if flagged is not None:
+        unknown &= flagged.isna().to_numpy()
     reasons.append(pd.Series("no queued_at and no answer", index=idx[unknown.to_numpy()], dtype="object"))
     no_talk = answered & talk.isna()
     reasons.append(pd.Series("answered call without talk_seconds or ended_at", index=idx[no_talk.to_numpy()],

@@ -32,6 +32,9 @@ from .business_hours import Schedule, business_minutes
 from .elapsed import minutes_between
 
 OFF = {"off", "none", "no", "false", "calendar"}
+# --business-hours export (a bare --business-hours): the export's own business-time minutes columns,
+# e.g. Zendesk's "First reply time in minutes within business hours", which its preset maps
+EXPORT_BUSINESS = {"export", "tool", "yes", "on", "true"}
 RESOLVED_STATUSES = "solved,closed,resolved,done,completed"
 FCR_YES = {"yes", "y", "true", "1", "ja", "oui", "si", "sí", "resolved", "first contact", "one contact"}
 FCR_NO = {"no", "n", "false", "0", "nein", "non", "not resolved", "unresolved", "no, more contacts"}
@@ -81,6 +84,8 @@ def parse_targets(value) -> dict[str, dict[str, float]]:
 def parse_schedule(value) -> str:
     """Check a weekly schedule (``"Mon-Fri 09:00-17:00"``) or ``off``; keep the text."""
     text = str(value).strip()
+    if text.lower() in EXPORT_BUSINESS:
+        return "export"
     if text.lower() not in OFF:
         Schedule.parse(text)  # raises ScheduleError (a ValueError) with the reason
     return text
@@ -157,6 +162,11 @@ def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> 
     """The business-hours schedule the settings ask for, in the right zone; None = calendar time."""
     text = settings.get("business_hours")
     extras = [f for f in ("holidays", "closed") if settings.get(f)]
+    if _exports_business(settings):
+        if extras:
+            notes.append(f"{' and '.join('--' + f for f in extras)} not applied: --business-hours export uses "
+                         "the export's own business-time columns")
+        return None
     if text is None or str(text).strip().lower() in OFF:
         if text is None and extras:
             flags = " and ".join("--" + f for f in extras)
@@ -177,6 +187,10 @@ def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> 
                               closed_dates=settings.get("closed") or ())
     notes.append(f"business hours: {schedule.describe()}")
     return schedule
+
+
+def _exports_business(settings: dict) -> bool:
+    return str(settings.get("business_hours")).strip().lower() in EXPORT_BUSINESS
 
 
 def _wants_business(settings: dict) -> bool:
@@ -200,11 +214,15 @@ class Durations:
     """One duration metric of every row: minutes where done, which rows are not done yet, which are bad."""
 
     def __init__(self, frame: pd.DataFrame, metric: str, schedule: Schedule | None, notes: list[str],
-                 business: bool = False):
+                 business: bool = False, exported: bool = False):
         at, minutes_col, what = METRICS[metric]
         self.metric = metric
         reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
-        if _timed(frame, metric):
+        if exported and minutes_col not in frame.columns:
+            raise UsageError(f"--business-hours export: the {what} needs the export's own business-time column "
+                             f"({minutes_col}; a preset such as zendesk maps it); or give a schedule such as "
+                             "--business-hours \"Mon-Fri 09:00-17:00\"")
+        if _timed(frame, metric) and not exported:
             start, end = frame["created_at"], frame[at]
             no_start = start.isna() & end.notna()
             reasons[no_start] = f"no created_at to time the {what}"
@@ -220,7 +238,10 @@ class Durations:
             reasons[negative.fillna(False)] = f"negative {minutes_col}"
             minutes = minutes.where(~negative)
             self.pending = frame[minutes_col].isna()
-            if business:
+            if exported:
+                notes.append(f"{what} in business time as the export computed it ({minutes_col}, the tool's own "
+                             "schedule)")
+            elif business:
                 notes.append(f"business hours not applied to {what}: the export's {minutes_col} is used as "
                              f"exported (map created_at and {at} to count business time)")
         else:
@@ -246,7 +267,8 @@ def _durations_aggregate(pending_label: str):
 def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_label: str) -> Measured:
     notes: list[str] = []
     schedule = schedule_for(frame["created_at"], settings, notes) if _timed(frame, metric) else None
-    d = Durations(frame, metric, schedule, notes, business=_wants_business(settings))
+    d = Durations(frame, metric, schedule, notes, business=_wants_business(settings),
+                  exported=_exports_business(settings))
     keep = frame.index.difference(d.skipped.index)
     values = pd.DataFrame({"minutes": d.minutes.loc[keep], pending_label: d.pending.loc[keep].astype(bool)})
     pending = int(values[pending_label].sum())
@@ -576,7 +598,8 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
         at, minutes_col, what = METRICS[m]
         if not (_timed(frame, m) or minutes_col in frame.columns):
             raise MissingColumnsError(f"sla: a {m} target needs columns 'created_at' + '{at}', or '{minutes_col}'")
-        d = Durations(frame, m, schedule, notes, business=_wants_business(settings))
+        d = Durations(frame, m, schedule, notes, business=_wants_business(settings),
+                      exported=_exports_business(settings))
         reasons = reasons.mask(has & reasons.isna(), d.skipped.reindex(frame.index))
         done, actual, waiting = d.minutes.notna(), d.minutes, d.pending
         silent = pd.Series(False, index=frame.index)
