@@ -106,5 +106,10 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
+    from . import init, inspect, presets
+
     app.command("report", rich_help_panel="Reports")(report)
     app.command("kpis", rich_help_panel="Information")(kpis)
+    presets.register(app)
+    inspect.register(app)
+    init.register(app)
