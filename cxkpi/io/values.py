@@ -44,13 +44,33 @@ def text(series: pd.Series) -> pd.Series:
 
 
 def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Plain numbers, and those written with thousands separators or a decimal comma
+    (``1,234``, ``1.234,5``, ``12,5``, ``1 234``, ``1'234``)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype("float64"), series.iloc[:0]
     s = text(series)
     cleaned = s.str.replace(r"[\s\u00a0']", "", regex=True)
     parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    retry = (cleaned.notna() & parsed.isna() & cleaned.str.fullmatch(r"-?[0-9.,]+")).fillna(False).astype(bool)
+    if retry.any():
+        digits = cleaned[retry].astype(object).astype(str)
+        again = pd.to_numeric(_separators(pd.Series(digits.str.lstrip("-"), dtype="string")),
+                              errors="coerce").astype("float64")
+        parsed[retry] = again.mask(digits.str.startswith("-"), -again).to_numpy()
     bad = s[s.notna() & parsed.isna()]
     return parsed, bad
+
+
+def _separators(core: pd.Series) -> pd.Series:
+    """Digits with ``.``/``,`` → a parseable number: the last separator is the decimal mark, except a
+    lone comma followed by exactly three digits (``1,234``), which groups thousands."""
+    last_comma = core.str.rfind(",")
+    last_dot = core.str.rfind(".")
+    comma_decimal = (last_comma > last_dot) & ~core.str.contains(r",\d{3}$", regex=True).fillna(False)
+    comma_decimal |= (last_comma > last_dot) & (last_dot >= 0)
+    as_dot = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_comma = core.str.replace(",", "", regex=False)
+    return as_comma.mask(comma_decimal.fillna(False), as_dot)
 
 
 def money(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -60,15 +80,7 @@ def money(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = text(series)
     negative = s.str.match(r"^\(.*\)$|^-").fillna(False)
     core = s.str.replace(r"[^0-9.,]", "", regex=True)
-    last_comma = core.str.rfind(",")
-    last_dot = core.str.rfind(".")
-    # decimal comma: a comma after the last dot, not followed by exactly three digits
-    comma_decimal = (last_comma > last_dot) & ~core.str.contains(r",\d{3}$", regex=True).fillna(False)
-    comma_decimal |= (last_comma > last_dot) & (last_dot >= 0)
-    as_dot = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    as_comma = core.str.replace(",", "", regex=False)
-    normalised = as_comma.mask(comma_decimal.fillna(False), as_dot)
-    parsed = pd.to_numeric(normalised, errors="coerce").astype("float64")
+    parsed = pd.to_numeric(_separators(core), errors="coerce").astype("float64")
     parsed = parsed.mask(negative, -parsed)
     bad = s[s.notna() & parsed.isna()]
     return parsed, bad
@@ -86,7 +98,11 @@ def unit_factor(unit: str) -> float:
 
 
 def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Series]:
-    """Minutes from plain numbers (in ``unit``), ``HH:MM:SS``, ``1d 2h 3m`` or ISO ``PT1H30M``."""
+    """Minutes from plain numbers (in ``unit``), ``HH:MM:SS``, ``1d 2h 3m`` or ISO ``PT1H30M``.
+
+    A two-part clock is hours:minutes, except for a column in seconds, where exports
+    write ``4:05`` for four minutes five seconds.
+    """
     factor = unit_factor(unit)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype("float64") * factor, series.iloc[:0]
@@ -97,6 +113,8 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
     hms = s.str.extract(r"^(-?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
     hms_minutes = (hms[1].astype("float64") * 60 + hms[2].astype("float64")
                    + hms[3].astype("float64").fillna(0) / 60)
+    if factor < 1:  # seconds: m:ss
+        hms_minutes = hms_minutes.where(hms[3].notna(), hms[1].astype("float64") + hms[2].astype("float64") / 60)
     hms_minutes = hms_minutes.mask(hms[0] == "-", -hms_minutes)
     parts = s.str.lower().str.extract(
         r"^p?(?:(\d+(?:\.\d+)?)\s*d(?:ays?)?)?\s*t?(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*"
