@@ -81,7 +81,16 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 def _csat_aggregate(values, keys, ctx):
-    return aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share")
+    out = aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share")
+    if "unhappy" in values.columns:  # a 3-point scale: Help Scout's happiness score beside CSAT
+        if values.empty and not keys:
+            out["unhappy"] = 0
+        else:
+            sums = aggregate.grouped(values.assign(_u=values["unhappy"].astype("int64")), keys)["_u"].sum()
+            out["unhappy"] = sums.to_numpy()  # same groups, same order as share_and_mean's
+        out["unhappy_pct"] = 100 * out["unhappy"] / out["n"]
+        out["happiness"] = out["satisfied_pct"] - out["unhappy_pct"]
+    return out
 
 
 @kpi(
@@ -107,6 +116,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of satisfied answers, with the mean rating beside it."""
     frame, unanswered = _answers(frame)
     notes: list[str] = []
+    three_point = False
     score, skipped = yes_no(frame["score"])
     if score is not None:
         satisfied_min = 1.0
@@ -118,7 +128,12 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
         satisfied_min = settings.get("satisfied_min")
         if satisfied_min is None:
             satisfied_min = hi - 1 if hi - lo >= 3 else hi
+        three_point = hi - lo == 2
     values = pd.DataFrame({"score": score, "satisfied": score >= satisfied_min}, index=score.index)
+    if three_point:
+        # three answers (Great / Okay / Not Good): happiness = % top − % bottom, as Help Scout reports it
+        values["unhappy"] = score <= hi - 2
+        notes.append("3-point scale: happiness = % top answers − % bottom answers (breakdown: happiness)")
     return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
