@@ -221,7 +221,13 @@ def _missing_message(spec: KpiSpec, missing: list[str], data: Dataset) -> str:
     shown = ", ".join(repr(h) for h in data.headers[:20])
     more = f" … (+{len(data.headers) - 20})" if len(data.headers) > 20 else ""
     flag = " (map it with --score COL)" if "score" in missing else " (map it with --map CANONICAL=HEADER or in the config)"
-    return f"{data.file}: {spec.name} needs column {wants}{flag}; the file has: {shown}{more}"
+    message = f"{data.file}: {spec.name} needs column {wants}{flag}; the file has: {shown}{more}"
+    if data.preset:
+        return f"{message}; read through preset {data.preset}, which has no header for it"
+    from .io.presets import weak_hint
+
+    hint = weak_hint(data.headers)
+    return f"{message}; {hint}" if hint else message
 
 
 def _filter(frame: pd.DataFrame, spec: KpiSpec, request: Request, settings: dict, data: Dataset):

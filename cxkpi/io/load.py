@@ -19,7 +19,7 @@ from ..sources import column_kind
 from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
-from .presets import PRESET_NOTE, Preset, detect, find_candidate, weak_hint
+from .presets import PRESET_NOTE, Preset, detect, find_candidate
 from .read import RawTable, header_rows, max_file_bytes, read_table
 
 
@@ -151,20 +151,11 @@ def load_source(
         return read_table(src, label, opts, columns=[] if columns is None else columns)
 
     options, index, preset_notes = _prepare(read, source, options, label)
-    mapping, notes = _resolve_or_hint(index, source, wanted, options, extra)
+    mapping, notes = _resolve(index, source, wanted, options, extra)
     raw = read(options, list(dict.fromkeys(mapping.values())))
     return _canonical(raw, mapping, source, label, options, preset_notes + notes)
 
 
-def _resolve_or_hint(index: HeaderIndex, source: str, wanted: list[str], options: LoadOptions, extra: list[str]):
-    """``_resolve``, with a preset suggestion added to a missing-column error when one nearly fits."""
-    try:
-        return _resolve(index, source, wanted, options, extra)
-    except MissingColumnsError as e:
-        hint = weak_hint(index.headers) if options.preset is None else None
-        if hint:
-            raise MissingColumnsError(f"{e}; {hint}") from None
-        raise
 
 
 @dataclass
@@ -282,15 +273,17 @@ def _survey_status(frame: pd.DataFrame, asked: pd.Series, never: pd.Series,
     note that says how many.
     """
     frame = frame.copy()
-    for col in ("responded_at",):
-        if col in frame.columns:
-            frame.loc[asked | never, col] = pd.NaT
-    if "sent_at" in frame.columns:
-        frame.loc[never, "sent_at"] = pd.NaT
+    if "sent_at" not in frame.columns:
+        # a row per conversation or ticket, each asked for a rating: it was invited when it happened
+        frame["sent_at"] = frame["responded_at"] if "responded_at" in frame.columns else pd.NaT
+    if "responded_at" in frame.columns:
+        frame.loc[asked | never, "responded_at"] = pd.NaT
+    frame.loc[never, "sent_at"] = pd.NaT
     dropped = int(never.sum())
     if dropped:
         frame = frame.loc[~never.to_numpy()]
-        notes = notes + [f"{dropped} rows never sent a survey are not survey rows (not counted)"]
+        rows = "row" if dropped == 1 else "rows"
+        notes = notes + [f"{dropped} {rows} never sent a survey: not survey rows, not counted"]
     return frame, notes
 
 

@@ -155,8 +155,10 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
 
     pa_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
     if skip:  # a multi-row header: our composed names, the header lines skipped
+        # skip_rows_after_names counts parsed records (skip_rows counts lines, and a question text may
+        # hold a quoted newline)
         read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24, column_names=headers,
-                                      skip_rows=skip + 1)
+                                      skip_rows_after_names=skip + 1)
     else:
         read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24)
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
