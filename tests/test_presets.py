@@ -289,3 +289,21 @@ def test_missing_markers_are_missing(run_cli, write):
     text = "Score,Channel\n10,a\n-,a\nN/A,b\n,b\n9,a\n0,b\n"
     data, _ = kpi_json(run_cli, "nps", write("m.csv", text))
     assert data["n"] == 3 and data["skipped"]["reasons"]["no answer (empty score)"]["count"] == 3
+
+
+def test_missing_column_of_a_preset_file_names_the_preset(run_cli):
+    code, _, err = run_cli("reopens", EXPORTS / "freshdesk_tickets.csv")
+    assert code == 2 and "needs column 'reopens'" in err
+    assert "read through preset freshdesk, which has no header for it" in err
+
+
+def test_business_hours_export_needs_the_exports_own_columns(run_cli):
+    # Help Scout has first-response timestamps but no business-time minutes of its own
+    code, _, err = run_cli("frt", EXPORTS / "helpscout_conversations.csv", "--business-hours")
+    assert code == 2
+    assert "--business-hours export: the first response needs the export's own business-time column" in err
+    # a real schedule works on the same file: created 09:00, first responses 09:30, 09:10, 11:00, 09:05
+    # on weekdays inside Mon-Fri 08:00-18:00 → 30, 10, 120, 5 business minutes
+    data, _ = kpi_json(run_cli, "frt", EXPORTS / "helpscout_conversations.csv",
+                       "--business-hours", "Mon-Fri 08:00-18:00")
+    assert data["value"] == pytest.approx(41.25)

@@ -39,8 +39,8 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, 
         source=source, preset=preset,
     )
     result = compute_file(spec, config=cfg, run=run)
-    for note in result.notes:
-        # which preset read the file is said on stderr even when the table shows the notes too
+    # which preset read the file is said first, on stderr, even when the table shows the notes too
+    for note in sorted(result.notes, key=lambda n: not n.startswith(PRESET_NOTE)):
         always = note.startswith(PRESET_NOTE)
         say(f"{spec.name}: {note}", quiet or (format.value == "table" and output is None and not always))
     emit([result], format, output, quiet=quiet, raw=raw)

@@ -132,9 +132,10 @@ def all_presets() -> dict[str, Preset]:
     """Every shipped preset by name, read once per process."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~8x faster, same safe subset
     out: dict[str, Preset] = {}
     for path in sorted(PRESET_DIR.glob("*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
         preset = _parse(raw, f"preset {path.name}")
         if preset.name != path.stem:
             raise ConfigError(f"preset {path.name}: name {preset.name!r} differs from the file name")
