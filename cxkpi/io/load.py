@@ -20,7 +20,7 @@ from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
 from .presets import PRESET_NOTE, Preset, detect, find_candidate
-from .read import RawTable, header_rows, max_file_bytes, read_table
+from .read import RawTable, existing_file, header_rows, max_file_bytes, read_table
 
 
 @dataclass
@@ -136,15 +136,7 @@ def load_source(
         if len(stdin_data) > limit:
             raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{label}: no such file")
-        if p.is_dir():
-            raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
-        limit = max_file_bytes()
-        if p.is_file() and p.stat().st_size > limit:
-            raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
-                             "(raise CXKPI_MAX_FILE_MB if the machine has the memory, or split the file)")
+        existing_file(path, label)
 
     def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
         src = io.BytesIO(stdin_data) if stdin_data is not None else Path(path)
@@ -202,12 +194,7 @@ def load_any(
         data = (stdin or sys.stdin.buffer).read()
         payload: Path | bytes = data
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{label}: no such file")
-        if p.is_dir():
-            raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
-        payload = p
+        payload = existing_file(path, label)
 
     def table(options: LoadOptions, columns: list[str] | None) -> RawTable:
         source = io.BytesIO(payload) if isinstance(payload, bytes) else payload

@@ -88,7 +88,7 @@ def compose_headers(block: list[list[str]]) -> tuple[list[str], dict[str, list[s
     return headers, {h: a for h, a in aliases.items() if a}
 
 
-def _is_excel(source, label: str) -> bool:
+def is_excel(source, label: str) -> bool:
     """The content decides, not the name: an ``.xlsx`` that is really CSV text is read as CSV."""
     head = _head_bytes(source)[:1024]
     if head[:4] == b"PK\x03\x04":
@@ -105,7 +105,7 @@ def _is_excel(source, label: str) -> bool:
 def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str] | None) -> RawTable:
     """``columns=None`` reads every column, ``[]`` only the header."""
     try:
-        if _is_excel(source, label):
+        if is_excel(source, label):
             return _read_excel(source, label, options, columns)
         return _read_csv(source, label, options, columns)
     except PermissionError:
@@ -188,10 +188,10 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
     first_row = 2 + skip  # spreadsheet row number of the first data row (header = row 1)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     bad_rows: dict[str, list[int]] = {}
-    if bad or _odd_quotes(source):
+    if bad or odd_quotes(source):
         # rare path: pyarrow cannot number records once quoted newlines are allowed, so scan the
         # file once to find an unclosed quote and the real row numbers of good and bad records
-        scan = _scan_records(source, encoding, delimiter, label)
+        scan = scan_records(source, encoding, delimiter, label)
         width = len(headers)
         good = [i + 1 for i, n in enumerate(scan) if i > skip and n == width]
         if len(good) == len(frame):
@@ -210,6 +210,23 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
 def max_cell_chars() -> int:
     """Cells longer than this are refused (``CXKPI_MAX_CELL_CHARS``; default 1,048,576)."""
     return _env_int("CXKPI_MAX_CELL_CHARS", 1 << 20)
+
+
+def existing_file(path, label: str, cap: bool = True) -> Path:
+    """``path`` as a readable file, or the one-line error a user sees (missing, a folder, over the size cap).
+
+    ``cap=False`` for readers that stream (inspect), whose memory does not grow with the file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{label}: no such file")
+    if p.is_dir():
+        raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
+    limit = max_file_bytes()
+    if cap and p.is_file() and p.stat().st_size > limit:
+        raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
+                         "(raise CXKPI_MAX_FILE_MB if the machine has the memory, or split the file)")
+    return p
 
 
 def max_file_bytes() -> int:
@@ -242,7 +259,7 @@ def check_cells(frame: pd.DataFrame, label: str) -> None:
                                  "if it is real)")
 
 
-def _odd_quotes(source) -> bool:
+def odd_quotes(source) -> bool:
     count = 0
     if isinstance(source, Path):
         with open(source, "rb") as f:
@@ -253,7 +270,7 @@ def _odd_quotes(source) -> bool:
     return count % 2 == 1
 
 
-def _scan_records(source, encoding: str, delimiter: str, label: str) -> list[int]:
+def scan_records(source, encoding: str, delimiter: str, label: str) -> list[int]:
     """Field count of every non-blank record (header first); an unclosed quote is an error.
 
     Strict first (it reports an unclosed quote at the end of the file); a file with
@@ -387,12 +404,12 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
     first_row = 1 + header_rows(options)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     for c in frame.columns:
-        frame[c] = _excel_column(frame[c])
+        frame[c] = excel_column(frame[c])
     check_cells(frame, label)
     return RawTable(frame, headers, aliases=aliases)
 
 
-def _excel_column(col: pd.Series) -> pd.Series:
+def excel_column(col: pd.Series) -> pd.Series:
     """Typed workbook cells: keep all-number and all-date columns typed, else text."""
     present = col.dropna()
     if present.empty:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .columns import HeaderIndex
-from .presets import CLEAR, MARGIN, Match, find_candidate, score_headers
+from .presets import CLEAR, MARGIN, Match, Preset, find_candidate, score_headers
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,26 @@ def computable(source: str, mapping: dict[str, str]) -> list[str]:
             if source in s.sources and not s.missing(set(mapping))]
 
 
+DETECT = "detect"
+
+
 def suggest(headers: list[str], file: str, aliases: dict[str, list[str]] | None = None,
-            source: str | None = None) -> Suggestion:
-    """The source whose KPIs this file feeds best, and the mapping that gets there."""
+            source: str | None = None, preset: Preset | str | None = DETECT) -> Suggestion:
+    """The source whose KPIs this file feeds best, and the mapping that gets there.
+
+    ``preset``: detected from the headers (default), a ``Preset`` the user forced, or None
+    for no preset at all (``--preset none``).
+    """
     from ..sources import SOURCES
 
     index = HeaderIndex(headers, file, aliases)
-    match, near = clear_preset(headers)
+    if preset == DETECT:
+        match, near = clear_preset(headers)
+    elif preset is None:
+        match, near = None, []
+    else:
+        match = next(m for m in score_headers(headers) if m.preset.name == preset.name)
+        near = [match]
     options = [source] if source else list(SOURCES)
     if match is not None and source is None:
         options = list(match.preset.sources)
