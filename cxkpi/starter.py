@@ -1,0 +1,774 @@
+"""``cxkpi init``: a commented starter config from the exports themselves.
+
+Two steps, kept apart so each can be tested on its own:
+
+- ``plan(files, ...) -> Starter``: the config as plain data (``Starter.config`` is exactly what
+  ``yaml.safe_load`` of the written file gives back) plus the notes that become comments: what
+  each file is (``cxkpi.io.suggest``, the same guess ``cxkpi inspect`` shows), the columns it
+  could not place, the answer scales it saw, the KPIs each source feeds and the settings only a
+  human can give (SLA targets, support costs, business hours).
+- ``render(starter) -> str``: that data as YAML with the notes as comments.
+
+``starter_config(files, ...)`` does both. Headers are read for every file; only a survey file's
+score (and survey) column is read in full, to see its answer scale. Nothing is printed here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, UsageError
+
+# KPIs the data alone cannot drive: computed only once a human fills in these settings
+NEEDS_HUMAN = {
+    "sla": "needs its targets",
+    "cost-per-resolution": "needs the support cost",
+}
+SCORE_KPIS = ("nps", "csat", "ces")
+# dimension names that would collide with what cxkpi itself puts in a result's groups
+_RESERVED = {"period", "value", "n", "group", "kpi", "rows", "all"}
+# unplaced headers that are no use for --by/--where (ids, timestamps, free text, measures)
+_NOT_A_DIMENSION = re.compile(
+    r"(^|_)(id|ids|uuid|guid|key|number|no|at|on|date|dates|time|times|timestamp|datetime|created|updated|"
+    r"modified|email|e_mail|mail|phone|url|link|ip|ip_address|address|latitude|longitude|lat|lon|lng|"
+    r"comment|comments|text|note|notes|description|body|message|subject|title|feedback|reason|answer|"
+    r"seconds|minutes|hours|days|duration|secs|mins|count|amount|total|price|cost|revenue|value|"
+    r"score|rating|percent|pct|progress)($|_)")
+_MAX_DIMENSIONS = 12
+SCALE_SHARE = 0.95  # share of the answers a scale must hold to be taken as the survey's scale
+_SCALE_NAMES = {(0, 10): "0-10", (1, 5): "1-5", (1, 7): "1-7", (1, 10): "1-10"}
+
+
+# ------------------------------------------------------------------ the plan (pure data)
+@dataclass
+class Scale:
+    """What the answers of one survey (or the whole score column) look like."""
+
+    label: str | None  # the survey column's value; None: the whole file
+    kpi: str | None  # nps, csat or ces; None: could not tell
+    scale: tuple[int, int] | None  # (low, high); None for yes/no answers or unknown
+    answers: int  # answers on the scale
+    seen: str  # e.g. "answers on 0–10", "yes/no answers", "no answers"
+    stray: int = 0  # answers not on it (skipped by the KPI, and reported)
+
+    @property
+    def described(self) -> str:
+        total = self.answers + self.stray
+        return self.seen + (f" ({self.stray} of {total} off the scale, skipped)" if self.stray else "")
+
+
+@dataclass
+class SourcePlan:
+    source: str
+    file: str  # as written in the config
+    given: str  # as given on the command line
+    block: dict[str, Any]  # the config's sources.<source> block
+    preset: str | None = None  # the preset the block names (None: columns mapped explicitly)
+    preset_note: str | None = None
+    preset_columns: dict[str, str] = field(default_factory=dict)  # what the preset reads (shown, not written)
+    mapping: dict[str, str] = field(default_factory=dict)  # every canonical column found (preset or not)
+    headers: list[str] = field(default_factory=list)
+    dimensions: list[str] = field(default_factory=list)  # extra columns mapped for --by/--where
+    unplaced: list[str] = field(default_factory=list)
+    computable: list[str] = field(default_factory=list)
+    scales: list[Scale] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    active: bool = True  # False: another file already is this source; written commented out
+
+
+@dataclass
+class Starter:
+    config: dict[str, Any]  # exactly what the rendered YAML loads as
+    sources: list[SourcePlan]
+    kpi_notes: dict[str, list[str]]  # kpi -> comment lines under kpis.<kpi> (commented settings)
+    inline: dict[tuple, str]  # path of a key -> its end-of-line comment
+    hints: list[str]  # commented-out KPI blocks only a human can fill in
+    scale_notes: list[str]  # answers whose scale could not be told (comments under kpis:)
+    not_in_report: dict[str, str]  # computable KPIs left out of report.kpis, and why
+    relative_to: str  # "output" (paths relative to --output's folder) or "cwd"
+    files: list[str]
+    messages: list[str]  # what the CLI may say on stderr
+    kpi_source: dict[str, str] = field(default_factory=dict)  # kpi in report.kpis -> the source it reads
+
+    @property
+    def report_kpis(self) -> list[str]:
+        return list((self.config.get("report") or {}).get("kpis") or [])
+
+
+def plan(files: list[str], *, output: str | None = None, timezone: str | None = None,
+         sheet: str | None = None, preset: str | None = None) -> Starter:
+    """The starter config for ``files`` as data. ``output``: where it will be written (paths are made
+    relative to its folder), else the current folder. ``preset``: force one for every file (``none``:
+    map the columns, no preset)."""
+    from .registry import load_all
+
+    if not files:
+        raise UsageError("init: give at least one export (CSV, TSV or XLSX)")
+    if timezone is not None:
+        _check_timezone(timezone)
+    forced = _forced_preset(preset)
+    base = Path(os.path.abspath(os.path.dirname(os.path.abspath(output)) if output else os.getcwd()))
+    registry = load_all()
+
+    plans: list[SourcePlan] = []
+    seen: dict[str, str] = {}  # absolute path -> as given
+    taken: dict[str, SourcePlan] = {}
+    messages: list[str] = []
+    for given in files:
+        if given == "-":
+            raise UsageError("init: - (stdin) cannot be named in a config; save the export to a file first")
+        absolute = os.path.abspath(given)
+        if absolute in seen:
+            continue
+        seen[absolute] = given
+        if output and os.path.abspath(output) == absolute:
+            raise UsageError(f"--output {output!r} is one of the input files")
+        p = _plan_file(given, base, sheet, forced)
+        if not p.computable:
+            p.active = False
+            p.notes.insert(0, f"{given}: no KPI can be computed from these columns (the closest source is "
+                              f"{p.source}); map them under columns: (docs/kpis.md) to use it")
+            messages.append(f"{given}: no KPI can be computed from its columns; written as a comment")
+        elif p.source in taken:
+            p.active = False
+            first = taken[p.source].given
+            p.notes.insert(0, f"{given} is a {p.source} export too, and a source reads one file: "
+                              f"{first} is used above; to use this one instead, replace that block")
+            messages.append(f"{given}: another {p.source} export ({first} is sources.{p.source}); "
+                            "written commented out")
+        else:
+            taken[p.source] = p
+            if p.source == "surveys" and "score" in p.mapping:  # the answers tell the scale
+                p.scales = _scales(given, p.source, p.block, timezone, p.mapping["score"])
+        plans.append(p)
+    if not taken:
+        only = plans[0] if len(plans) == 1 else None
+        if only is not None:
+            shown = ", ".join(repr(h) for h in only.headers[:20])
+            more = f" … (+{len(only.headers) - 20})" if len(only.headers) > 20 else ""
+            raise UsageError(f"{only.given}: no column fits a KPI of any source (see docs/kpis.md for the "
+                             f"canonical columns; map them in a config); the file has: {shown}{more}")
+        raise UsageError("init: none of the files has columns a KPI can use: " + ", ".join(p.given for p in plans))
+
+    config: dict[str, Any] = {}
+    if timezone:
+        config["timezone"] = timezone
+    config["sources"] = {p.source: p.block for p in plans if p.active}
+
+    # KPIs, in registry order: from which source, and with which settings
+    kpis: dict[str, Any] = {}
+    kpi_notes: dict[str, list[str]] = {}
+    inline: dict[tuple, str] = {}
+    report: list[str] = []
+    kpi_source: dict[str, str] = {}
+    not_in_report: dict[str, str] = {}
+    scored = _score_kpis(taken.get("surveys"), kpis, kpi_notes, inline)
+    for spec in registry.values():
+        where = [s for s in spec.sources if s in taken and spec.name in taken[s].computable]
+        if not where:
+            continue
+        if spec.name in NEEDS_HUMAN:
+            not_in_report[spec.name] = NEEDS_HUMAN[spec.name]
+            continue
+        if spec.name in SCORE_KPIS and spec.name not in scored:
+            not_in_report[spec.name] = _scored_reason(taken["surveys"])
+            continue
+        if spec.name == "sentiment" and not _have_sentiment():
+            not_in_report[spec.name] = 'needs the text extra (pip install "cxkpi[text]")'
+            continue
+        source = spec.source if spec.source in where else where[0]
+        settings, why = _runtime_needs(spec.name, taken[source])
+        if why:
+            not_in_report[spec.name] = why
+            continue
+        for key, (value, comment) in settings.items():
+            kpis[spec.name] = {**(kpis.get(spec.name) or {}), key: value}
+            inline[("kpis", spec.name, key)] = comment
+        if source != spec.source:
+            block = kpis.get(spec.name) or {}
+            block["source"] = source
+            kpis[spec.name] = block
+            inline[("kpis", spec.name, "source")] = f"the {spec.source} source is not in this config"
+        report.append(spec.name)
+        kpi_source[spec.name] = source
+    if not report:
+        grouped: dict[str, list[str]] = {}
+        for k, v in not_in_report.items():
+            grouped.setdefault(v.replace(", see kpis:", ""), []).append(k)
+        why = "; ".join(f"{', '.join(ks)}: {v}" for v, ks in grouped.items())
+        raise UsageError(f"init: {', '.join(p.given for p in plans)}: nothing to report without settings only "
+                         f"you can give ({why}); see `cxkpi kpis` and config.example.yaml")
+    config["report"] = {"kpis": report}
+    if kpis:
+        config["kpis"] = kpis
+    hints = _hints(taken)
+    return Starter(config=config, sources=plans, kpi_notes=kpi_notes, inline=inline, hints=hints,
+                   scale_notes=_scale_notes(taken.get("surveys")),
+                   not_in_report=not_in_report, relative_to="output" if output else "cwd",
+                   files=[p.given for p in plans], messages=messages, kpi_source=kpi_source)
+
+
+def _runtime_needs(kpi: str, p: SourcePlan) -> tuple[dict[str, tuple[Any, str]], str | None]:
+    """Columns a KPI needs at run time beyond its declared ones: (settings that make it work, or why not).
+
+    fcr's default rule (one-touch) reads agent_replies and reopens; response-rate counts invitations
+    from sent_at (or a count only a human knows)."""
+    have = set(p.mapping)
+    if kpi == "fcr" and not {"agent_replies", "reopens"} <= have:
+        if "contacts" in have:
+            return {"rule": ("contacts", "no agent_replies/reopens: one contact = first contact")}, None
+        if "fcr_answer" in have:
+            return {"rule": ("survey", "no agent_replies/reopens: the ticket's yes/no answer")}, None
+        return {}, "needs agent_replies + reopens, contacts or fcr_answer"
+    if kpi == "response-rate" and "sent_at" not in have:
+        return {}, "needs sent_at (a row per invitation) or kpis.response-rate.sent: N"
+    return {}, None
+
+
+def _scored_reason(surveys: SourcePlan) -> str:
+    fits = sorted({sc.kpi for sc in surveys.scales if sc.kpi})
+    if fits:
+        return f"the answers fit {' and '.join(fits)}"
+    seen = "; ".join(f"{sc.label}: {sc.described}" if sc.label else sc.described for sc in surveys.scales)
+    return f"scale unknown ({seen or 'no answers'}), see kpis:"
+
+
+def _scale_notes(surveys: SourcePlan | None) -> list[str]:
+    """Comment lines under ``kpis:`` for answers whose scale could not be told."""
+    if surveys is None:
+        return []
+    out = []
+    score = surveys.block.get("columns", {}).get("score") or surveys.preset_columns.get("score")
+    for sc in surveys.scales:
+        if sc.kpi is not None:
+            continue
+        where = f"{_q(score)} in the survey {_q(sc.label)}" if sc.label else _q(score)
+        out.append(f"# {where}: {sc.described}; cxkpi could not tell the scale.")
+        if sc.seen.startswith("answers that are words"):
+            out.append("#   map the words to numbers: sources.surveys.labels: {score: {Great: 5, Okay: 3, Bad: 1}}")
+        out.append("#   Then set the KPI that fits (e.g. csat: {scale: 1-10}) and add it to report.kpis.")
+    return out
+
+
+def _check_timezone(name: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise UsageError(f"--timezone {name!r}: unknown time zone (expected an IANA name such as "
+                         "Europe/Berlin)") from None
+
+
+def _forced_preset(name: str | None):
+    """None: detect per file; "none": no preset; else the Preset (unknown names are a usage error)."""
+    if name is None:
+        return None
+    from .io.presets import get_preset
+
+    found = get_preset(name)
+    return "none" if found is None else found
+
+
+def _have_sentiment() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("vaderSentiment") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _config_path(given: str, base: Path) -> str:
+    absolute = os.path.abspath(given)
+    try:
+        if os.path.dirname(os.path.commonpath([absolute, str(base)])) == os.path.commonpath([absolute, str(base)]):
+            return Path(absolute).as_posix()  # only the root in common: an absolute path reads better
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return Path(absolute).as_posix()
+
+
+def _read_headers(given: str, sheet: str | None, header_rows: int | None = None):
+    from .io.load import LoadOptions
+    from .io.read import existing_file, read_table
+
+    return read_table(existing_file(given, given), given, LoadOptions(sheet=sheet, header_rows=header_rows), columns=[])
+
+
+def _suggestion(headers: list[str], given: str, aliases: dict, forced):
+    """``suggest``, with the preset detected (``forced`` None), forced (a Preset) or off ("none")."""
+    from .io.suggest import DETECT, suggest
+
+    return suggest(headers, given, aliases, preset=DETECT if forced is None else None if forced == "none" else forced)
+
+
+def _plan_file(given: str, base: Path, sheet: str | None, forced) -> SourcePlan:
+    """What one file is, from its header alone: its source, preset and mapping."""
+    from .io.presets import CLEAR
+    from .io.read import is_excel
+    from .sources import SOURCES
+
+    table = _read_headers(given, sheet)  # a CSV ignores the sheet
+    use_sheet = sheet if sheet is not None and is_excel(Path(given), given) else None
+    s = _suggestion(table.headers, given, table.aliases, forced)
+    preset_obj = forced if forced not in (None, "none") else (s.preset.preset if s.preset else None)
+    if preset_obj is not None and (preset_obj.header_rows or 1) > 1:
+        # a multi-row header (Qualtrics' question text under its Q1, Q2): the loader re-reads it so
+        table = _read_headers(given, use_sheet, preset_obj.header_rows)
+        s = _suggestion(table.headers, given, table.aliases, preset_obj)
+
+    block: dict[str, Any] = {"file": _config_path(given, base)}
+    if use_sheet is not None:
+        block["sheet"] = str(use_sheet)
+    p = SourcePlan(source=s.source, file=block["file"], given=given, block=block, computable=list(s.computable),
+                   mapping=dict(s.mapping), headers=list(table.headers))
+    columns: dict[str, str] = {}
+    if preset_obj is not None:
+        block["preset"] = preset_obj.name
+        p.preset = preset_obj.name
+        how = "forced with --preset" if forced not in (None, "none") else \
+            f"detected: {s.preset.found} of {s.preset.total} of its headers"
+        p.preset_note = f"{preset_obj.title} ({how})"
+        p.preset_columns = dict(s.mapping)
+    else:
+        columns.update(s.mapping)
+        if forced == "none":
+            block["preset"] = "none"
+            p.preset_note = "no preset (--preset none)"
+        else:
+            near = [m for m in s.candidates if m.score >= CLEAR]
+            if near:  # a tie between presets: the loader would refuse to choose, so say none
+                block["preset"] = "none"
+                p.preset_note = ("the headers fit several presets (" + ", ".join(m.describe() for m in near)
+                                 + "); the columns are mapped here instead")
+    if preset_obj is not None:
+        for other in preset_obj.sources:
+            if other != s.source:
+                p.notes.append(f"the {preset_obj.name} preset also reads this file as {other}: add "
+                               f"{other}: {{file: {_q(block['file'], flow=True)}, preset: {preset_obj.name}}} "
+                               "under sources")
+    taken = set(columns) | set(p.preset_columns) | set(SOURCES[s.source].columns)
+    for header in s.unplaced:
+        # with a preset, only what differs from it: its tool's extra columns stay comments
+        name = None if preset_obj is not None else _dimension_name(header)
+        if name is None or name in taken or len(p.dimensions) >= _MAX_DIMENSIONS:
+            p.unplaced.append(header)
+            continue
+        columns[name] = header
+        taken.add(name)
+        p.dimensions.append(name)
+    if columns:
+        block["columns"] = columns
+    return p
+
+
+def _dimension_name(header: str) -> str | None:
+    """The lowercase name an unplaced header gets as a --by/--where dimension (Region -> region), or
+    None for headers that are ids, timestamps, free text or measures."""
+    from .io.columns import norm
+
+    name = norm(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", header))  # StartDate -> start_date
+    if not header.isascii() or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name) or name in _RESERVED:
+        return None
+    if _NOT_A_DIMENSION.search(name) or re.fullmatch(r"q\d+(_.*)?", name):
+        return None
+    return name
+
+
+# ------------------------------------------------------------------ answer scales
+def _hint(text: str | None) -> str | None:
+    t = (text or "").lower()
+    if re.search(r"\bnps\b|recommend|promoter|net promoter", t):
+        return "nps"
+    if re.search(r"\bces\b|effort|easy|\beas(e|ier)\b", t):
+        return "ces"
+    if re.search(r"\bcsat\b|satisf|happ", t):
+        return "csat"
+    return None
+
+
+def _scales(given: str, source: str, block: dict, timezone: str | None, score_header: str) -> list[Scale]:
+    """Read the score (and survey) column as the report will, and see what the answers look like."""
+    from .api import RunOptions, load_options
+    from .config import validate
+    from .io.load import load_source
+
+    cfg = validate({"timezone": timezone, "sources": {source: dict(block)}} if timezone else
+                   {"sources": {source: dict(block)}}, None)
+    opts = load_options(cfg, source, RunOptions())
+    data = load_source(given, source, ["score", "survey"], opts)
+    frame = data.frame
+    if "score" not in frame.columns:
+        return []
+    if "survey" not in frame.columns:
+        return [_scale_of(frame["score"], None, _hint(score_header))]
+    labels = frame["survey"].astype("string").str.strip()
+    out = []
+    for label in sorted({v for v in labels.dropna().unique() if v}, key=str):
+        rows = frame["score"][(labels == label).fillna(False).to_numpy()]
+        out.append(_scale_of(rows, str(label), _hint(str(label)) or _hint(score_header)))
+    return out
+
+
+def _scale_of(raw, label: str | None, hint: str | None) -> Scale:
+    import pandas as pd
+
+    from .io.values import text
+    from .kpis.scores import yes_no
+    from .kpis.surveys import CES_LABELS, CSAT_LABELS
+
+    present = raw[raw.notna()]
+    if not pd.api.types.is_numeric_dtype(present):
+        t = text(present.astype("string"))
+        present = present[t.notna().to_numpy()]
+    if present.empty:
+        return Scale(label, None, None, 0, "no answers")
+    yn, _ = yes_no(present)
+    if yn is not None:
+        return Scale(label, "csat", None, len(present), "yes/no answers")
+    if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
+        numbers = present.astype("float64")
+    else:
+        t = text(present.astype("string"))
+        numbers = pd.to_numeric(t.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+        words = t[numbers.isna()].str.lower().str.split().str.join(" ").dropna()
+        if len(words) > len(present) / 2:
+            if words.isin(list(CSAT_LABELS)).all():
+                return Scale(label, "csat", (1, 5), len(present), "verbal answers (Very satisfied … )")
+            if words.isin(list(CES_LABELS)).all():
+                return Scale(label, "ces", (1, 7), len(present), "verbal answers (Very easy … )")
+            return Scale(label, None, None, len(present), "answers that are words, not numbers")
+    others = int(numbers.isna().sum())  # answers that are not numbers ("-", "eleven")
+    numbers = numbers.dropna()
+    if numbers.empty:
+        return Scale(label, None, None, len(present), "answers that are not numbers")
+    # the narrowest usual scale that holds nearly every answer: exports carry a few stray values
+    # (a 12, a 7.5) that the KPI skips and reports, and they must not change the scale
+    order = {"nps": [(0, 10)], None: [(1, 5), (1, 7), (0, 10)]}.get(hint, [(1, 5), (1, 7), (1, 10), (0, 10)])
+    whole = numbers == numbers.round()
+    for lo, hi in order:
+        inside = int((whole & (numbers >= lo) & (numbers <= hi)).sum())
+        if inside >= SCALE_SHARE * len(numbers):  # words ("n/a", "-") are skipped whatever the scale
+            kpi = hint or {(1, 5): "csat", (1, 7): "ces", (0, 10): "nps"}[(lo, hi)]
+            return Scale(label, kpi, (0, 10) if kpi == "nps" else (lo, hi), inside, f"answers on {lo}–{hi}",
+                         len(numbers) + others - inside)
+    seen = f"answers {numbers.min():g}–{numbers.max():g}, not on a 1–5, 1–7 or 0–10 scale"
+    return Scale(label, None, None, len(numbers), seen)
+
+
+def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[str]],
+                inline: dict[tuple, str]) -> set[str]:
+    """Fill kpis.nps/csat/ces from the answer scales seen; returns the score KPIs worth reporting."""
+    from .io.presets import get_preset
+    from .registry import get_kpi
+
+    if surveys is None or not surveys.scales:
+        return set()
+    preset = get_preset(surveys.preset) if surveys.preset else None
+    view = preset.view("surveys") if preset else None
+    chosen: dict[str, Scale] = {}
+    others: dict[str, list[Scale]] = {}
+    for sc in surveys.scales:
+        if sc.kpi is None:
+            continue
+        if sc.kpi not in chosen or sc.answers > chosen[sc.kpi].answers:
+            if sc.kpi in chosen:
+                others.setdefault(sc.kpi, []).append(chosen[sc.kpi])
+            chosen[sc.kpi] = sc
+        else:
+            others.setdefault(sc.kpi, []).append(sc)
+    for kpi in SCORE_KPIS:
+        sc = chosen.get(kpi)
+        if sc is None:
+            continue
+        spec = get_kpi(kpi)
+        block: dict[str, Any] = {}
+        lines: list[str] = []
+        seen = f"seen: {sc.described}"
+        if sc.label is not None:
+            if sc.label.strip().lower() == kpi:
+                lines.append(_setting("survey", _q(sc.label), f"the default: the rows labelled {kpi.upper()}"))
+            else:
+                block["survey"] = sc.label
+                inline[("kpis", kpi, "survey")] = f"the rows of this survey ({sc.answers} answers)"
+        if kpi == "nps":
+            lines.append(f"# {seen}")
+            lines.append(_setting("promoter_min", "9", "the default: 9 and 10 are promoters"))
+            lines.append(_setting("detractor_max", "6", "the default: 0 to 6 are detractors"))
+        elif sc.scale is None:  # yes/no answers
+            lines.append(f"# {seen}: yes = satisfied, no scale needed")
+        else:
+            preset_scale = (view.kpis.get(kpi) or {}).get("scale") if view else None
+            default = str(preset_scale or next(p.default for p in spec.params if p.name == "scale"))
+            name = _SCALE_NAMES.get(sc.scale, f"{sc.scale[0]}-{sc.scale[1]}")
+            if _same_scale(name, default):
+                origin = "the preset's scale" if preset_scale else "the default"
+                lines.append(_setting("scale", name, f"{origin}; {seen}"))
+            else:
+                block["scale"] = name
+                inline[("kpis", kpi, "scale")] = seen
+            lo, hi = sc.scale
+            if kpi == "csat":
+                top = hi - 1 if hi - lo >= 3 else hi
+                lines.append(_setting("satisfied_min", f"{top:g}", "the default: the top two answers"
+                                      if top == hi - 1 else "the default on a 3-point scale: the top answer"))
+            else:
+                easy = round(lo + (hi - lo) * 2 / 3)
+                lines.append(_setting("easy_min", f"{easy:g}", "the default: the top third of the scale"))
+                lines.append(_setting("higher_is_easier", "true", "false when the lowest answer means 'very easy'"))
+        for other in others.get(kpi, []):
+            lines.append(f"# also {other.described} in the survey {_q(other.label)}: "
+                         f"survey: {_q(other.label)} reads that one instead")
+        kpis[kpi] = block or None
+        notes[kpi] = lines
+    return set(chosen)
+
+
+def _setting(key: str, value: str, comment: str) -> str:
+    """A commented-out setting with its reason: ``# scale: 1-5   # the default``."""
+    return f"# {key}: {value}".ljust(24) + f"  # {comment}"
+
+
+def _same_scale(a: str, b: str) -> bool:
+    from .kpis.scores import parse_scale
+
+    try:
+        return parse_scale(a, "scale") == parse_scale(b, "scale")
+    except UsageError:
+        return False
+
+
+def _hints(taken: dict[str, SourcePlan]) -> list[str]:
+    """Commented-out KPI blocks for settings only a human knows (under ``kpis:``)."""
+    tickets = taken.get("tickets")
+    if tickets is None:
+        return []
+    out = []
+    if "sla" in tickets.computable:
+        out += ["# sla:                       # your targets; then add sla to report.kpis",
+                "#   frt_target: 4h",
+                "#   resolution_target: 3d",
+                "#   targets: {urgent: {frt: 30m, resolution: 8h}}   # per priority, if the export has one",
+                '#   business_hours: "Mon-Fri 09:00-17:00"           # count only open hours',
+                "#   holidays: DE"]
+    if "cost-per-resolution" in tickets.computable:
+        out += ["# cost-per-resolution:       # your support cost; then add it to report.kpis",
+                "#   costs: {2025-05: 40000, 2025-06: 41000}         # per month (or cost: 40000 for the whole range)"]
+    return out
+
+
+# ------------------------------------------------------------------ rendering
+_PLAIN = re.compile(r"[\w./][\w .()/+-]*", re.UNICODE)  # then checked by loading it back
+
+
+def _q(value: Any, flow: bool = False) -> str:
+    """A YAML scalar that loads back as exactly ``value`` (strings quoted only when they must be)."""
+    import yaml
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    s = str(value)
+    if _PLAIN.fullmatch(s) and s == s.strip() and "  " not in s and all(ch.isprintable() for ch in s):
+        try:
+            probe = yaml.safe_load(f"[{s}]" if flow else f"k: {s}")
+            if (probe == [s]) if flow else (probe == {"k": s}):
+                return s
+        except yaml.YAMLError:
+            pass
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            o = ord(ch)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _line(indent: int, text: str, comment: str | None = None, column: int = 28) -> str:
+    """One output line; anything unprintable (a file name with a newline) is escaped, so a comment
+    stays one line. Scalars from ``_q`` are printable already and pass unchanged."""
+    body = " " * indent + text
+    if comment:
+        body = body.ljust(column) + "  # " + comment if len(body) < column else body + "  # " + comment
+    if body.isprintable():
+        return body
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in body)
+
+
+def _scalar_or_flow(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_q(v, flow=True) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_q(k, flow=True)}: {_q(v, flow=True)}" for k, v in value.items()) + "}"
+    return _q(value)
+
+
+def _mapping(data: dict, indent: int, path: tuple, inline: dict[tuple, str], out: list[str]) -> None:
+    for key, value in data.items():
+        here = path + (key,)
+        comment = inline.get(here)
+        if isinstance(value, dict) and value:
+            out.append(_line(indent, f"{_q(key)}:", comment))
+            _mapping(value, indent + 2, here, inline, out)
+        elif value is None:
+            out.append(_line(indent, f"{_q(key)}:", comment))
+        else:
+            out.append(_line(indent, f"{_q(key)}: {_scalar_or_flow(value)}", comment))
+
+
+def _source_lines(p: SourcePlan, starter: Starter) -> list[str]:
+    """One ``sources:`` block with its comments (all of it commented out for a file not used)."""
+    body: list[str] = []
+    inline = {("file",): p.given if p.given != p.file else None,
+              ("preset",): p.preset_note}
+    block = dict(p.block)
+    columns = block.pop("columns", None)
+    _mapping(block, 4, (), {k: v for k, v in inline.items() if v}, body)
+    if p.preset_columns:
+        body.append(_line(4, "# columns read through the preset (uncomment one under columns: to override it):"))
+        for canonical, header in p.preset_columns.items():
+            body.append(_line(4, f"#   {_q(canonical)}: {_q(header)}"))
+    if columns:
+        body.append(_line(4, "columns:", "canonical name: the export's header" if not p.preset else
+                          "beside the preset: more columns for --by/--where"))
+        for canonical, header in columns.items():
+            note = "not a canonical column: for --by/--where" if canonical in p.dimensions else None
+            body.append(_line(6, f"{_q(canonical)}: {_q(header)}", note))
+    if p.unplaced:
+        body += _wrapped(6, ["not placed (no canonical column): "
+                             + _q(p.unplaced[0], flow=True)] + [_q(h, flow=True) for h in p.unplaced[1:]])
+    if p.computable:
+        marks = []
+        for k in p.computable:
+            read_from = starter.kpi_source.get(k)
+            if not p.active or read_from == p.source:
+                marks.append(k)
+            elif read_from is not None:
+                marks.append(f"{k} (read from {read_from})")
+            else:
+                marks.append(f"{k} ({starter.not_in_report.get(k, 'not in report.kpis')})")
+        body += _wrapped(6, ["computable: " + marks[0]] + marks[1:])
+    for note in p.notes:
+        body.append(_line(4, f"# {note}"))
+    header = _line(2, f"{_q(p.source)}:")
+    if p.active:
+        return [header] + body
+    return ["  # " + line[2:] for line in [header] + body]
+
+
+def _wrapped(indent: int, items: list[str], width: int = 100, cap: int = 200) -> list[str]:
+    """``items`` as comma-separated comment lines at ``indent - 2``; continuation lines hang."""
+    if len(items) > cap:
+        items = items[:cap] + [f"… (+{len(items) - cap} more)"]
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        piece = item if not current else current + ", " + item
+        lead = indent - 2 + (2 if not lines else 4)
+        if current and len(piece) + lead > width:
+            lines.append(current + ",")
+            current = item
+        else:
+            current = piece
+    if current:
+        lines.append(current)
+    return [_line(indent - 2, ("# " if i == 0 else "#   ") + line) for i, line in enumerate(lines)]
+
+
+def render(starter: Starter) -> str:
+    """The plan as commented YAML; it loads back as exactly ``starter.config`` (checked)."""
+    import yaml
+
+    from . import __version__
+
+    cfg = starter.config
+    out = _wrapped(2, [f"cxkpi config written by `cxkpi init` (cxkpi {__version__}) from: {starter.files[0]}"]
+                   + starter.files[1:], cap=50)
+    if starter.relative_to == "output":
+        out.append("# File paths are relative to the folder this file is in.")
+    else:
+        out += ["# File paths are relative to the folder this file is in, and were written relative to the",
+                "# folder `cxkpi init` ran in: keep this file there (or fix the paths, or use --output)."]
+    out += ["# Header matching ignores case and spaces; the canonical columns of each source are listed",
+            "# in docs/kpis.md; `cxkpi inspect FILE` shows how a file is read.",
+            "#",
+            "#   cxkpi report --config THIS_FILE",
+            ""]
+    if "timezone" in cfg:
+        out.append(_line(0, f"timezone: {_q(cfg['timezone'])}",
+                         "naive timestamps are read in this zone; periods follow it"))
+    else:
+        out.append(_line(0, "# timezone: Europe/Berlin", "zone of timestamps without one, and of periods "
+                            "(unset: as written)"))
+    out += ["# min_sample: 30              # groups with fewer answers are flagged \"low n\"", "", "sources:"]
+    for p in starter.sources:
+        out += _source_lines(p, starter)
+        out.append("")
+    out.append("report:")
+    out.append(_line(2, "kpis:", "what `cxkpi report` computes; the source each reads"))
+    for name in starter.report_kpis:
+        out.append(_line(4, f"- {_q(name)}", starter.kpi_source.get(name)))
+    left_out = [f"{k} ({why})" for k, why in starter.not_in_report.items()]
+    if left_out:
+        out += _wrapped(6, ["not in the list: " + left_out[0]] + left_out[1:])
+    out.append("")
+    kpis = cfg.get("kpis") or {}
+    names = list(dict.fromkeys([*kpis, *starter.kpi_notes]))
+    if names or starter.hints or starter.scale_notes:
+        out.append("kpis:" if kpis else "# kpis:")
+    out += [_line(2, line) for line in starter.scale_notes]
+    for name in names:
+        value = kpis.get(name)
+        if name in kpis:
+            out.append(_line(2, f"{_q(name)}:"))
+            if value:
+                _mapping(value, 4, ("kpis", name), starter.inline, out)
+            out += [_line(4, line) for line in starter.kpi_notes.get(name, [])]
+        else:
+            out.append(_line(2, f"# {name}:"))
+            out += [_line(4, line) for line in starter.kpi_notes.get(name, [])]
+    out += [_line(2, line) for line in starter.hints]
+    tickets = next((p for p in starter.sources if p.active and p.source == "tickets"), None)
+    if tickets is not None and {"frt", "resolution"} & set(tickets.computable):
+        out += ["",
+                "# Business hours once for every KPI that takes them (frt, resolution, sla):",
+                "# business_hours:",
+                '#   schedule: "Mon-Fri 09:00-17:00"',
+                "#   timezone: Europe/Berlin      # default: the top-level timezone",
+                "#   holidays: DE                 # country[-subdivision]"]
+    text = "\n".join(out).rstrip() + "\n"
+    loaded = yaml.safe_load(text)
+    if loaded != cfg:  # the comments must never change the data
+        raise ConfigError(f"init: the written YAML does not load back as the plan ({loaded!r} != {cfg!r})")
+    return text
+
+
+def starter_config(files: list[str], *, output: str | None = None, timezone: str | None = None,
+                   sheet: str | None = None, preset: str | None = None) -> str:
+    """The commented YAML config for ``files`` (see ``plan`` for the options)."""
+    return render(plan(files, output=output, timezone=timezone, sheet=sheet, preset=preset))
+
+
+def check(text: str, path: Path) -> None:
+    """The written text passes the config validation as if it were at ``path``."""
+    import yaml
+
+    from .config import validate
+
+    validate(yaml.safe_load(text), path)
+
+
+__all__ = ["plan", "render", "starter_config", "check", "Starter", "SourcePlan", "Scale", "NEEDS_HUMAN"]
