@@ -78,6 +78,7 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         preset=preset,
         detect=named is None,
         business=export_business_hours(config, run, spec),
+        kpi=spec.name if spec is not None else None,
 
         sheet=run.sheet if run.sheet is not None else block.get("sheet"),
         encoding=run.encoding or block.get("encoding"),

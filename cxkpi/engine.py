@@ -8,6 +8,8 @@ the result objects.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,6 +224,9 @@ def _missing_message(spec: KpiSpec, missing: list[str], data: Dataset) -> str:
     more = f" … (+{len(data.headers) - 20})" if len(data.headers) > 20 else ""
     flag = " (map it with --score COL)" if "score" in missing else " (map it with --map CANONICAL=HEADER or in the config)"
     message = f"{data.file}: {spec.name} needs column {wants}{flag}; the file has: {shown}{more}"
+    why = [data.withheld[c] for need in missing for c in re.split(r"[|+]", need) if c in data.withheld]
+    if why:
+        return f"{message}; {'; '.join(dict.fromkeys(why))}"
     if data.preset:
         return f"{message}; read through preset {data.preset}, which has no header for it"
     from .io.presets import weak_hint

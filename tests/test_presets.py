@@ -307,3 +307,139 @@ def test_business_hours_export_needs_the_exports_own_columns(run_cli):
     data, _ = kpi_json(run_cli, "frt", EXPORTS / "helpscout_conversations.csv",
                        "--business-hours", "Mon-Fri 08:00-18:00")
     assert data["value"] == pytest.approx(41.25)
+
+
+# ------------------------------------------------------------------ defects found in review, each pinned
+def test_bare_business_hours_refuses_a_calendar_column_in_its_place(run_cli):
+    # Freshdesk exports no business-time twin: its calendar hours must not be passed off as business time
+    for args in (["frt", EXPORTS / "freshdesk_tickets.csv", "--business-hours"],
+                 ["frt", "--business-hours", EXPORTS / "intercom_conversations.csv"]):
+        code, _, err = run_cli(*args)
+        assert code == 2 and "has no business-time twin of first_response_minutes" in err, err
+    # before FILE, a bare --business-hours does not swallow the file as its schedule
+    data, _ = kpi_json(run_cli, "frt", "--business-hours", EXPORTS / "zendesk_tickets.csv")
+    assert data["value"] == pytest.approx(33.0)
+
+
+def test_sla_with_export_business_time_does_not_run_a_calendar_clock(run_cli):
+    data, _ = kpi_json(run_cli, "sla", EXPORTS / "zendesk_tickets.csv", "--business-hours", "--frt-target", "60m",
+                       "--resolution-target", "8h", "--as-of", "2025-04-05")
+    # business FRT 30, 60, 5, 0, 90, 1, 45 and resolution 120, 90, 30, 0, 480, 15; ticket 4 (row 5) has
+    # no reply and ticket 8 (row 9) is open: no business clock for them → skipped with that reason.
+    # Of the other six only ticket 6 (FRT 90 > 60) breaches → 5 / 6
+    assert data["value"] == pytest.approx(83.333333) and data["n"] == 6
+    reasons = data["skipped"]["reasons"]
+    assert [r["rows"] for r in reasons.values()] == [[5], [9]]
+    assert all("business time stops" in r for r in reasons)
+
+
+def test_one_question_per_kpi_and_two_matches_are_an_error(run_cli, write):
+    header = ("Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,"
+              "Custom Data 1,How likely is it that you would recommend this company to a friend or colleague?,"
+              "What would make you more likely to recommend us?,\"Overall, how satisfied are you with our support?\"\n"
+              ",,,,,,,,,Response,Open-Ended Response,Response\n")
+    rows = "".join(f"{i},1,,,,,,,,{nps},x,{csat}\n" for i, (nps, csat) in enumerate([(10, 5), (9, 4), (3, 1)]))
+    path = write("sm.csv", header + rows)
+    nps, err = kpi_json(run_cli, "nps", path)  # 10, 9, 3 → (2 − 1) / 3
+    assert nps["value"] == pytest.approx(33.333333)
+    assert "using column 'How likely is it that you would recommend" in err
+    csat, _ = kpi_json(run_cli, "csat", path)  # 5, 4, 1 → 2 of 3 satisfied
+    assert csat["value"] == pytest.approx(66.666667)
+    # response-rate reads the generic score list, where "recommend" matches two questions: an error, no guess
+    code, _, err = run_cli("response-rate", path, "--sent", "5")
+    assert code == 2 and "2 columns could be the score" in err and "--score" in err
+
+
+def test_a_satisfaction_rating_is_not_read_as_nps(run_cli):
+    code, _, err = run_cli("nps", EXPORTS / "helpscout_conversations.csv")
+    assert code == 2 and "needs column 'score'" in err and "read through preset helpscout" in err
+
+
+def test_seconds_with_thousands_separators(run_cli, write):
+    text = "Call ID,Talk Seconds\n1,\"1,234\"\n2,600\n"
+    data, _ = kpi_json(run_cli, "aht", write("c.csv", text), "--unit", "s")
+    assert data["value"] == pytest.approx((1234 + 600) / 2)
+
+
+def test_preset_zone_is_the_datas_and_timezone_the_reports(run_cli, write):
+    text = ("#,How likely are you to recommend Acme to a friend?,Start Date (UTC),Submit Date (UTC),Network ID\n"
+            "a,9,2025-07-01 23:00:00,2025-07-01 23:30:00,n\nb,10,2025-07-02 10:00:00,2025-07-02 10:00:00,n\n")
+    path = write("tf.csv", text)
+    data, _ = kpi_json(run_cli, "nps", path, "--period", "day")
+    assert [g["key"]["period"] for g in data["groups"]] == ["2025-07-01", "2025-07-02"]
+    # 23:30 UTC is 01:30 the next day in Berlin
+    data, _ = kpi_json(run_cli, "nps", path, "--period", "day", "--tz", "Europe/Berlin")
+    assert [(g["key"]["period"], g["n"]) for g in data["groups"]] == [("2025-07-02", 2)]
+
+
+def test_zendesk_empty_satisfaction_is_no_invitation(run_cli, write):
+    text = (EXPORTS / "zendesk_tickets.csv").read_text().replace(",Offered,", ",,")
+    data, err = kpi_json(run_cli, "response-rate", write("z.csv", text))
+    # tickets 5 and 8 now have an empty rating and 4 says Not Offered: invited 1, 2, 3, 6, 7, all answered
+    assert (data["value"], data["n"]) == (pytest.approx(100.0), 5)
+    assert "3 rows never sent a survey" in err
+
+
+def test_qualtrics_without_its_importid_row(run_cli, write):
+    import csv
+    import io
+
+    records = list(csv.reader(io.StringIO((EXPORTS / "qualtrics_export.csv").read_text(encoding="utf-8-sig"))))
+    del records[2]  # the JSON ImportId row, which older exports do not have
+    buf = io.StringIO()
+    csv.writer(buf).writerows(records)
+    data, err = kpi_json(run_cli, "nps", write("q2.csv", buf.getvalue()))
+    assert (data["value"], data["n"], data["rows"]) == (pytest.approx(14.285714), 7, 7)
+    assert "the file has 2 header rows" in err
+
+
+def test_csat_on_a_three_point_scale_with_no_answers(run_cli, write):
+    data, _ = kpi_json(run_cli, "csat", write("e.csv", "Rating,Created At\n,2025-01-01\n"), "--scale", "1-3")
+    assert data["value"] is None and data["n"] == 0 and data["breakdown"]["unhappy"] == 0
+
+
+def test_presets_none_is_not_a_preset(run_cli):
+    code, _, err = run_cli("presets", "none")
+    assert code == 2 and "'none' is not a preset" in err
+    code, _, err = run_cli("presets", "--format", "csv")
+    assert code == 2 and "table, json or markdown" in err
+
+
+def test_xlsx_multi_row_header_keeps_trailing_option_columns(run_cli, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
+               "First Name", "Last Name", "Custom Data 1",
+               "How likely is it that you would recommend this company to a friend or colleague?",
+               "Which channels did you use?", None])
+    ws.append([None] * 9 + ["Response", "Email", "Chat"])
+    for i, (score, email, chat) in enumerate([(10, "Email", None), (3, None, "Chat"), (9, "Email", "Chat")]):
+        ws.append([i, 1, None, None, None, None, None, None, None, score, email, chat])
+    path = tmp_path / "sm.xlsx"
+    wb.save(path)
+    data, _ = kpi_json(run_cli, "nps", path, "--by", "Which channels did you use? - Chat")
+    groups = {g["key"]["which_channels_did_you_use_chat"]: g["n"] for g in data["groups"]}
+    assert groups == {"Chat": 2, "(missing)": 1}
+    data, _ = kpi_json(run_cli, "nps", path, "--by", "Which channels did you use? - Email")
+    assert {g["key"]["which_channels_did_you_use_email"]: g["n"] for g in data["groups"]} == \
+        {"Email": 2, "(missing)": 1}
+
+
+def test_config_header_rows_still_finds_a_first_line_name(run_cli, write):
+    path = write("hr2.csv", "Score,Which channel?,,Date\nResponse,Email,Chat,\n10,Email,,2025-01-01\n"
+                            "6,,Chat,2025-01-02\n")
+    cfg = write("hr2.yaml", f"sources:\n  surveys:\n    file: {path}\n    header_rows: 2\n")
+    data, _ = kpi_json(run_cli, "nps", "--config", cfg, "--by", "Which channel?")
+    assert {g["key"]["which_channel"]: g["value"] for g in data["groups"]} == {"Email": 100.0, "(missing)": -100.0}
+
+
+def test_inspect_and_init_agree_with_the_loader_on_a_near_tie(run_cli, write):
+    from cxkpi.io.suggest import suggest
+
+    headers = ["Conversation ID", "Created At", "Inbox", "Assignee", "Team", "Labels", "Number", "Mailbox",
+               "Assigned To", "Closed X"]
+    loader = detect(headers, "f.csv")
+    shown = suggest(headers, "f.csv").preset
+    assert (loader and loader.preset.name) == (shown and shown.preset.name)

@@ -75,10 +75,14 @@ def _click_exceptions():
 
 
 def _bare_flags(args: list[str]) -> list[str]:
-    """A bare ``--business-hours`` (no schedule after it) means the export's own business-time columns."""
+    """A bare ``--business-hours`` (no schedule after it: the end, another option, or the input file)
+    means the export's own business-time columns."""
+    from pathlib import Path
+
     out = list(args)
     for i, a in enumerate(out):
-        if a == "--business-hours" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+        if a == "--business-hours" and (i + 1 == len(out) or out[i + 1].startswith("-")
+                                        or Path(out[i + 1]).is_file()):
             out.insert(i + 1, "export")
     return out
 

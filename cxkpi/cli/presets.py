@@ -9,13 +9,14 @@ from ..render import OutputFormat
 
 def preset_rows(name: str | None = None) -> list[dict]:
     """Each preset as plain data (the JSON output and the docs page both use this)."""
+    from ..errors import UsageError
     from ..io.presets import all_presets, get_preset
 
     presets = [get_preset(name)] if name else list(all_presets().values())
+    if presets == [None]:
+        raise UsageError(f"{name!r} is not a preset: it is how --preset turns detection off; see `cxkpi presets`")
     rows = []
     for p in presets:
-        if p is None:
-            continue
         rows.append({
             "name": p.name, "tool": p.tool, "title": p.title, "description": p.description,
             "sources": list(p.sources), "header_rows": p.header_rows or 1,
@@ -30,6 +31,8 @@ def preset_rows(name: str | None = None) -> list[dict]:
                           if v.uninvited},
             "units": {src: v.units for src, v in p.views.items() if v.units},
             "kpi_settings": {src: v.kpis for src, v in p.views.items() if v.kpis},
+            "for_kpi": {src: {k: {c: list(x) for c, x in cols.items()} for k, cols in v.for_kpi.items()}
+                        for src, v in p.views.items() if v.for_kpi},
         })
     return rows
 
@@ -53,6 +56,10 @@ def presets(
     import json
     import sys
 
+    from ..errors import UsageError
+
+    if format not in (OutputFormat.table, OutputFormat.json, OutputFormat.markdown):
+        raise UsageError(f"--format {format.value}: cxkpi presets writes table, json or markdown")
     rows = preset_rows(name)
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps(rows if name is None else rows[0], indent=2, ensure_ascii=False) + "\n")
@@ -85,7 +92,7 @@ def presets(
             extra = f"  [with --business-hours export: {', '.join(twin)}]" if twin else ""
             table.add_row(c, " | ".join(cands) + extra)
         console.print(table)
-    for key in ("labels", "unanswered", "uninvited", "units", "kpi_settings"):
+    for key in ("for_kpi", "labels", "unanswered", "uninvited", "units", "kpi_settings"):
         if r[key]:
             console.print(f"{key}: {json.dumps(r[key], ensure_ascii=False)}", markup=False)
 
@@ -114,7 +121,7 @@ def markdown(rows: list[dict]) -> str:
                     cell += " (business hours: " + " or ".join(f"`{h}`" for h in twin) + ")"
                 out.append(f"| `{c}` | {cell} |")
             out.append("")
-        for key, label in (("labels", "Labels"), ("unanswered", "Asked, not answered"),
+        for key, label in (("for_kpi", "Per KPI (an empty list: none for that KPI)"), ("labels", "Labels"), ("unanswered", "Asked, not answered"),
                            ("uninvited", "Never asked (dropped)"), ("units", "Units"),
                            ("kpi_settings", "KPI settings")):
             for src, value in r[key].items():

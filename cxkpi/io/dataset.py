@@ -26,6 +26,7 @@ class Dataset:
     mapping: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     preset: str | None = None  # the preset that mapped the columns (named or detected)
+    withheld: dict[str, str] = field(default_factory=dict)  # canonical -> why the preset's column was not used
 
     @property
     def rows(self) -> int:

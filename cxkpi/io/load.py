@@ -15,7 +15,7 @@ import pandas as pd
 from dataclasses import replace
 
 from ..errors import InputError, MissingColumnsError, UsageError
-from ..sources import column_kind
+from ..sources import SOURCES, column_kind
 from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
@@ -42,6 +42,9 @@ class LoadOptions:
     preset: Preset | None = None
     detect: bool = False
     business: bool = False  # --business-hours export: the export's own business-time columns
+    kpi: str | None = None  # the KPI this load is for (a preset may map its columns per KPI)
+    data_timezone: str | None = None  # the zone an export writes zone-less times in (a preset's `timezone`)
+    withheld: dict[str, str] = field(default_factory=dict)  # canonical -> why a preset column was not used
     candidates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> preset headers
     unanswered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uninvited: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -56,7 +59,15 @@ def with_preset(options: LoadOptions, preset: Preset, source: str, label: str, e
             raise UsageError(f"{label}: preset {preset.name!r} has no {source} columns (it reads: "
                              f"{', '.join(preset.sources)})")
         return replace(options, detect=False)
-    candidates = {**view.columns, **(view.business_columns if options.business else {})}
+    candidates = {**view.columns, **view.for_kpi.get(options.kpi or "", {})}
+    if options.business:
+        # only the export's own business-time twins: a calendar minutes column must not stand in for one
+        calendar = {c for c, kind in SOURCES[source].columns.items() if kind == "duration"}
+        withheld = {c: f"a {preset.tool} export has no business-time twin of {c}: give --business-hours a "
+                       "schedule such as \"Mon-Fri 09:00-17:00\" instead of export"
+                    for c in calendar & set(candidates) - set(view.business_columns)}
+        candidates = {c: v for c, v in candidates.items() if c not in calendar} | view.business_columns
+        options = replace(options, withheld=withheld)
     return replace(
         options, preset=preset, detect=False, candidates=candidates,
         labels={c: {**view.labels.get(c, {}), **options.labels.get(c, {})} for c in {*view.labels, *options.labels}},
@@ -64,7 +75,7 @@ def with_preset(options: LoadOptions, preset: Preset, source: str, label: str, e
         unanswered=view.unanswered, uninvited=view.uninvited, add=view.add,
         header_rows=options.header_rows or preset.header_rows,
         dayfirst=options.dayfirst if options.dayfirst is not None else preset.dayfirst,
-        timezone=options.timezone or preset.timezone, date_format=options.date_format or preset.date_format,
+        data_timezone=preset.timezone, date_format=options.date_format or preset.date_format,
     )
 
 
@@ -83,7 +94,25 @@ def _prepare(read: Callable[[LoadOptions], RawTable], source: str, options: Load
             notes.append(f"{PRESET_NOTE}{match.preset.name} (detected: {match.found} of {match.total} of its headers)")
     if header_rows(options) > 1:
         head = read(options)
+        head, options, notes = _check_header_rows(read, head, options, notes)
     return options, HeaderIndex(head.headers, label, head.aliases), notes
+
+
+def _check_header_rows(read, head: RawTable, options: LoadOptions, notes: list[str]):
+    """A preset's optional header row (Qualtrics' ImportId line) that the file lacks is data, not a header."""
+    markers = options.preset.header_markers if options.preset else {}
+    for row, marker in sorted(markers.items()):
+        if row <= header_rows(options) and not any(line.startswith(marker) for lines in head.aliases.values()
+                                                   for line in lines):
+            options = replace(options, header_rows=row - 1)
+            head = read(options)
+            notes = notes + [f"no {marker}… line in header row {row}: the file has {row - 1} header rows"]
+            break
+    n = header_rows(options)
+    if n > 1:
+        rows = "row 2 is" if n == 2 else f"rows 2–{n} are"
+        notes = notes + [f"{n} header rows: row 1 names the columns, {rows} not data"]
+    return head, options, notes
 
 
 def _resolve(
@@ -98,11 +127,14 @@ def _resolve(
     for canonical in wanted:
         if canonical in mapping:
             continue
-        found = find_candidate(options.candidates[canonical], index, index.aliases) \
-            if canonical in options.candidates else None
-        if found is not None:
-            mapping[canonical] = found
-            continue
+        if canonical in options.candidates:
+            found = find_candidate(options.candidates[canonical], index, index.aliases, what=canonical)
+            if found is not None:
+                mapping[canonical] = found
+                if canonical == "score" and norm(found) != canonical:
+                    notes.append(f"using column {found!r} as the score")
+            if found is not None or not options.candidates[canonical]:
+                continue  # an empty list: the preset says this export has no such column for this KPI
         found = index.auto(canonical)
         if found is not None:
             mapping[canonical] = found
@@ -110,7 +142,7 @@ def _resolve(
                 notes.append(f"using column {found!r} as the score")
     for name in extra:  # --by / --where on columns the config does not name
         if name not in mapping:
-            found = find_candidate(options.candidates[name], index, index.aliases) \
+            found = find_candidate(options.candidates[name], index, index.aliases, what=name) \
                 if name in options.candidates else None
             mapping[norm(name)] = found or index.require(name, "used in --by/--where")
     return mapping, notes
@@ -248,7 +280,7 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
         frame, notes = _survey_status(frame, asked_not_answered, never_asked, notes)
     return Dataset(frame=frame, source=source, file=label, invalid=invalid, bad_rows=raw.bad_rows,
                    headers=raw.headers, mapping=mapping, notes=notes,
-                   preset=options.preset.name if options.preset else None)
+                   preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
 
 
 def _survey_status(frame: pd.DataFrame, asked: pd.Series, never: pd.Series,
@@ -277,7 +309,8 @@ def _survey_status(frame: pd.DataFrame, asked: pd.Series, never: pd.Series,
 def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions) -> tuple[pd.Series, pd.Series]:
     try:
         if kind == "time":
-            return values.timestamps(col, name, options.timezone, options.dayfirst, options.date_format)
+            return values.timestamps(col, name, options.timezone, options.dayfirst, options.date_format,
+                                     naive_zone=options.data_timezone)
         if kind == "number":
             return values.numbers(col)
         if kind == "money":

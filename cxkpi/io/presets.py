@@ -30,9 +30,9 @@ MARGIN = 0.15  # how far ahead of the runner-up a winner must be
 WEAK = 0.3  # below this a preset is not even mentioned
 OFF = {"none", "off", "no", "false"}
 PRESET_NOTE = "using preset "  # how a result's notes say which preset read the file
-VIEW_KEYS = {"columns", "business_columns", "labels", "units", "unanswered", "uninvited", "add", "kpis"}
-TOP_KEYS = {"name", "title", "tool", "description", "signature", "header_rows", "dayfirst", "timezone",
-            "date_format", "sources", "extends"}
+VIEW_KEYS = {"columns", "for_kpi", "business_columns", "labels", "units", "unanswered", "uninvited", "add", "kpis"}
+TOP_KEYS = {"name", "title", "tool", "description", "signature", "header_rows", "header_markers", "dayfirst",
+            "timezone", "date_format", "sources", "extends"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class View:
     uninvited: dict[str, tuple[str, ...]] = field(default_factory=dict)  # labels meaning "never asked"
     add: dict[str, float] = field(default_factory=dict)  # number added after parsing (counts that start at 0)
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)  # KPI settings this tool's data needs
+    # per KPI, other candidates for a column (NPS reads the "recommend" question, CSAT the "satisfied"
+    # one); an empty list means the export has no such column for that KPI (a rating is no NPS)
+    for_kpi: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Preset:
     signature: tuple[str, ...]
     views: dict[str, View]
     header_rows: int | None = None
+    # header row -> how its cells start; a file without it has fewer header rows (Qualtrics' ImportId row)
+    header_markers: dict[int, str] = field(default_factory=dict)
     dayfirst: bool | None = None
     timezone: str | None = None
     date_format: str | None = None
@@ -106,6 +111,8 @@ def parse_view(source: str, block: dict, where: str) -> View:
         uninvited={str(k): _as_tuple(v) for k, v in (block.get("uninvited") or {}).items()},
         add={str(k): float(v) for k, v in (block.get("add") or {}).items()},
         kpis={str(k): dict(v or {}) for k, v in (block.get("kpis") or {}).items()},
+        for_kpi={str(k): {str(c): _as_tuple(v) for c, v in (cols or {}).items()}
+                 for k, cols in (block.get("for_kpi") or {}).items()},
     )
 
 
@@ -122,7 +129,9 @@ def _parse(raw: dict, where: str) -> Preset:
     return Preset(
         name=str(raw["name"]), title=str(raw.get("title", raw["name"])), tool=str(raw.get("tool", raw["name"])),
         description=str(raw.get("description", "")).strip(), signature=tuple(dict.fromkeys(signature)),
-        views=views, header_rows=raw.get("header_rows"), dayfirst=raw.get("dayfirst"),
+        views=views, header_rows=raw.get("header_rows"),
+        header_markers={int(k): str(v) for k, v in (raw.get("header_markers") or {}).items()},
+        dayfirst=raw.get("dayfirst"),
         timezone=raw.get("timezone"), date_format=raw.get("date_format"),
     )
 
@@ -205,15 +214,27 @@ def weak_hint(headers: list[str]) -> str | None:
 
 
 # ------------------------------------------------------------------ header candidates
-def find_candidate(candidates: tuple[str, ...], index, aliases: dict[str, list[str]] | None = None) -> str | None:
-    """The first candidate the file has: a header by name, or ``re:PATTERN`` matching exactly one column
-    (on its header or any line of a multi-row header)."""
+def find_candidate(candidates: tuple[str, ...], index, aliases: dict[str, list[str]] | None = None,
+                   what: str | None = None) -> str | None:
+    """The first candidate the file has: a header by name, or ``re:PATTERN`` matching one column
+    (on its header or any line of a multi-row header).
+
+    A pattern that matches several columns is ambiguous, never a reason to try the next one (that
+    would read another question as the score): with ``what`` (the canonical column, when loading)
+    it is an error naming them, without (inspect, init) nothing is found.
+    """
     for cand in candidates:
         if cand.startswith("re:"):
             pattern = re.compile(cand[3:], re.IGNORECASE)
             hits = [h for h in index.headers if h and any(pattern.search(t) for t in [h, *(aliases or {}).get(h, [])])]
             if len(hits) == 1:
                 return hits[0]
+            if len(hits) > 1:
+                if what is None:
+                    return None
+                flag = "--score" if what == "score" else f"--map {what}=HEADER"
+                raise UsageError(f"{index.file}: {len(hits)} columns could be the {what}: "
+                                 f"{', '.join(repr(h) for h in hits[:6])}; choose one with {flag}")
             continue
         found = index.find(cand)
         if found is not None:

@@ -84,8 +84,9 @@ def compose_headers(block: list[list[str]]) -> tuple[list[str], dict[str, list[s
         seen[h] = seen.get(h, 0) + 1
         if seen[h] > 1:
             headers[i] = f"{h} ({seen[h]})"
-    aliases = {h: [r[i] for r in rest if r[i] and r[i] != h] for i, h in enumerate(headers)}
-    return headers, {h: a for h, a in aliases.items() if a}
+    # a column is still found by its first-line text where composing changed it ("Which channel?")
+    aliases = {h: [t for t in [first[i], *(r[i] for r in rest)] if t and t != h] for i, h in enumerate(headers)}
+    return headers, {h: list(dict.fromkeys(a)) for h, a in aliases.items() if a}
 
 
 def is_excel(source, label: str) -> bool:
@@ -382,14 +383,20 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         header_row = next(rows, None)
         if header_row is None:
             raise InputError(f"{label}: sheet {ws.title!r} is empty")
-        headers = [("" if h is None else str(h)).strip() for h in header_row]
-        while headers and headers[-1] == "":
-            headers.pop()
+        block = [[("" if h is None else str(h)).strip() for h in header_row]]
+        for _ in range(header_rows(options) - 1):
+            line = next(rows, None)
+            if line is None:
+                raise InputError(f"{label}: expected {header_rows(options)} header rows, sheet {ws.title!r} has "
+                                 f"{len(block)} rows")
+            block.append([("" if v is None else str(v)).strip() for v in line])
+        width = max((i + 1 for r in block for i, v in enumerate(r) if v), default=0)  # blank on every line: gone
+        block = [(r + [""] * width)[:width] for r in block]
         aliases: dict[str, list[str]] = {}
-        if header_rows(options) > 1:
-            block = [headers] + [["" if v is None else str(v) for v in (next(rows, None) or ())[:len(headers)]]
-                                 for _ in range(header_rows(options) - 1)]
+        if len(block) > 1:
             headers, aliases = compose_headers(block)
+        else:
+            headers = block[0]
         _check_headers(headers, label)
         if columns == []:
             return RawTable(pd.DataFrame(), headers, aliases=aliases)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .columns import HeaderIndex
-from .presets import CLEAR, MARGIN, Match, Preset, find_candidate, score_headers
+from ..errors import UsageError
+from .presets import WEAK, Match, Preset, detect, find_candidate, score_headers
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,12 @@ class Suggestion:
 
 
 def clear_preset(headers: list[str]) -> tuple[Match | None, list[Match]]:
-    """(the preset detection would use, the presets worth mentioning); a tie gives no winner."""
-    ranked = [m for m in score_headers(headers) if m.found]
-    near = [m for m in ranked if m.score >= 0.3][:3]
-    if not ranked or ranked[0].score < CLEAR:
+    """(the preset the loader's detection uses, the presets worth mentioning); a tie gives no winner."""
+    near = [m for m in score_headers(headers) if m.score >= WEAK][:3]
+    try:
+        return detect(headers, "<headers>"), near
+    except UsageError:  # a tie: the loader refuses to choose, so no winner here either
         return None, near
-    if len(ranked) > 1 and ranked[0].score - ranked[1].score < MARGIN:
-        return None, near
-    return ranked[0], near
 
 
 def map_source(index: HeaderIndex, source: str, match: Match | None) -> dict[str, str]:

@@ -109,7 +109,7 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
     if pd.api.types.is_timedelta64_dtype(series):
         return series.dt.total_seconds() / 60, series.iloc[:0]
     s = text(series)
-    plain = pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce") * factor
+    plain = numbers(s)[0] * factor  # "1,234" is a thousand and more, "12,5" twelve and a half
     hms = s.str.extract(r"^(-?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
     hms_minutes = (hms[1].astype("float64") * 60 + hms[2].astype("float64")
                    + hms[3].astype("float64").fillna(0) / 60)
@@ -197,13 +197,18 @@ def timestamps(
     timezone: str | None = None,
     dayfirst: bool | None = None,
     fmt: str | None = None,
+    naive_zone: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Datetimes in ``timezone`` (naive input is read in it; zoned input converted to it).
 
-    Without a timezone, naive input stays naive and zoned input becomes UTC.
+    Without a timezone, naive input stays naive and zoned input becomes UTC. ``naive_zone`` is
+    the zone the export wrote zone-less times in when it differs from the reporting zone
+    (Typeform's "Submit Date (UTC)"): they are read in it, then converted to ``timezone``.
     """
+    if naive_zone is not None and timezone is None:
+        timezone = naive_zone
     if pd.api.types.is_datetime64_any_dtype(series):
-        return _in_zone(series, timezone), series.iloc[:0]
+        return _in_zone(series, timezone, naive_zone), series.iloc[:0]
     s = text(series)
     present = s.dropna()
     if present.empty:
@@ -213,13 +218,14 @@ def timestamps(
     if fmt is None and not zoned_sample.any():
         fmt = detect_date_format(sample, column, dayfirst)
     if zoned_sample.any():
-        parsed = _parse_zoned(s, zoned_sample.all(), timezone)
+        parsed = _parse_zoned(s, zoned_sample.all(), timezone, naive_zone)
     elif fmt is not None:
-        parsed = _in_zone(_strptime(s, fmt), timezone)
+        parsed = _in_zone(_strptime(s, fmt), timezone, naive_zone)
     else:
-        parsed = _in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone)
+        parsed = _in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone, naive_zone)
         if parsed.notna().sum() < present.size * 0.5:
-            parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone)
+            parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
+                              naive_zone)
     bad = s[s.notna() & parsed.isna()]
     return parsed, bad
 
@@ -253,7 +259,7 @@ def _strptime(s: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(s, format=fmt, errors="coerce")
 
 
-def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None) -> pd.Series:
+def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None, naive_zone: str | None = None) -> pd.Series:
     if all_zoned:
         parsed = pd.to_datetime(s, format="ISO8601", utc=True, errors="coerce")
         return parsed.dt.tz_convert(timezone) if timezone else parsed
@@ -261,17 +267,18 @@ def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None) -> pd.Seri
     has_zone = s.str.contains(_ZONE_RE, regex=True).fillna(False)
     zoned = pd.to_datetime(s.where(has_zone), format="ISO8601", utc=True, errors="coerce")
     naive = pd.to_datetime(s.where(~has_zone), format="ISO8601", errors="coerce")
-    naive = naive.dt.tz_localize(timezone or "UTC", nonexistent="shift_forward", ambiguous="NaT").dt.tz_convert("UTC")
+    naive = naive.dt.tz_localize(naive_zone or timezone or "UTC", nonexistent="shift_forward",
+                                 ambiguous="NaT").dt.tz_convert("UTC")
     combined = zoned.where(has_zone, naive)
     return combined.dt.tz_convert(timezone) if timezone else combined
 
 
-def _in_zone(parsed: pd.Series, timezone: str | None) -> pd.Series:
+def _in_zone(parsed: pd.Series, timezone: str | None, naive_zone: str | None = None) -> pd.Series:
     if timezone is None:
         return parsed
     if parsed.dt.tz is None:
-        return parsed.dt.tz_localize(timezone, nonexistent="shift_forward",
-                                     ambiguous=np.zeros(len(parsed), dtype=bool))
+        parsed = parsed.dt.tz_localize(naive_zone or timezone, nonexistent="shift_forward",
+                                       ambiguous=np.zeros(len(parsed), dtype=bool))
     return parsed.dt.tz_convert(timezone)
 
 

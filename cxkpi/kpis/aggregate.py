@@ -51,17 +51,30 @@ def nps(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
 
 
 def share_and_mean(values: pd.DataFrame, keys: list[str], ctx: Context, flag: str, flag_label: str,
-                   headline: str) -> pd.DataFrame:
+                   headline: str, bottom: str | None = None) -> pd.DataFrame:
     """CSAT/CES: percent of rows with ``flag`` (Wilson) and the mean score.
 
-    ``headline`` picks which is the KPI's ``value``: "share" or "mean".
+    ``headline`` picks which is the KPI's ``value``: "share" or "mean". ``bottom`` names a flag
+    column of the lowest answers: its count and percent are added, and ``happiness`` = percent
+    ``flag`` − percent ``bottom`` (Help Scout's score on a 3-point scale).
     """
     if values.empty and not keys:
-        return _empty_total({flag_label: 0, "share": np.nan, "mean": np.nan})
+        empty = {flag_label: 0, "share": np.nan, "mean": np.nan}
+        if bottom:
+            empty.update({bottom: 0, f"{flag_label}_pct": np.nan, f"{bottom}_pct": np.nan, "happiness": np.nan})
+        return _empty_total(empty)
     frame = values.assign(_f=values[flag].astype("int64"))
+    extra = {}
+    if bottom:
+        frame["_b"] = values[bottom].astype("int64")
+        extra = {"bottom": ("_b", "sum")}
     out = grouped(frame, keys).agg(n=("_f", "size"), hits=("_f", "sum"), mean=("score", "mean"),
-                                   std=("score", "std"))
+                                   std=("score", "std"), **extra)
     out["share"] = 100 * out["hits"] / out["n"]
+    if bottom:
+        out[f"{bottom}_pct"] = 100 * out["bottom"] / out["n"]
+        out["happiness"] = out["share"] - out[f"{bottom}_pct"]
+        out = out.rename(columns={"bottom": bottom})
     if headline == "share":
         out["value"] = out["share"]
         out["low"], out["high"] = wilson_interval(out["hits"], out["n"])

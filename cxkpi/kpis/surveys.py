@@ -81,16 +81,10 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 def _csat_aggregate(values, keys, ctx):
-    out = aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share")
-    if "unhappy" in values.columns:  # a 3-point scale: Help Scout's happiness score beside CSAT
-        if values.empty and not keys:
-            out["unhappy"] = 0
-        else:
-            sums = aggregate.grouped(values.assign(_u=values["unhappy"].astype("int64")), keys)["_u"].sum()
-            out["unhappy"] = sums.to_numpy()  # same groups, same order as share_and_mean's
-        out["unhappy_pct"] = 100 * out["unhappy"] / out["n"]
-        out["happiness"] = out["satisfied_pct"] - out["unhappy_pct"]
-    return out
+    # a 3-point scale carries an "unhappy" flag: Help Scout's happiness score beside CSAT
+    bottom = "unhappy" if "unhappy" in values.columns else None
+    return aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share",
+                                    bottom=bottom)
 
 
 @kpi(

@@ -574,6 +574,7 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     targets = _targets(frame, settings)
     active = [m for m in METRICS if targets[m].notna().any()]  # none: every row is skipped with its reason
     timed = "created_at" in frame.columns
+    exported = _exports_business(settings)
     schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
     as_of = _as_of(frame, settings, notes) if timed else None
     reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
@@ -598,15 +599,14 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
         at, minutes_col, what = METRICS[m]
         if not (_timed(frame, m) or minutes_col in frame.columns):
             raise MissingColumnsError(f"sla: a {m} target needs columns 'created_at' + '{at}', or '{minutes_col}'")
-        d = Durations(frame, m, schedule, notes, business=_wants_business(settings),
-                      exported=_exports_business(settings))
+        d = Durations(frame, m, schedule, notes, business=_wants_business(settings), exported=exported)
         reasons = reasons.mask(has & reasons.isna(), d.skipped.reindex(frame.index))
         done, actual, waiting = d.minutes.notna(), d.minutes, d.pending
         silent = pd.Series(False, index=frame.index)
         if m == "frt":
             # a ticket resolved without any response: its FRT clock stops at the resolution
             closed = pd.Series(np.nan, index=frame.index)
-            if timed and "resolved_at" in frame.columns:
+            if timed and "resolved_at" in frame.columns and not exported:
                 closed = elapsed_minutes(frame["created_at"], frame["resolved_at"], schedule)
                 bad = d.pending & (frame["resolved_at"] < frame["created_at"]).fillna(False).astype(bool)
                 reasons = reasons.mask(has & bad & reasons.isna(), "resolved_at before created_at (negative duration)")
@@ -616,10 +616,13 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
             actual, done, waiting = actual.fillna(closed.where(silent)), done | silent, waiting & ~silent
         # still waiting: the clock runs to --as-of
         waited = pd.Series(np.nan, index=frame.index)
-        if timed and as_of is not None and waiting.any():
+        if timed and as_of is not None and waiting.any() and not exported:
             waited = elapsed_minutes(frame["created_at"], pd.Series(as_of, index=frame.index), schedule).where(waiting)
         no_clock = has & waiting & waited.isna() & reasons.isna()
-        reasons[no_clock] = f"{'unanswered' if m == 'frt' else 'open'} and no created_at to judge the {what} target"
+        state = "unanswered" if m == "frt" else "open"
+        reasons[no_clock] = (f"{state}: the export's business time stops at the {what}, so an open clock cannot be "
+                             "judged (give --business-hours a schedule)" if exported
+                             else f"{state} and no created_at to judge the {what} target")
         met = has & done & (actual <= target)
         late_done = has & done & (actual > target)
         late_waiting = has & waiting & (waited > target)
