@@ -14,6 +14,12 @@ SAMPLE = ROOT / "sample_data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _fixed_width(monkeypatch):
+    """Tables render at 120 columns unless a test says otherwise (a pytest-xdist worker has its own)."""
+    monkeypatch.setenv("COLUMNS", "120")
+
+
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
     """run_cli(*args, stdin=bytes|None) -> (exit_code, stdout, stderr)."""
