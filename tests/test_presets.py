@@ -443,3 +443,12 @@ def test_inspect_and_init_agree_with_the_loader_on_a_near_tie(run_cli, write):
     loader = detect(headers, "f.csv")
     shown = suggest(headers, "f.csv").preset
     assert (loader and loader.preset.name) == (shown and shown.preset.name)
+
+
+def test_a_presets_kpi_settings_apply_under_the_users(run_cli):
+    # Freshdesk has no reopen count, so its preset sets fcr's rule to contacts: 3 of 5 as above
+    data, _ = kpi_json(run_cli, "fcr", EXPORTS / "freshdesk_tickets.csv")
+    assert data["value"] == pytest.approx(60.0) and data["settings"]["rule"] == "contacts"
+    # the user's flag wins over the preset: one-touch needs reopens, which the export lacks
+    code, _, err = run_cli("fcr", EXPORTS / "freshdesk_tickets.csv", "--rule", "one-touch")
+    assert code == 2 and "reopens" in err
