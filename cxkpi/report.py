@@ -242,8 +242,11 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
         trend_result = compute(spec, dataset, replace(request, by=(), period=period))
     trend: list[tuple[str, float | None, int, dict, Any]] = []
     if period:
+        # only groups that are a period alone: a KPI that adds its own key (a theme, a topic) has many
+        # groups per period, and neither its trend nor its latest value is one of them
         for g in trend_result.groups:
-            trend.append((g.key.get("period"), g.value, g.n, {**g.breakdown, "n": g.n}))
+            if set(g.key) == {"period"}:
+                trend.append((g.key["period"], g.value, g.n, {**g.breakdown, "n": g.n}))
     headline, headline_period = result.value, None
     if trend:
         headline_period, headline = trend[-1][0], trend[-1][1]

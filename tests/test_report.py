@@ -224,3 +224,20 @@ def test_html_report_loads_in_chromium_with_charts(run_cli, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     assert not _png_is_blank(shot.read_bytes())
+
+
+def test_trend_is_periods_only_and_the_dashboard_stays_readable():
+    """A KPI with its own group key (themes, topics) has many groups per period: none of them is its
+    trend or its latest value. A long trend is cut to the last 24 periods in the terminal."""
+    from cxkpi.config import load_config
+    from cxkpi.render.dashboard import SPARK_WIDTH, render
+    from cxkpi.report import build_report
+
+    rep = build_report(load_config(ROOT / "config.example.yaml"), period="month")
+    entries = {e.kpi: e for e in rep.entries}
+    for kpi in ("themes", "topics"):
+        assert entries[kpi].trend == () and entries[kpi].headline == entries[kpi].result.value
+    assert len(entries["turnover"].trend) > SPARK_WIDTH
+    text = render(rep, width=120)
+    assert "│  KPI" in text and "target / reference" in text  # the columns are not squeezed away
+    assert all(len(line) <= 120 for line in text.splitlines())

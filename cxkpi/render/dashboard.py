@@ -9,6 +9,7 @@ from .text import fmt_value
 
 _STATUS_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red", "failed": "bold red", "none": "dim"}
 _BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 24  # the last 24 periods: a longer line would squeeze every other column
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -51,7 +52,7 @@ def renderable(report):
             if e.error:
                 ref = e.error
             t.add_row(e.title, fmt_value(e.headline), e.unit, Text(e.status, style=_STATUS_STYLE.get(e.status, "")),
-                      ref, change, sparkline([v for _, v, _ in e.trend]),
+                      ref, change, sparkline([v for _, v, _ in e.trend][-SPARK_WIDTH:]),
                       fmt_value(e.trend[-1][2] if e.trend else e.result.n) if e.result else "")
         panels.append(Panel(t, title=area, title_align="left"))
     footer = []
