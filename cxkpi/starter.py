@@ -309,6 +309,7 @@ def _suggestion(headers: list[str], given: str, aliases: dict, forced):
 
 def _plan_file(given: str, base: Path, sheet: str | None, forced) -> SourcePlan:
     """What one file is, from its header alone: its source, preset and mapping."""
+    from .io.load import LoadOptions, header_for
     from .io.presets import CLEAR
     from .io.read import is_excel
     from .sources import SOURCES
@@ -317,9 +318,11 @@ def _plan_file(given: str, base: Path, sheet: str | None, forced) -> SourcePlan:
     use_sheet = sheet if sheet is not None and is_excel(Path(given), given) else None
     s = _suggestion(table.headers, given, table.aliases, forced)
     preset_obj = forced if forced not in (None, "none") else (s.preset.preset if s.preset else None)
-    if preset_obj is not None and (preset_obj.header_rows or 1) > 1:
-        # a multi-row header (Qualtrics' question text under its Q1, Q2): the loader re-reads it so
-        table = _read_headers(given, use_sheet, preset_obj.header_rows)
+    # a multi-row header (Qualtrics' question text under its Q1, Q2), read as the loader reads it
+    first = table
+    table, _, _ = header_for(lambda o: _read_headers(given, use_sheet, o.header_rows), table,
+                             LoadOptions(sheet=use_sheet), preset_obj)
+    if table is not first:
         s = _suggestion(table.headers, given, table.aliases, preset_obj)
 
     block: dict[str, Any] = {"file": _config_path(given, base)}

@@ -388,9 +388,17 @@ def test_qualtrics_without_its_importid_row(run_cli, write):
     del records[2]  # the JSON ImportId row, which older exports do not have
     buf = io.StringIO()
     csv.writer(buf).writerows(records)
-    data, err = kpi_json(run_cli, "nps", write("q2.csv", buf.getvalue()))
+    path = write("q2.csv", buf.getvalue())
+    data, err = kpi_json(run_cli, "nps", path)
     assert (data["value"], data["n"], data["rows"]) == (pytest.approx(14.285714), 7, 7)
     assert "the file has 2 header rows" in err
+    # inspect and init read the header the same way: the first response is data, not a header line
+    code, out, _ = run_cli("inspect", path, "--format", "json")
+    profile = json.loads(out)
+    assert code == 0 and (profile["rows"], profile["header_rows"]) == (7, 2)
+    assert profile["suggestion"]["mapping"]["score"] == "Q1"
+    code, out, _ = run_cli("init", path)
+    assert code == 0 and "preset: qualtrics" in out
 
 
 def test_csat_on_a_three_point_scale_with_no_answers(run_cli, write):

@@ -92,26 +92,34 @@ def _prepare(read: Callable[[LoadOptions], RawTable], source: str, options: Load
         if match is not None and match.preset.view(source) is not None:
             options = with_preset(options, match.preset, source, label, explicit=False)
             notes.append(f"{PRESET_NOTE}{match.preset.name} (detected: {match.found} of {match.total} of its headers)")
-    if header_rows(options) > 1:
-        head = read(options)
-        head, options, notes = _check_header_rows(read, head, options, notes)
-    return options, HeaderIndex(head.headers, label, head.aliases), notes
+    head, options, header_notes = header_for(read, head, options, options.preset)
+    return options, HeaderIndex(head.headers, label, head.aliases), notes + header_notes
 
 
-def _check_header_rows(read, head: RawTable, options: LoadOptions, notes: list[str]):
-    """A preset's optional header row (Qualtrics' ImportId line) that the file lacks is data, not a header."""
-    markers = options.preset.header_markers if options.preset else {}
-    for row, marker in sorted(markers.items()):
-        if row <= header_rows(options) and not any(line.startswith(marker) for lines in head.aliases.values()
-                                                   for line in lines):
+def header_for(read: Callable[[LoadOptions], RawTable], head: RawTable, options: LoadOptions,
+               preset: Preset | None) -> tuple[RawTable, LoadOptions, list[str]]:
+    """The header as ``preset`` says to read it (``head`` is its first row, read with ``options``).
+
+    The user's ``header_rows`` wins over the preset's; a preset's optional header row that the file
+    lacks (Qualtrics' ImportId line) is data, not a header. The loader, ``inspect`` and ``init`` all
+    read a header this way, so they agree on where the data starts.
+    """
+    wanted = options.header_rows or (preset.header_rows if preset else None) or 1
+    if wanted == 1:
+        return head, options, []
+    options = replace(options, header_rows=wanted)
+    head = read(options)
+    notes: list[str] = []
+    for row, marker in sorted((preset.header_markers if preset else {}).items()):
+        if row <= wanted and not any(line.startswith(marker) for lines in head.aliases.values() for line in lines):
             options = replace(options, header_rows=row - 1)
             head = read(options)
-            notes = notes + [f"no {marker}… line in header row {row}: the file has {row - 1} header rows"]
+            notes.append(f"no {marker}… line in header row {row}: the file has {row - 1} header rows")
             break
     n = header_rows(options)
     if n > 1:
         rows = "row 2 is" if n == 2 else f"rows 2–{n} are"
-        notes = notes + [f"{n} header rows: row 1 names the columns, {rows} not data"]
+        notes.append(f"{n} header rows: row 1 names the columns, {rows} not data")
     return head, options, notes
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import sniff, values
-from .load import LoadOptions
+from .load import LoadOptions, header_for
 from .read import (check_cells, excel_column, existing_file, header_rows, is_excel, max_cell_chars, odd_quotes,
                    read_table, scan_records)
 from .suggest import Suggestion, suggest
@@ -223,10 +223,10 @@ def _header_and_suggestion(path: Path, label: str, options: LoadOptions):
     else:
         mode, suggestion = "off", suggest(head.headers, label, head.aliases, preset=None)
     match = suggestion.preset
-    wanted = options.header_rows or (match.preset.header_rows if match else None) or 1
-    if wanted != header_rows(options):
-        options = replace(options, header_rows=wanted)
-        head = read_table(path, label, options, [])
+    first = head
+    head, options, _ = header_for(lambda o: read_table(path, label, o, []), head, options,
+                                  match.preset if match else None)
+    if head is not first:
         suggestion = suggest(head.headers, label, head.aliases, preset=match.preset if match else None)
     return head, suggestion, mode, options
 
