@@ -79,7 +79,6 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         detect=named is None,
         business=export_business_hours(config, run, spec),
         kpi=spec.name if spec is not None else None,
-
         sheet=run.sheet if run.sheet is not None else block.get("sheet"),
         encoding=run.encoding or block.get("encoding"),
         delimiter=run.delimiter or block.get("delimiter"),
@@ -120,9 +119,7 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
     # precedence: flag > kpis.<name>.<param> > a config-wide setting (e.g. the business_hours: block)
     settings = {k: v for k, v in config.shared_settings().items() if k in names}
     settings.update({k: v for k, v in block.items() if k in names})
-    for p in spec.params:
-        if p.parse is not None and settings.get(p.name) is not None:
-            settings[p.name] = p.parse(settings[p.name])
+    settings = _parsed(spec, settings)
     settings.update({k: v for k, v in run.settings.items() if v is not None})
     by = run.by if run.by else _as_list(block.get("by"))
     wheres = [Where.parse(w) for w in run.where]
@@ -191,13 +188,19 @@ def with_preset_settings(spec: KpiSpec, request: Request, dataset) -> Request:
     if not dataset.preset:
         return request
     view = get_preset(dataset.preset).view(dataset.source)
-    defaults = dict((view.kpis.get(spec.name) or {}) if view else {})
+    defaults = (view.kpis.get(spec.name) or {}) if view else {}
     if not defaults:
         return request
+    return replace(request, settings={**_parsed(spec, defaults), **request.settings})
+
+
+def _parsed(spec: KpiSpec, settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as written in YAML ("60m", "1-5") turned into what the KPI takes, by each Param's parser."""
+    out = dict(settings)
     for p in spec.params:
-        if p.parse is not None and defaults.get(p.name) is not None:
-            defaults[p.name] = p.parse(defaults[p.name])
-    return replace(request, settings={**defaults, **request.settings})
+        if p.parse is not None and out.get(p.name) is not None:
+            out[p.name] = p.parse(out[p.name])
+    return out
 
 
 def _with_param_columns(spec: KpiSpec, request: Request, run: RunOptions) -> RunOptions:
