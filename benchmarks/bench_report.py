@@ -1,0 +1,236 @@
+"""The ticket report, cxkpi beside DuckDB on the same generated export.
+
+    pip install -e ".[bench]"                     # adds duckdb (a benchmark dependency only)
+    python benchmarks/bench_report.py              # 100k and 1M rows, 3 alternating runs each
+    python benchmarks/bench_report.py --rows 100000 1000000 10000000 --runs 3
+
+The reference export has 14 columns (~170 bytes a row), a fixed seed, naive
+``YYYY-MM-DD HH:MM:SS`` timestamps, ~3 % unanswered and ~6 % open tickets.
+The report is FRT (mean and median), resolution time (mean), one-touch FCR
+and CSAT (4–5 of 1–5), by channel × month plus the total. Each engine runs as
+its own subprocess, alternately, so both see the same cache state; wall time
+is measured around the child, CPU time and peak RSS come from its rusage
+(``os.wait4``). The numbers of both engines are compared (1e-6 relative) and
+the script exits 1 when they disagree. Data lives in a temp folder that is
+deleted at the end (``--keep DIR`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20261202
+CHANNELS = np.array(["email", "web", "chat", "phone"])
+TEAMS = np.array(["Billing", "Technical", "Onboarding", "Accounts"])
+PRIORITIES = np.array(["low", "normal", "high", "urgent"])
+TOPICS = np.array(["billing", "login", "bug", "shipping", "refund", "other"])
+HEADER = ("Ticket ID,Created At,First Response At,Resolved At,Status,Channel,Agent,Team,"
+          "Priority,Topic,Agent Replies,Reopens,Satisfaction,Customer ID")
+
+CONFIG = """\
+sources:
+  tickets:
+    file: {file}
+    columns:
+      ticket_id: Ticket ID
+      created_at: Created At
+      first_response_at: First Response At
+      resolved_at: Resolved At
+      status: Status
+      channel: Channel
+      agent_replies: Agent Replies
+      reopens: Reopens
+  surveys:
+    file: {file}
+    columns:
+      responded_at: Resolved At
+      score: Satisfaction
+      channel: Channel
+report:
+  kpis: [frt, resolution, fcr, csat]
+kpis:
+  frt: {{by: [channel]}}
+  resolution: {{by: [channel]}}
+  fcr: {{by: [channel]}}
+  csat: {{scale: 1-5, satisfied_min: 4, by: [channel]}}
+"""
+
+# The same definitions in SQL. FRT/resolution: minutes from created to the
+# event, negative or unreadable rows skipped. FCR: resolved tickets with
+# agent_replies <= 1 and reopens = 0. CSAT: share of answers 4-5 among 1-5,
+# by the month of the survey's timestamp (the resolution time here).
+SQL = """
+CREATE VIEW t AS SELECT * FROM read_csv('{file}', header=true, timestampformat='%Y-%m-%d %H:%M:%S',
+  types={{'Created At':'TIMESTAMP','First Response At':'TIMESTAMP','Resolved At':'TIMESTAMP',
+          'Agent Replies':'BIGINT','Reopens':'BIGINT','Satisfaction':'BIGINT'}});
+CREATE VIEW m AS SELECT "Channel" AS channel,
+  strftime("Created At", '%Y-%m') AS period, strftime("Resolved At", '%Y-%m') AS rperiod,
+  date_diff('second', "Created At", "First Response At") / 60.0 AS frt,
+  date_diff('second', "Created At", "Resolved At") / 60.0 AS res,
+  CASE WHEN "Resolved At" IS NOT NULL THEN ("Agent Replies" <= 1 AND "Reopens" = 0)::INT END AS fcr,
+  "Satisfaction" AS score FROM t;
+SELECT 'frt' AS kpi, channel, period, avg(frt) AS value, median(frt) AS median, count(frt) AS n
+  FROM m WHERE frt >= 0 GROUP BY GROUPING SETS ((channel, period), ());
+SELECT 'resolution', channel, period, avg(res), median(res), count(res)
+  FROM m WHERE res >= 0 GROUP BY GROUPING SETS ((channel, period), ());
+SELECT 'fcr', channel, period, 100.0 * avg(fcr), NULL, count(fcr)
+  FROM m WHERE fcr IS NOT NULL GROUP BY GROUPING SETS ((channel, period), ());
+SELECT 'csat', channel, rperiod, 100.0 * avg((score >= 4)::INT), NULL, count(score)
+  FROM m WHERE score BETWEEN 1 AND 5 GROUP BY GROUPING SETS ((channel, rperiod), ());
+"""
+
+DUCK = """
+import duckdb, json, sys
+con = duckdb.connect()
+rows = []
+for stmt in sys.argv[1].split(';'):
+    if stmt.strip():
+        cur = con.execute(stmt)
+        if stmt.strip().upper().startswith('SELECT'):
+            rows += [list(r) for r in cur.fetchall()]
+json.dump(rows, open(sys.argv[2], 'w'), default=str)
+"""
+
+
+def _fmt(ts: np.ndarray) -> np.ndarray:
+    out = np.char.replace(np.datetime_as_string(ts.astype("datetime64[s]"), unit="s"), "T", " ")
+    return np.where(np.isnat(ts), "", out)
+
+
+def generate(path: Path, rows: int, seed: int = SEED, chunk: int = 1_000_000) -> None:
+    """Write the reference export in chunks, so 10M rows need no 10M-row arrays of strings."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2025-01-01T00:00:00", "s")
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(HEADER + "\n")
+        for base in range(0, rows, chunk):
+            k = min(chunk, rows - base)
+            created = start + rng.integers(0, 365 * 86400, k).astype("timedelta64[s]")
+            frt = np.exp(rng.normal(np.log(7200), 1.3, k)).astype(np.int64)
+            res = frt + np.exp(rng.normal(np.log(72000), 1.1, k)).astype(np.int64)
+            unanswered = rng.random(k) < 0.03
+            open_ = unanswered | (rng.random(k) < 0.06)
+            first = np.where(unanswered, np.datetime64("NaT"), created + frt.astype("timedelta64[s]"))
+            resolved = np.where(open_, np.datetime64("NaT"), created + res.astype("timedelta64[s]"))
+            score = np.where(open_ | (rng.random(k) < 0.7), "", rng.integers(1, 6, k).astype(str))
+            cols = [
+                np.char.add("T", (base + np.arange(k)).astype(str)), _fmt(created), _fmt(first),
+                _fmt(resolved), np.where(open_, "open", "solved"), rng.choice(CHANNELS, k),
+                np.char.add("Agent ", rng.integers(1, 60, k).astype(str)), rng.choice(TEAMS, k),
+                rng.choice(PRIORITIES, k), rng.choice(TOPICS, k), rng.integers(0, 5, k).astype(str),
+                (rng.random(k) < 0.08).astype(int).astype(str), score,
+                np.char.add("C", rng.integers(1, 50_000, k).astype(str)),
+            ]
+            lines = cols[0]
+            for c in cols[1:]:
+                lines = np.char.add(np.char.add(lines, ","), c)
+            out.write("\n".join(lines.tolist()) + "\n")
+
+
+def _run(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS in MB of one child."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _cxkpi_values(report: dict) -> dict:
+    """(kpi, channel, period) -> (value, median, n) from cxkpi's report JSON."""
+    out = {}
+    for item in report["kpis"]:
+        res = item.get("result")
+        if not res:
+            continue
+        for g in res["groups"]:
+            keys = g.get("key") or {}
+            out[(res["kpi"], keys.get("channel"), keys.get("period"))] = (
+                g.get("value"), (g.get("breakdown") or {}).get("median"), g.get("n"))
+        out[(res["kpi"], None, None)] = (res.get("value"), (res.get("breakdown") or {}).get("median"), res.get("n"))
+    return out
+
+
+def _duck_values(rows: list) -> dict:
+    return {(k, c, p): (v, m, n) for k, c, p, v, m, n in rows}
+
+
+def compare(cx: dict, duck: dict) -> list[str]:
+    bad = []
+    for key, (v, m, n) in duck.items():
+        got = cx.get(key)
+        if got is None:
+            bad.append(f"{key}: missing in cxkpi")
+            continue
+        if got[2] != n:
+            bad.append(f"{key}: n {got[2]} vs {n}")
+        for a, b, what in ((got[0], v, "value"), (got[1], m, "median")):
+            if b is not None and (a is None or not math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)):
+                bad.append(f"{key}: {what} {a} vs {b}")
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    args = ap.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cxkpi-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    failed = False
+    table = ["| rows (file) | DuckDB SQL | cxkpi report | wall ratio | RSS ratio | agree |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    try:
+        for rows in args.rows:
+            data = work / f"tickets_{rows}.csv"
+            if not data.exists():
+                generate(data, rows)
+            size_mb = data.stat().st_size / 1e6
+            cfg = work / f"bench_{rows}.yaml"
+            cfg.write_text(CONFIG.format(file=data), encoding="utf-8")
+            out_cx, out_duck = work / f"cx_{rows}.json", work / f"duck_{rows}.json"
+            cx_cmd = [sys.executable, "-m", "cxkpi", "report", "-c", str(cfg), "--period", "month", "--format", "json", "--output", str(out_cx)]
+            duck_cmd = [sys.executable, "-c", DUCK, SQL.format(file=data), str(out_duck)]
+            runs: dict[str, list] = {"duck": [], "cx": []}
+            for _ in range(args.runs):
+                runs["duck"].append(_run(duck_cmd))
+                runs["cx"].append(_run(cx_cmd, env))
+            bad = compare(_cxkpi_values(json.loads(out_cx.read_text())), _duck_values(json.loads(out_duck.read_text())))
+            failed |= bool(bad)
+            best = {k: min(v, key=lambda r: r[0]) for k, v in runs.items()}
+            peak = {k: max(r[2] for r in v) for k, v in runs.items()}
+            d, c = best["duck"], best["cx"]
+            table.append(
+                f"| {rows:,} ({size_mb:.0f} MB) | {d[0]:.2f} s wall, {d[1]:.2f} s CPU / {peak['duck']:.0f} MB "
+                f"| {c[0]:.2f} s wall, {c[1]:.2f} s CPU / {peak['cx']:.0f} MB "
+                f"| {c[0] / d[0]:.2f}× | {peak['cx'] / peak['duck']:.2f}× "
+                f"({peak['cx'] / size_mb:.2f}× file) | {'yes' if not bad else 'NO'} |")
+            for line in bad[:20]:
+                print("disagree:", line, file=sys.stderr)
+            print(table[-1], file=sys.stderr, flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(table))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
