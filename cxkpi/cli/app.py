@@ -13,6 +13,7 @@ import sys
 
 import typer
 
+from ..render.safe import escape_controls
 from ..errors import EXIT_DATA, EXIT_USAGE, CxkpiError
 
 app = typer.Typer(
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     except CxkpiError as e:
         if _state["debug"]:
             raise
-        print(f"cxkpi: error: {e}", file=sys.stderr)
+        print(f"cxkpi: error: {escape_controls(e)}", file=sys.stderr)
         code = e.exit_code
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -120,6 +121,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # noqa: BLE001 - the promise is: never a traceback
         if _state["debug"]:
             raise
-        print(f"cxkpi: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        print(f"cxkpi: internal error: {type(e).__name__}: {escape_controls(e)} (run with --debug for details)", file=sys.stderr)
         code = EXIT_DATA
     sys.exit(code)

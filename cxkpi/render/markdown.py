@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import tidy
+from .safe import markdown_cell
 from .text import fmt_value
 
 
@@ -11,7 +12,7 @@ def _cell(v) -> str:
         return ""
     if isinstance(v, float):
         return fmt_value(v)
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(v)
 
 
 def render(results, **_) -> str:
@@ -47,5 +48,5 @@ def render_report(report, **_) -> str:
     if report.breaches:
         lines += ["", "## Breaches", ""] + [f"- **{b.title}**: {fmt_value(b.headline)} ({b.status})" for b in report.breaches]
     if report.failed_sources:
-        lines += ["", "## Failed sources", ""] + [f"- {s}: {m}" for s, m in report.failed_sources.items()]
+        lines += ["", "## Failed sources", ""] + [f"- {markdown_cell(s)}: {markdown_cell(m)}" for s, m in report.failed_sources.items()]
     return "\n".join(lines) + "\n\n" + render(report.results)

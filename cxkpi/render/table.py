@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from .safe import term_text
 from .text import fmt_interval, fmt_value, label
 
 
@@ -17,7 +18,7 @@ def renderable(result):
 
         return themes_view(result)
     unit = f" ({result.unit})" if result.unit else ""
-    table = Table(title=f"{result.title} — {result.kpi}", caption=result.file, title_justify="left",
+    table = Table(title=f"{result.title} — {result.kpi}", caption=term_text(result.file) if result.file else None, title_justify="left",
                   caption_justify="left", show_edge=True)
     for k in result.group_by:
         table.add_column(k, style="cyan")
@@ -43,16 +44,16 @@ def renderable(result):
     if result.groups:
         table.add_section()
     for g in result.groups:
-        add([str(g.key.get(k, "")) for k in result.group_by], g.value, g.interval, g.n, g.breakdown, g.low_sample)
+        add([term_text(g.key.get(k, "")) for k in result.group_by], g.value, g.interval, g.n, g.breakdown, g.low_sample)
 
     lines = []
     if result.skipped.total:
         lines.append(Text(f"Skipped {result.skipped.total:,} of {result.rows:,} rows:", style="yellow"))
         for reason, count in result.skipped.counts.items():
             rows = ", ".join(str(r) for r in result.skipped.rows.get(reason, ()))
-            lines.append(Text(f"  {count:>6,}  {reason}" + (f"  (rows {rows}…)" if rows else "")))
+            lines.append(term_text(f"  {count:>6,}  {reason}" + (f"  (rows {rows}…)" if rows else "")))
     for note in result.notes:
-        lines.append(Text(f"Note: {note}", style="dim"))
+        lines.append(term_text(f"Note: {note}", style="dim"))
     if result.benchmark:
         lines.append(Text(f"Reference: {result.benchmark}", style="dim"))
     extra = []

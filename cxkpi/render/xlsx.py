@@ -9,7 +9,13 @@ import io
 import re
 
 from . import tidy
-from .csv import safe_cell
+from .csv import safe_cell as _csv_safe
+from .safe import xml_cell
+
+
+def safe_cell(value, raw: bool = False):
+    """Formula-neutralised and with XML-forbidden characters replaced (never a writer crash)."""
+    return xml_cell(_csv_safe(value, raw))
 
 _FILL = {"ok": "DCFCE7", "warn": "FEF3C7", "alert": "FEE2E2", "failed": "FECACA"}
 
