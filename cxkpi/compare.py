@@ -93,20 +93,21 @@ def nps_difference(prom1: float, det1: float, n1: float, prom2: float, det2: flo
     return Significance("NPS difference z-test", z, p, p < 0.05)
 
 
-# which breakdown fields carry the counts each test needs, by KPI
-PROPORTION_COUNTS = {"csat": "satisfied", "fcr": "fcr", "reopens": "reopened", "response-rate": "responses",
-                     "sla": "met"}
+def significance(spec, current: dict, previous: dict) -> Significance | None:
+    """The test ``spec`` declares (``KpiSpec.significance``) run on two groups' breakdowns.
 
-
-def significance(kpi: str, current: dict, previous: dict) -> Significance | None:
-    """The right test for ``kpi`` from two groups' breakdowns (None when no test applies)."""
-    if kpi == "nps":
-        try:
+    None when the KPI declares no test or a breakdown lacks the counts the test reads.
+    """
+    test = getattr(spec, "significance", None)
+    if not test:
+        return None
+    try:
+        if test[0] == "nps":
             return nps_difference(current["promoters"], current["detractors"], current["n"],
                                   previous["promoters"], previous["detractors"], previous["n"])
-        except KeyError:
-            return None
-    field = PROPORTION_COUNTS.get(kpi)
-    if field and field in current and field in previous:
-        return two_proportions(current[field], current["n"], previous[field], previous["n"])
-    return None
+        if test[0] == "proportion":
+            field = test[1]
+            return two_proportions(current[field], current["n"], previous[field], previous["n"])
+    except KeyError:
+        return None
+    raise ValueError(f"KPI {spec.name!r} declares an unknown significance test {test!r}")

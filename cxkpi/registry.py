@@ -116,6 +116,9 @@ class KpiSpec:
     # a key the aggregate adds to every group (e.g. "theme"): the groups call gets ``keys + [group_key]``
     # (also with no --by), and each result group carries it in its key
     group_key: str | None = None
+    # how ``report --compare`` tests a change: ("proportion", "<breakdown count field>") for a
+    # pooled two-proportion z-test over ``n``, ("nps",) for the NPS difference test, None for no test
+    significance: tuple[str, ...] | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -173,6 +176,7 @@ def kpi(
     extra: Callable | None = None,
     dimensions: tuple[str, ...] = (),
     group_key: str | None = None,
+    significance: tuple[str, ...] | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -206,6 +210,7 @@ def kpi(
             alt_sources=sources[1:],
             dimensions=tuple(dimensions),
             group_key=group_key,
+            significance=significance,
         )
         return measure
 

@@ -274,7 +274,7 @@ def _compare(spec: KpiSpec, trend: list, period: str, mode: str) -> Comparison:
         target = period_label(_previous_label(start, period, mode), period)
     cur_v, cur_n, cur_b = labels[current_label]
     prev_v, prev_n, prev_b = labels.get(target, (None, 0, None))
-    sig = significance(spec.name, cur_b, prev_b) if prev_b is not None else None
+    sig = significance(spec, cur_b, prev_b) if prev_b is not None else None
     return Comparison(mode, current_label, target, cur_v, prev_v, cur_n, prev_n, sig)
 
 

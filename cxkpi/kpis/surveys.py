@@ -68,6 +68,7 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     ),
     benchmark="73 a goal; 43 average",
     example="cxkpi nps sample_data/surveys.csv --by channel",
+    significance=("nps",),
 )
 def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     """Share of promoters minus share of detractors among 0–10 answers."""
@@ -105,6 +106,7 @@ def _csat_aggregate(values, keys, ctx):
     ),
     benchmark="80% gold standard; 74.4% average; 70% minimum",
     example="cxkpi csat sample_data/surveys.csv --by channel --period month",
+    significance=("proportion", "satisfied"),
 )
 def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of satisfied answers, with the mean rating beside it."""
@@ -205,6 +207,7 @@ def _response_rate_aggregate(values, keys, ctx):
     benchmark="25–50% of customers",
     time_column="sent_at",
     example="cxkpi response-rate sample_data/surveys.csv --by survey",
+    significance=("proportion", "responses"),
 )
 def response_rate(frame: pd.DataFrame, settings: dict) -> Measured:
     """Responses over invitations: a row with a score (or a response time) answered."""

@@ -394,6 +394,7 @@ def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     ),
     benchmark="each 1-point rise in FCR goes with about a 1-point rise in CSAT",
     example="cxkpi fcr sample_data/tickets.csv --rule one-touch --by channel",
+    significance=("proportion", "first_contact"),
 )
 def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of resolved tickets resolved in one contact; open tickets are counted apart, not in the denominator."""
@@ -451,6 +452,7 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     aggregate=_share_aggregate("reopened", ("open",)),
     params=(RESOLVED_PARAM,),
     example="cxkpi reopens sample_data/tickets.csv --by topic",
+    significance=("proportion", "reopened"),
 )
 def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of resolved tickets reopened at least once; open tickets are counted apart."""
@@ -558,6 +560,7 @@ def _as_of(frame: pd.DataFrame, settings: dict, notes: list[str]) -> pd.Timestam
         Param("top", int, 10, "How many of the worst breaches to list (JSON: offenders)."),
     ) + BUSINESS_PARAMS,
     example="cxkpi sla sample_data/tickets.csv --frt-target 60m --resolution-target 24h --by priority",
+    significance=("proportion", "met"),
 )
 def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     """Percent of tickets that met every SLA target that applies to them.
