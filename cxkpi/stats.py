@@ -24,7 +24,8 @@ def wilson_interval(hits, n, z: float = Z95):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return 100 * (centre - half), 100 * (centre + half)
+    # A percentage interval never leaves [0, 100] (rounding can nudge it past).
+    return np.clip(100 * (centre - half), 0, 100), np.clip(100 * (centre + half), 0, 100)
 
 
 def nps_interval(promoters, detractors, n, z: float = Z95):
@@ -38,7 +39,8 @@ def nps_interval(promoters, detractors, n, z: float = Z95):
         variance = p + d - (p - d) ** 2
         margin = z * 100 * np.sqrt(variance / n)
         nps = 100 * (p - d)
-    return nps - margin, nps + margin
+    # NPS lives in [-100, 100]; a normal margin near the ends would leave it.
+    return np.clip(nps - margin, -100, 100), np.clip(nps + margin, -100, 100)
 
 
 def mean_interval(mean, std, n, z: float = Z95):
