@@ -18,7 +18,7 @@ from .api import RunOptions, build_request, load_options, source_file, wanted_co
 from .compare import ALERT, NONE, Significance, Thresholds, significance, status
 from .config import Config
 from .engine import Request, compute, period_label
-from .errors import CxkpiError, MissingColumnsError, UsageError
+from .errors import CxkpiError, MissingColumnsError, MissingExtraError, UsageError
 from .io.load import load_source
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
@@ -200,6 +200,9 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
             except MissingColumnsError as e:
                 if chosen:
                     raise
+                not_computed[spec.name] = str(e)
+            except MissingExtraError as e:
+                # An optional library is absent: the rest of the report still stands (exit 0).
                 not_computed[spec.name] = str(e)
             except CxkpiError as e:
                 if on_error != "continue":

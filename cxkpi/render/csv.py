@@ -47,6 +47,8 @@ def render_report(report, raw: bool = False, **_) -> str:
             group = ";".join(f"{k}={v}" for k, v in g.key.items() if k != "period")
             writer.writerow([r.kpi, safe_cell(group, raw), g.key.get("period", ""), _n(g.value), r.unit, g.n,
                              _n(g.interval and g.interval.low), _n(g.interval and g.interval.high), ""])
+    for kpi in report.not_computed:  # the reason is in the JSON and on the terminal; here the status says it
+        writer.writerow([safe_cell(kpi, raw), "", "", "", "", "", "", "", "not computed"])
     return buf.getvalue()
 
 

@@ -49,4 +49,6 @@ def render_report(report, **_) -> str:
         lines += ["", "## Breaches", ""] + [f"- **{b.title}**: {fmt_value(b.headline)} ({b.status})" for b in report.breaches]
     if report.failed_sources:
         lines += ["", "## Failed sources", ""] + [f"- {markdown_cell(s)}: {markdown_cell(m)}" for s, m in report.failed_sources.items()]
+    if report.not_computed:
+        lines += ["", "## Not computed", ""] + [f"- {markdown_cell(k)}: {markdown_cell(m)}" for k, m in report.not_computed.items()]
     return "\n".join(lines) + "\n\n" + render(report.results)

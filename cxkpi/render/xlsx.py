@@ -56,6 +56,9 @@ def render(report, raw: bool = False, **_) -> bytes:
             ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=_FILL[e.status])
         for col in (4, 8, 9, 10, 11, 12):
             ws.cell(row=row, column=col).number_format = "#,##0.00"
+    for kpi, why in report.not_computed.items():
+        ws.append([safe_cell(v, raw) for v in (kpi, "", "", None, "", "", "not computed", None, None, None,
+                                                None, None, None, None, None, why)])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"

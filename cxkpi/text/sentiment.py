@@ -11,13 +11,32 @@ cxkpi; it runs over *distinct* comment texts only (survey comments repeat a lot)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..errors import MissingExtraError
 
 SUPPORTED = frozenset({"en"})  # VADER's lexicon and rules are English
 LIBRARY = "VADER"
-INSTALL_HINT = 'sentiment needs the optional text extra: pip install "cxkpi[text]" (installs vaderSentiment)'
+
+
+def install_command(extra: str = "text") -> str:
+    """The pip line that adds an extra: ``".[text]"`` in a source checkout, ``"cxkpi[text]"`` from an install."""
+    here = (Path(__file__).resolve().parents[2], Path.cwd())  # an editable install, or `pip install .` run here
+    checkout = any(_is_checkout(p / "pyproject.toml") for p in here)
+    return f'pip install ".[{extra}]"' if checkout else f'pip install "cxkpi[{extra}]"'
+
+
+def _is_checkout(pyproject: Path) -> bool:
+    try:
+        return pyproject.is_file() and 'name = "cxkpi"' in pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def install_hint() -> str:
+    return f"sentiment needs the optional text extra: {install_command()} (installs vaderSentiment)"
 
 
 def analyzer():
@@ -25,7 +44,7 @@ def analyzer():
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
+        raise MissingExtraError(install_hint()) from None
     return SentimentIntensityAnalyzer()
 
 
