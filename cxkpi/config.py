@@ -28,7 +28,7 @@ def _flow_depth(text: str) -> int:
     return int(np.cumsum(steps).max()) if len(steps) else 0
 
 SOURCE_KEYS = {
-    "file": str, "files": list, "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
+    "file": str, "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
     "dayfirst": bool, "date_format": str, "header_rows": int, "columns": dict, "units": dict, "labels": dict,
     "preset": str, "extends": str,
 }
@@ -158,6 +158,10 @@ def validate(raw: Any, path: Path | None = None) -> Config:
             if not isinstance(block, dict):
                 problems.append(f"{where}: expected a mapping")
                 continue
+            if "files" in block:
+                problems.append(f"{where}.files: not supported; a source is one `file:` for now "
+                                "(merge the exports into one file, or use one config per export)")
+                block = {k: v for k, v in block.items() if k != "files"}
             _check_keys(block, SOURCE_KEYS, where, problems)
             _check_preset(block, name, where, problems)
             cols = block.get("columns") or {}

@@ -40,3 +40,11 @@ def test_report_compare_tests_fcr_change(run_cli, write):
     assert c["significance"]["p_value"] == pytest.approx(math.erfc(2.190890 / math.sqrt(2)), abs=1e-6)
     assert c["significance"]["p_value"] == pytest.approx(0.028459, abs=1e-5)
     assert c["significance"]["significant"] is True
+
+
+def test_sources_files_is_refused_with_a_config_error(run_cli, write):
+    data = write("tickets.csv", TICKETS)
+    cfg = write("cfg.yaml", f"sources:\n  tickets: {{file: {data.name}, files: [a.csv, b.csv]}}\n")
+    code, out, err = run_cli("report", "--config", str(cfg))
+    assert code == 2
+    assert "sources.tickets.files: not supported; a source is one `file:` for now" in err
