@@ -42,6 +42,12 @@ class InputError(CxkpiError):
     exit_code = EXIT_DATA
 
 
+class UnsafeInputError(InputError):
+    """A workbook with XML entity expansion or external entities: refused, never parsed."""
+
+    exit_code = EXIT_USAGE
+
+
 class StrictError(InputError):
     pass
 

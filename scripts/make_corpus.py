@@ -56,6 +56,26 @@ def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
     return out.getvalue()
 
 
+def _entity_bomb(good: bytes) -> bytes:
+    """A workbook whose sharedStrings.xml declares nested entities (billion laughs, kept tiny here)."""
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+            b'<si><t>&b;</t></si></sst>')
+    src, out = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                body = body.replace(b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+            if info.filename == "[Content_Types].xml":
+                body = body.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            z.writestr(info, body)
+        z.writestr(zipfile.ZipInfo("xl/sharedStrings.xml", date_time=(2025, 1, 1, 0, 0, 0)), bomb)
+    return out.getvalue()
+
+
 def data_files() -> dict[str, bytes]:
     rng = random.Random(SEED)
     ok = H + "\n" + _rows(["10", "9", "7", "3"])
@@ -130,6 +150,7 @@ def data_files() -> dict[str, bytes]:
     f["empty_workbook.xlsx"] = _xlsx([])
     f["xlsx_header_only.xlsx"] = _xlsx([good_rows[0]])
     f["xlsx_duplicate_headers.xlsx"] = _xlsx([["Score", "Score"], [1, 2]])
+    f["xlsx_entity_bomb.xlsx"] = _entity_bomb(_xlsx([["Score"], [9]]))
     f["html_named.xlsx"] = b"<html><body><table><tr><td>Score</td></tr></table></body></html>"
     return f
 

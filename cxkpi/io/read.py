@@ -356,12 +356,30 @@ def _check_headers(headers: list[str], label: str) -> None:
         raise InputError(f"{label}: duplicate column names in the header: {', '.join(map(repr, dupes))}")
 
 
+def _defused_errors() -> tuple:
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is a dependency
+        return ()
+    return (DefusedXmlException,)
+
+
 def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTable:
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
+    except _defused_errors() as e:
+        from ..errors import UnsafeInputError
+
+        raise UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused ({type(e).__name__})") from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        cause = e.__cause__ or e.__context__  # openpyxl wraps the parser's error in a ValueError
+        if _defused_errors() and isinstance(cause, _defused_errors()):
+            from ..errors import UnsafeInputError
+
+            raise UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused "
+                                   f"({type(cause).__name__})") from None
         raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
     try:
         names = wb.sheetnames
