@@ -96,14 +96,15 @@ class HeaderIndex:
         more = f" … (+{len(self.headers) - 25})" if len(self.headers) > 25 else ""
         return f"{self.file}: no column {name!r} ({what}){did}; the file has: {shown}{more}"
 
-    def auto(self, canonical: str) -> str | None:
-        """A header that obviously means ``canonical``, by name or known synonym."""
+    def auto(self, canonical: str, exclude: frozenset[str] | set[str] = frozenset()) -> str | None:
+        """A header that obviously means ``canonical``, by name or known synonym; ``exclude``: headers taken."""
         for spelling in (canonical, *SYNONYMS.get(canonical, ())):
             found = self._get(spelling)
-            if found is not None:
+            if found is not None and found not in exclude:
                 return found
         if canonical == "score":
-            hits = [h for key, h in self._by_norm.items() if h and any(w in key for w in _SCORE_HINTS)]
+            hits = [h for key, h in self._by_norm.items()
+                    if h and h not in exclude and any(w in key for w in _SCORE_HINTS)]
             if len(hits) == 1:
                 return hits[0]
         return None

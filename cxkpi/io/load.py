@@ -132,18 +132,23 @@ def _resolve(
     for canonical, header in options.columns.items():
         if canonical in wanted or canonical in extra:
             mapping[canonical] = index.require(header, f"mapped to {canonical!r}")
+    # A header the user mapped belongs to that column only: presets and synonyms fill the
+    # columns still empty, from headers still free (`Date` mapped to sent_at is not responded_at too).
+    claimed = set(mapping.values())
     for canonical in wanted:
         if canonical in mapping:
             continue
         if canonical in options.candidates:
             found = find_candidate(options.candidates[canonical], index, index.aliases, what=canonical)
+            if found is not None and found in claimed:
+                found = None
             if found is not None:
                 mapping[canonical] = found
                 if canonical == "score" and norm(found) != canonical:
                     notes.append(f"using column {found!r} as the score")
             if found is not None or not options.candidates[canonical]:
                 continue  # an empty list: the preset says this export has no such column for this KPI
-        found = index.auto(canonical)
+        found = index.auto(canonical, exclude=claimed)
         if found is not None:
             mapping[canonical] = found
             if norm(found) != canonical and canonical == "score":
