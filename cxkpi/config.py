@@ -108,6 +108,9 @@ def load_config(path: str | Path) -> Config:
         if p.is_dir():
             raise ConfigError(f"{label}: is a directory, expected a YAML file")
         data = p.read_bytes()
+        from .outputs import remember_input
+
+        remember_input(p)
     except FileNotFoundError:
         raise ConfigError(f"{label}: no such config file") from None
     except PermissionError:

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     exit_types, abort_types, click_types = _click_exceptions()
     args = _bare_flags(sys.argv[1:] if argv is None else argv)
     _state["debug"] = bool(os.environ.get("CXKPI_DEBUG")) or "--debug" in args
+    from ..outputs import forget_inputs
+
+    forget_inputs()  # one run's inputs (in-process callers run several)
     try:
         code = _build()(args=args, prog_name="cxkpi", standalone_mode=False)
         code = code if isinstance(code, int) else 0

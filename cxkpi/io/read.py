@@ -223,6 +223,9 @@ def existing_file(path, label: str, cap: bool = True) -> Path:
         raise InputError(f"{label}: no such file")
     if p.is_dir():
         raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
+    from ..outputs import remember_input
+
+    remember_input(p)
     limit = max_file_bytes()
     if cap and p.is_file() and p.stat().st_size > limit:
         raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
