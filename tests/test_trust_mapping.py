@@ -31,3 +31,10 @@ def test_without_a_status_the_mapped_answer_column_is_not_a_resolution_time(run_
     path = write("fcr.csv", "Ticket,Created,Resolved\nT1,2025-01-01 10:00,Y\nT2,2025-01-01 11:00,N\n")
     code, _, err = run_cli("fcr", path, "--rule", "survey", "--map", "fcr_answer=Resolved")
     assert code != 0 and err.startswith("cxkpi: error:") and "resolved_at" in err
+
+
+def test_headers_equal_after_unicode_normalisation_are_duplicates(run_cli, write):
+    nfc, nfd = "Caf\u00e9", "Cafe\u0301"  # the same word, composed and decomposed
+    path = write("dupe.csv", f"Score,{nfc},{nfd}\n9,a,b\n")
+    code, _, err = run_cli("nps", path)
+    assert code != 0 and "duplicate column names in the header" in err and "Caf" in err

@@ -350,10 +350,13 @@ def _check_headers(headers: list[str], label: str) -> None:
     blanks = [i + 1 for i, h in enumerate(headers) if not h]
     if blanks and len(blanks) == len(headers):
         raise InputError(f"{label}: the header row is empty")
+    import unicodedata
+
     seen: dict[str, int] = {}
     for h in headers:
-        if h:
-            seen[h] = seen.get(h, 0) + 1
+        if h:  # `Café` typed as NFC and as NFD looks the same to a user: one name
+            key = unicodedata.normalize("NFC", h)
+            seen[key] = seen.get(key, 0) + 1
     dupes = [h for h, c in seen.items() if c > 1]
     if dupes:
         raise InputError(f"{label}: duplicate column names in the header: {', '.join(map(repr, dupes))}")
