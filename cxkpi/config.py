@@ -99,6 +99,34 @@ def _check_keys(block: dict, allowed: dict, path: str, problems: list[str]) -> N
             problems.append(f"{path}.{key}: expected {_type_name(allowed[key])}, got {value!r}")
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys_loader():
+    """safe_load, but a key twice in one mapping is an error (YAML 1.2 says keys are unique;
+    PyYAML keeps the last one silently, so a second `kpis:` block would hide the first)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in seen:
+                        raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {seen[key]}); keep one")
+                    seen[key] = line
+                except TypeError:  # an unhashable key: the base constructor says so
+                    continue
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def load_config(path: str | Path) -> Config:
     import yaml
 
@@ -121,7 +149,9 @@ def load_config(path: str | Path) -> Config:
         text = data.decode("utf-8-sig")
         if _flow_depth(text) > MAX_DEPTH:
             raise ConfigError(f"{label}: YAML nested too deeply (more than {MAX_DEPTH} levels)")
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_unique_keys_loader())
+    except _DuplicateKey as e:
+        raise ConfigError(f"{label}: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{label}: not UTF-8 text") from None
     except yaml.YAMLError as e:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_mapped_sent_at_is_not_also_responded_at(run_cli, write):
     # 2 invitations (Date = sent_at), 1 answered: 1/2 = 50 %. Before, `Date` was also taken
@@ -38,3 +40,15 @@ def test_headers_equal_after_unicode_normalisation_are_duplicates(run_cli, write
     path = write("dupe.csv", f"Score,{nfc},{nfd}\n9,a,b\n")
     code, _, err = run_cli("nps", path)
     assert code != 0 and "duplicate column names in the header" in err and "Caf" in err
+
+
+@pytest.mark.parametrize("text, line, first, key", [
+    ("kpis:\n  nps: {target: 40}\nkpis:\n  csat: {target: 80}\n", 3, 1, "kpis"),
+    ("sources:\n  surveys:\n    file: a.csv\n    file: b.csv\n", 4, 3, "file"),
+    ("kpis: {nps: {target: 40, target: 50}}\n", 1, 1, "target"),
+])
+def test_duplicate_yaml_keys_are_a_config_error(run_cli, write, text, line, first, key):
+    cfg = write("dup.yaml", text)
+    code, _, err = run_cli("nps", "--config", cfg)
+    assert code == 2
+    assert f"line {line}: duplicate key {key!r} (first at line {first})" in err
