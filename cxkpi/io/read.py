@@ -375,13 +375,9 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
 
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
-    except _defused_errors() as e:
-        from ..errors import UnsafeInputError
-
-        raise UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused ({type(e).__name__})") from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        cause = e.__cause__ or e.__context__  # openpyxl wraps the parser's error in a ValueError
-        if _defused_errors() and isinstance(cause, _defused_errors()):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, *_defused_errors()) as e:
+        cause = e if isinstance(e, _defused_errors()) else (e.__cause__ or e.__context__)
+        if isinstance(cause, _defused_errors()):  # openpyxl may wrap the parser's error in a ValueError
             from ..errors import UnsafeInputError
 
             raise UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused "
