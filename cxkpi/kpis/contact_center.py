@@ -54,7 +54,9 @@ def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     if values.empty and not keys:
         return _empty(_AHT_COLUMNS)
     f = _factor(ctx)
-    g = grouped(values.assign(abandoned=values["abandoned"].astype("int64")), keys)
+    # abandoned is NaN on calls whose fate the export cannot tell (no queued_at, no flag):
+    # those calls are not offered-and-known, so the rate is null rather than 0 %
+    g = grouped(values.assign(abandoned=values["abandoned"].astype("float64")), keys)
     out = pd.DataFrame({
         "n": g["handle"].count(),
         **_duration_stats(g, "handle", f),
@@ -63,9 +65,10 @@ def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         "wrap_mean": g["wrap"].mean() * f,
         "asa_mean": g["asa"].mean() * f,
         "asa_median": g["asa"].median() * f,
-        "offered": g["abandoned"].size(),
-        "abandoned": g["abandoned"].sum(),
+        "offered": g["abandoned"].count(),
+        "abandoned": g["abandoned"].sum(min_count=1),
     })
+    out["offered"] = out["offered"].where(out["offered"] > 0)
     out["abandoned_pct"] = 100 * out["abandoned"] / out["offered"]
     out["value"] = out[ctx.settings.get("stat") or "mean"]
     return out[_AHT_COLUMNS]
@@ -151,6 +154,11 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     reasons.append(negative(from_times, "hold_seconds longer than ended_at − answered_at"))
     talk = from_times if talk_s is None else talk_s.fillna(from_times)
 
+    # with neither queued_at nor an abandoned flag the export lists answered calls only:
+    # abandonment cannot be told, so it is null with a note, never 0 %
+    knowable = "queued_at" in frame.columns or flagged is not None
+    if not knowable:
+        notes.append("abandoned % not computed: needs queued_at or an abandoned column")
     unknown = ~answered
     if "queued_at" in frame.columns:
         unknown &= frame["queued_at"].isna()
@@ -169,7 +177,7 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         "hold": parts["hold"].where(answered) / 60,
         "wrap": parts["wrap"].where(answered) / 60,
         "asa": asa,
-        "abandoned": ~answered,
+        "abandoned": (~answered).astype("float64") if knowable else nan,
     }, index=idx).drop(index=skipped.index)
     # abandoned calls count for abandonment %, not for handle time: outside AHT's n, like
     # unanswered survey invitations, so n + skipped = rows still holds
