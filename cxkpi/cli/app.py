@@ -22,7 +22,7 @@ app = typer.Typer(
          "Example:  cxkpi nps sample_data/surveys.csv --by channel --period month",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -49,10 +49,9 @@ def _root(
 def _build() -> typer.Typer:
     """Register the commands once (main() may run many times in one process, e.g. tests)."""
     if not _state.get("built"):
-        from ..registry import load_all
-        from . import commands, kpi_commands
+        from . import catalog, commands, kpi_commands
 
-        kpi_commands.register(app, load_all())
+        kpi_commands.register(app, catalog.load())
         commands.register(app)
         _state["built"] = True
     return app

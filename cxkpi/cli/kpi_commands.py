@@ -1,8 +1,10 @@
-"""One subcommand per registered KPI, generated from the registry.
+"""One subcommand per registered KPI, generated from the command catalog.
 
 The command's signature is the shared options plus one flag per KPI
 ``Param``; Typer reads it from ``__signature__``, so adding a KPI adds its
-command, flags and help with no code here.
+command, flags and help with no code here. The flags come from the catalog
+(plain data generated from the registry), so building the CLI for ``--help``
+imports no KPI; the command itself loads its ``KpiSpec`` when it runs.
 """
 
 from __future__ import annotations
@@ -13,17 +15,17 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..registry import KpiSpec, Param
+from .catalog import CommandEntry, FlagEntry
 from .options import COMMON, COMMON_NAMES, INPUT, KPI
 
 
-def _param_option(p: Param) -> inspect.Parameter:
-    if p.type is bool:
+def _param_option(p: FlagEntry) -> inspect.Parameter:
+    if p.type == "bool":
         decls = [f"{p.flag}/--no-{p.flag[2:]}"]
         annotation = Annotated[Optional[bool], typer.Option(*decls, help=p.help, rich_help_panel=KPI, show_default=False)]
     else:
         extra: dict[str, Any] = {}
-        py_type = str if p.parse else p.type
+        py_type = p.py_type
         if p.choices:
             py_type = Enum(f"{p.name}_choices", {c: c for c in p.choices}, type=str)
             extra["case_sensitive"] = False
@@ -33,7 +35,7 @@ def _param_option(p: Param) -> inspect.Parameter:
     return inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
-def _source_option(spec: KpiSpec) -> inspect.Parameter:
+def _source_option(spec: CommandEntry) -> inspect.Parameter:
     """``--source`` for a KPI that reads several kinds of export."""
     choices = Enum(f"{spec.name}_sources", {s: s for s in spec.sources}, type=str)
     help_text = (f"Which kind of export FILE is: {', '.join(spec.sources)}. "
@@ -43,24 +45,27 @@ def _source_option(spec: KpiSpec) -> inspect.Parameter:
     return inspect.Parameter("source", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
-def make_command(spec: KpiSpec):
-    params = [p for p in spec.params if p.cli]
+def make_command(spec: CommandEntry):
+    params = list(spec.params)
     clash = [p.name for p in params if p.name in COMMON_NAMES or (p.name == "source" and spec.alt_sources)]
     if clash:
         raise ValueError(f"KPI {spec.name}: params {clash} clash with shared options")
 
     def command(**kwargs):
+        from ..registry import load_all
         from .run import run_kpi_command
 
+        kpi = load_all()[spec.name]
+        parsers = {p.name: p for p in kpi.params}
         if spec.alt_sources and isinstance(kwargs.get("source"), Enum):
             kwargs["source"] = kwargs["source"].value
         kpi_settings = {p.name: kwargs.pop(p.name, None) for p in params}
         for p in params:
             if isinstance(kpi_settings[p.name], Enum):
                 kpi_settings[p.name] = kpi_settings[p.name].value
-            if p.parse is not None and kpi_settings[p.name] is not None:
-                kpi_settings[p.name] = _parse_flag(p, kpi_settings[p.name])
-        run_kpi_command(spec, kpi_settings, **kwargs)
+            if p.parse and kpi_settings[p.name] is not None:
+                kpi_settings[p.name] = _parse_flag(parsers[p.name], kpi_settings[p.name])
+        run_kpi_command(kpi, kpi_settings, **kwargs)
 
     extra = [_source_option(spec)] if spec.alt_sources else []
     command.__signature__ = inspect.Signature(COMMON + extra + [_param_option(p) for p in params])
@@ -73,7 +78,7 @@ def make_command(spec: KpiSpec):
     return command
 
 
-def _parse_flag(p: Param, value):
+def _parse_flag(p, value):
     from ..errors import UsageError
 
     try:
@@ -82,6 +87,6 @@ def _parse_flag(p: Param, value):
         raise UsageError(f"{p.flag} {value!r}: {e}") from None
 
 
-def register(app: typer.Typer, specs: dict[str, KpiSpec]) -> None:
-    for spec in specs.values():
+def register(app: typer.Typer, entries: list[CommandEntry]) -> None:
+    for spec in entries:
         app.command(spec.name, help=None, rich_help_panel="KPIs")(make_command(spec))
