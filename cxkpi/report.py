@@ -22,10 +22,11 @@ from .errors import CxkpiError, MissingColumnsError, MissingExtraError, UsageErr
 from .io.load import load_source
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
+from .sources import SOURCES
 
 REPORT_SCHEMA = "cxkpi.report/1"
-AREAS = {"surveys": "Surveys", "tickets": "Helpdesk", "chats": "Helpdesk", "calls": "Helpdesk",
-         "orders": "Business", "subscriptions": "Business", "agents": "Business", "kb": "Business"}
+# the report section of each source, from the sources table (a new source brings its own area)
+AREAS = {name: src.area for name, src in SOURCES.items()}
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def _stderr_tty() -> bool:
 
 
 def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:
-    return Entry(spec.name, spec.title, AREAS.get(spec.source, "Other"), spec.unit, spec.higher_is_better,
+    return Entry(spec.name, spec.title, AREAS[spec.source], spec.unit, spec.higher_is_better,
                  None, None, None, "failed", Thresholds.from_block(config.kpi(spec.name)), spec.benchmark,
                  error=error)
 
@@ -258,7 +259,7 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
         comparison = _compare(spec, trend, period, compare)
     thresholds = Thresholds.from_block(block)
     return Entry(
-        kpi=spec.name, title=block.get("title", spec.title), area=AREAS.get(spec.source, "Other"),
+        kpi=spec.name, title=block.get("title", spec.title), area=AREAS[spec.source],
         unit=result.unit, higher_is_better=spec.higher_is_better, result=result,
         headline=headline, headline_period=headline_period,
         status=status(headline, spec.higher_is_better, thresholds), thresholds=thresholds,
@@ -299,7 +300,7 @@ def report_from_results(results: list[KpiResult], title: str | None = None) -> R
     for r in results:
         period = r.group_by == ("period",)
         trend = tuple((g.key["period"], g.value, g.n) for g in r.groups) if period else ()
-        entries.append(Entry(r.kpi, r.title, AREAS.get(r.source, "Other"), r.unit, r.higher_is_better, r,
+        entries.append(Entry(r.kpi, r.title, AREAS[r.source], r.unit, r.higher_is_better, r,
                              r.value, None, NONE, Thresholds(), r.benchmark, trend))
     return Report(entries=entries, period="period" if any(e.trend for e in entries) else None, compare=None,
                   generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

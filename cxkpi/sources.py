@@ -1,4 +1,4 @@
-"""The logical sources of KPI_SPEC.md and the kind of each canonical column.
+"""The logical sources (the kinds of export a KPI reads) and the kind of each canonical column.
 
 The kind decides how the loader parses a column (``time`` → datetime,
 ``number`` → float, ``money`` → float after stripping currency symbols,
@@ -19,6 +19,8 @@ class Source:
     main_time: str | None
     columns: dict[str, str]
     description: str
+    # the report section its KPIs are shown under (report JSON ``kpis[].area``, dashboard headings)
+    area: str
 
 
 def _cols(spec: str) -> dict[str, str]:
@@ -43,6 +45,7 @@ SOURCES: dict[str, Source] = {
                 "agent_wait_minutes:duration requester_wait_minutes:duration on_hold_minutes:duration"
             ),
             "helpdesk ticket export",
+            area="Helpdesk",
         ),
         Source(
             "surveys",
@@ -52,12 +55,14 @@ SOURCES: dict[str, Source] = {
                 "channel:category agent:category ticket_id:id customer_id:id"
             ),
             "NPS / CSAT / CES survey responses (a row per invitation or per answer)",
+            area="Surveys",
         ),
         Source(
             "chats",
             "requested_at",
             _cols("chat_id:id requested_at:time accepted_at:time ended_at:time agent:category channel:category"),
             "live-chat export",
+            area="Helpdesk",
         ),
         Source(
             "calls",
@@ -67,26 +72,32 @@ SOURCES: dict[str, Source] = {
                 "hold_seconds:seconds wrap_seconds:seconds wait_seconds:seconds abandoned:flag agent:category"
             ),
             "call-center / telephony export",
+            area="Helpdesk",
         ),
-        Source("orders", "order_at", _cols("order_id:id customer_id:id order_at:time amount:money"), "order export"),
+        Source("orders", "order_at", _cols("order_id:id customer_id:id order_at:time amount:money"), "order export",
+               area="Business"),
         Source(
             "subscriptions",
             "started_at",
             _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category"),
             "subscriptions with start and end dates",
+            area="Business",
         ),
-        Source("agents", "hired_at", _cols("agent:category hired_at:time left_at:time team:category"), "agent roster"),
+        Source("agents", "hired_at", _cols("agent:category hired_at:time left_at:time team:category"), "agent roster",
+               area="Business"),
         Source(
             "customers",
             None,
             _cols("customer_id:id status:category tenure_months:number monthly_revenue:money"),
             "CRM snapshot: one row per customer with a status flag (churned or not) and no dates",
+            area="Business",
         ),
         Source(
             "kb",
             "visited_at",
             _cols("visit_id:id visited_at:time visits:number article_views:number"),
             "knowledge-base analytics",
+            area="Business",
         ),
     ]
 }

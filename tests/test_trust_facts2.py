@@ -1,0 +1,65 @@
+"""Facts kept in one place (issue 13, item 7): the JSON schemas come from the registry and the
+sources table, one FRT computation serves `frt` and `topics`, every config path resolves from the
+config's folder, and the docs the product cites are in the repository."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cxkpi.docs import GENERATED, report_schema, result_schema
+from cxkpi.registry import load_all
+from cxkpi.report import AREAS
+from cxkpi.sources import SOURCES
+
+from .conftest import ROOT
+
+# a CRM snapshot: one row per customer, no dates, so churn reads it as the `customers` source
+CRM = "customer_id,Churn\nc1,No\nc2,Yes\nc3,No\nc4,No\n"
+
+
+@pytest.mark.parametrize("name", ["result.schema.json", "report.schema.json", "kpis.md"])
+def test_checked_in_docs_equal_the_generated_ones(name):
+    assert (ROOT / "docs" / name).read_text(encoding="utf-8") == GENERATED[name](), \
+        f"docs/{name} is stale: run `python -m cxkpi.docs {name} > docs/{name}`"
+
+
+def test_schema_enums_come_from_the_registry_and_the_sources_table():
+    props = result_schema()["properties"]
+    registry = load_all()
+    assert props["kpi"]["enum"] == list(registry)
+    read = {s for spec in registry.values() for s in spec.sources}
+    assert read <= set(SOURCES)  # every source a KPI reads is in the table (so it has an area)
+    assert set(props["source"]["enum"]) == read and "customers" in props["source"]["enum"]
+    assert {spec.unit for spec in registry.values()} <= set(props["unit"]["enum"])
+    area = report_schema()["properties"]["kpis"]["items"]["properties"]["area"]["enum"]
+    assert set(area) == {"Surveys", "Helpdesk", "Business"}
+    assert AREAS == {name: src.area for name, src in SOURCES.items()} and AREAS["customers"] == "Business"
+
+
+def test_churn_on_a_crm_snapshot_validates_against_the_result_schema(run_cli, write):
+    jsonschema = pytest.importorskip("jsonschema")
+    path = write("crm.csv", CRM)
+    code, out, err = run_cli("churn", path, "--status-column", "Churn", "--format", "json")
+    assert code == 0, err
+    r = json.loads(out)
+    # 1 churned (c2) of 4 customers = 25 %
+    assert (r["source"], r["value"], r["n"]) == ("customers", 25.0, 4)
+    jsonschema.validate(r, json.loads((ROOT / "docs" / "result.schema.json").read_text()))
+    # the per-KPI rule is live: a churn result claiming to come from tickets is refused
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**r, "source": "tickets"}, result_schema())
+
+
+def test_report_on_a_crm_snapshot_puts_churn_under_business(run_cli, write):
+    jsonschema = pytest.importorskip("jsonschema")
+    write("crm.csv", CRM)
+    cfg = write("c.yaml", "sources:\n  customers: {file: crm.csv}\nkpis:\n  churn: {source: customers, "
+                          "status_column: Churn}\n")
+    code, out, err = run_cli("report", "-c", cfg, "-f", "json", "-q")
+    assert code == 0, err
+    data = json.loads(out)
+    jsonschema.validate(data, json.loads((ROOT / "docs" / "report.schema.json").read_text()))
+    churn = {k["kpi"]: k for k in data["kpis"]}["churn"]
+    assert (churn["area"], churn["value"], churn["result"]["source"]) == ("Business", 25.0, "customers")
