@@ -1,7 +1,10 @@
 """Targets, alert thresholds and period-over-period comparison with significance.
 
-Status is direction-aware: for a KPI where higher is better, ``alert`` and
-``warn`` are floors; where lower is better they are ceilings. The two-sample
+Status is direction-aware: for a KPI where higher is better, ``target``, ``warn``
+and ``alert`` are floors; where lower is better they are ceilings. The words
+(``STATUSES``) are the same in the terminal, HTML, XLSX and JSON: a value worse
+than its target is "below target" (or warn/alert past those limits), never "on
+target"; with no target and no limit crossed there is no status ("none"). The two-sample
 tests tell a team whether a change is larger than noise at 95%:
 CSAT (and other proportions) with a pooled two-proportion z-test, NPS with a
 z-test on the difference of means of the +1/0/−1 variable.
@@ -13,7 +16,18 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-OK, WARN, ALERT, NONE = "ok", "warn", "alert", "none"
+ON_TARGET, BELOW_TARGET, WARN, ALERT, NONE, FAILED = "on target", "below target", "warn", "alert", "none", "failed"
+OK = ON_TARGET  # the old name of "meets its target"
+STATUSES = (ON_TARGET, BELOW_TARGET, WARN, ALERT, NONE, FAILED)
+# what each status means, for legends ("worse" follows higher_is_better)
+STATUS_MEANING = {
+    ON_TARGET: "meets or beats its target",
+    BELOW_TARGET: "worse than its target, within the warn limit",
+    WARN: "past the warn limit",
+    ALERT: "past the alert limit",
+    NONE: "no target set: compare with the reference",
+    FAILED: "could not be computed",
+}
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,8 @@ class Thresholds:
 
 
 def status(value: float | None, higher_is_better: bool | None, t: Thresholds) -> str:
-    """ok / warn / alert; "none" when no threshold is set or there is no value."""
+    """alert / warn (a limit crossed), below target / on target; "none" when there is no value, no
+    direction, or no target and no limit crossed (only warn/alert set and neither crossed)."""
     if value is None or not t.any or higher_is_better is None:
         return NONE
 
@@ -43,9 +58,9 @@ def status(value: float | None, higher_is_better: bool | None, t: Thresholds) ->
         return ALERT
     if t.warn is not None and worse(t.warn):
         return WARN
-    if t.warn is None and t.alert is None and t.target is not None and worse(t.target):
-        return WARN  # only a target: missing it is a warning
-    return OK
+    if t.target is None:
+        return NONE
+    return BELOW_TARGET if worse(t.target) else ON_TARGET
 
 
 def _normal_p(z: float) -> float:

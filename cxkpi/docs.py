@@ -163,6 +163,7 @@ def result_schema() -> dict:
 
 def report_schema() -> dict:
     """docs/report.schema.json: what ``cxkpi report --format json`` writes (``Report.to_dict``)."""
+    from .compare import STATUS_MEANING, STATUSES
     from .report import AREAS, REPORT_SCHEMA
 
     registry = load_all()
@@ -196,7 +197,8 @@ def report_schema() -> dict:
                     "value": {**nullable_number,
                               "description": "the total, or the latest period's value with --period"},
                     "period": {"type": ["string", "null"]},
-                    "status": {"enum": ["ok", "warn", "alert", "none", "failed"]},
+                    "status": {"enum": list(STATUSES), "description": "; ".join(
+                        f"{k}: {v}" for k, v in STATUS_MEANING.items()) + " (direction-aware: higher_is_better)"},
                     "target": nullable_number,
                     "warn": nullable_number,
                     "alert": nullable_number,

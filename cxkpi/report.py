@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import __version__
 from .api import RunOptions, build_request, load_options, source_file, wanted_columns
-from .compare import ALERT, NONE, Significance, Thresholds, significance, status
+from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
 from .engine import Request, compute, period_label
 from .errors import CxkpiError, MissingColumnsError, MissingExtraError, UsageError
@@ -102,7 +102,12 @@ class Report:
 
     @property
     def breaches(self) -> list[Entry]:
-        return [e for e in self.entries if e.status in ("warn", "alert")]
+        return [e for e in self.entries if e.status in (WARN, ALERT)]
+
+    @property
+    def needs_attention(self) -> list[Entry]:
+        """Every KPI worse than its target or past a limit (breaches plus "below target")."""
+        return [e for e in self.entries if e.status in (BELOW_TARGET, WARN, ALERT)]
 
     def data_quality(self) -> dict:
         out = {}
@@ -227,7 +232,7 @@ def _stderr_tty() -> bool:
 
 def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:
     return Entry(spec.name, spec.title, AREAS[spec.source], spec.unit, spec.higher_is_better,
-                 None, None, None, "failed", Thresholds.from_block(config.kpi(spec.name)), spec.benchmark,
+                 None, None, None, FAILED, Thresholds.from_block(config.kpi(spec.name)), spec.benchmark,
                  error=error)
 
 
@@ -311,4 +316,4 @@ def has_alert(report: Report) -> bool:
     return any(e.status == ALERT for e in report.entries)
 
 
-__all__ = ["Report", "Entry", "Comparison", "build_report", "has_alert", "NONE"]
+__all__ = ["Report", "Entry", "Comparison", "build_report", "has_alert", "NONE", "STATUSES"]

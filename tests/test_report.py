@@ -19,13 +19,18 @@ from .conftest import ROOT
 # --- thresholds -------------------------------------------------------------
 
 @pytest.mark.parametrize("value, higher, t, expected", [
-    (85, True, Thresholds(80, 75, 70), "ok"),
+    (85, True, Thresholds(80, 75, 70), "on target"),
+    (80, True, Thresholds(80, 75, 70), "on target"),   # meeting the target exactly is on target
+    (77, True, Thresholds(80, 75, 70), "below target"),  # 77 < 80 but not < 75: never "ok" or green
     (74, True, Thresholds(80, 75, 70), "warn"),
     (69.9, True, Thresholds(80, 75, 70), "alert"),
-    (30, False, Thresholds(60, 90, 120), "ok"),      # minutes: lower is better, thresholds are ceilings
+    (30, False, Thresholds(60, 90, 120), "on target"),  # minutes: lower is better, thresholds are ceilings
+    (75, False, Thresholds(60, 90, 120), "below target"),  # 75 > 60 (worse) but not > 90
     (95, False, Thresholds(60, 90, 120), "warn"),
     (121, False, Thresholds(60, 90, 120), "alert"),
-    (79, True, Thresholds(target=80), "warn"),       # only a target: missing it warns
+    (79, True, Thresholds(target=80), "below target"),  # only a target: missing it is below target
+    (34.69, True, Thresholds(40, 30, 20), "below target"),  # the review's NPS: 34.69 < 40, ≥ 30
+    (50, True, Thresholds(warn=30), "none"),         # no target and no limit crossed: no status
     (50, True, Thresholds(), "none"),
     (None, True, Thresholds(80, 75, 70), "none"),
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as _html
 
 from . import svg
+from ..compare import NONE, STATUS_MEANING
 from .text import fmt_value
 
 _CSS = """
@@ -14,17 +15,20 @@ header p{margin:4px 0 0;color:#cbd5e1;font-size:13px}main{padding:20px 28px;max-
 h2{font-size:17px;margin:26px 0 10px;border-bottom:1px solid #e2e8f0;padding-bottom:4px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px;border-left:6px solid #94a3b8}
-.card.ok{border-left-color:#16a34a}.card.warn{border-left-color:#f59e0b}.card.alert{border-left-color:#dc2626}
+.card.on-target{border-left-color:#16a34a}.card.below-target{border-left-color:#fb923c}
+.card.warn{border-left-color:#f59e0b}.card.alert{border-left-color:#dc2626}
 .card.failed{border-left-color:#7f1d1d;background:#fef2f2}
 .card .t{font-size:13px;color:#475569}.card .v{font-size:26px;font-weight:600;margin:4px 0}
 .card .m{font-size:12px;color:#64748b}.badge{display:inline-block;padding:1px 6px;border-radius:4px;font-size:11px;
-font-weight:600;text-transform:uppercase;background:#e2e8f0}.badge.ok{background:#dcfce7;color:#166534}
+font-weight:600;text-transform:uppercase;background:#e2e8f0}.badge.on-target{background:#dcfce7;color:#166534}
+.badge.below-target{background:#ffedd5;color:#9a3412}
 .badge.warn{background:#fef3c7;color:#92400e}.badge.alert{background:#fee2e2;color:#991b1b}
 .charts{display:flex;flex-wrap:wrap;gap:14px}.chart{background:#fff;border:1px solid #e2e8f0;border-radius:8px}
 .chart-title{font-size:13px;font-weight:600;fill:#0f172a}.axis{font-size:10px;fill:#475569}
 .grid{stroke:#e2e8f0}table{border-collapse:collapse;background:#fff;font-size:13px}
 td,th{border:1px solid #e2e8f0;padding:4px 8px;text-align:left}th{background:#f1f5f9}td.num{text-align:right}
 .up{color:#16a34a}.down{color:#dc2626}
+.legend{list-style:none;padding:0;margin:0 0 10px;display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;color:#475569}
 """
 
 _SCRIPT = """
@@ -39,6 +43,11 @@ document.body.setAttribute('data-ready','1');});
 
 def _e(x) -> str:
     return _html.escape("" if x is None else str(x), quote=True)
+
+
+def _css(status: str) -> str:
+    """A status as a CSS class: "below target" -> "below-target"."""
+    return status.replace(" ", "-")
 
 
 def _change(entry) -> str:
@@ -68,8 +77,9 @@ def _card(entry) -> str:
         ref = f"reference: {entry.reference}"
     period = f" · {entry.headline_period}" if entry.headline_period else ""
     n = entry.trend[-1][2] if entry.trend else (entry.result.n if entry.result else 0)
-    badge = f'<span class="badge {entry.status}">{_e(entry.status)}</span>' if entry.status != "none" else ""
-    return (f'<div class="card {entry.status}" data-kpi="{_e(entry.kpi)}"><div class="t">{_e(entry.title)} {badge}</div>'
+    badge = (f'<span class="badge {_css(entry.status)}">{_e(entry.status)}</span>'
+             if entry.status != NONE else "")
+    return (f'<div class="card {_css(entry.status)}" data-status="{_e(entry.status)}" data-kpi="{_e(entry.kpi)}"><div class="t">{_e(entry.title)} {badge}</div>'
             f'<div class="v">{fmt_value(entry.headline)}<small>{_e(unit)}</small></div>'
             f'<div class="m">n = {n:,}{_e(period)}</div>{_change(entry)}<div class="m">{_e(ref)}</div></div>')
 
@@ -115,6 +125,17 @@ def _topics(entry) -> str | None:
     return svg.bars(rows, "Top topics (tickets)")
 
 
+def _legend(entries) -> str:
+    """What the status words and colours mean (only when some KPI has a target or a limit)."""
+    if not any(e.thresholds.any for e in entries):
+        return ""
+    items = "".join(f'<li><span class="badge {_css(s)}">{_e(s)}</span> {_e(STATUS_MEANING[s])}</li>'
+                    for s in ("on target", "below target", "warn", "alert"))
+    return ('<ul class="legend" aria-label="status legend">' + items +
+            '<li>no badge: no target set; the card shows the reference benchmark. "Worse" follows the KPI\'s '
+            'direction (lower is better for times).</li></ul>')
+
+
 def render(report, **_) -> str:
     entries = report.entries
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_e(report.title)}</title>",
@@ -127,7 +148,7 @@ def render(report, **_) -> str:
     areas: dict[str, list] = {}
     for e in entries:
         areas.setdefault(e.area, []).append(e)
-    parts.append("<h2>Summary</h2>")
+    parts.append("<h2>Summary</h2>" + _legend(entries))
     for area, items in areas.items():
         parts.append(f"<h3>{_e(area)}</h3><div class=\"cards\">" + "".join(_card(e) for e in items) + "</div>")
     if report.breaches:
