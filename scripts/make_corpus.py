@@ -152,6 +152,31 @@ def data_files() -> dict[str, bytes]:
     f["xlsx_duplicate_headers.xlsx"] = _xlsx([["Score", "Score"], [1, 2]])
     f["xlsx_entity_bomb.xlsx"] = _entity_bomb(_xlsx([["Score"], [9]]))
     f["html_named.xlsx"] = b"<html><body><table><tr><td>Score</td></tr></table></body></html>"
+    f.update(hostile_outputs())
+    return f
+
+
+def _q(value: str) -> str:
+    """One CSV field quoted (the corpus' hostile values hold commas, quotes and line breaks)."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _channels(channels: list[str], scores: list[str], header: str = H) -> bytes:
+    return (header + "\n" + "".join(f"{i},2025-01-{i:02d} 10:00,{_q(c)},{s}\n"
+                                      for i, (c, s) in enumerate(zip(channels, scores), start=1))).encode()
+
+
+def hostile_outputs() -> dict[str, bytes]:
+    """Untrusted text that must reach CSV, Markdown and XLSX outputs as data (tests/test_hostile_outputs2.py)."""
+    f: dict[str, bytes] = {}
+    # --- CSV output: a line break or separator inside a value, then a formula -----------------
+    f["out_csv_bare_cr.csv"] = _channels(
+        ["web\r=HYPERLINK(\"http://x\")", "mail\r\n@SUM(A1)", "chat\n+1+2", "sms\r-2+3"], ["9", "10", "3", "8"])
+    f["out_csv_separators.csv"] = _channels(
+        ["a;=cmd()", "b\t-cmd", "c,@x", "d;;+1+2", "-5", "-0.25", "e;-7"], ["10", "9", "0", "6", "7", "8", "10"])
+    f["out_csv_formula_header.csv"] = _channels(
+        ['say "=1"', "\uff1dcmd", " =cmd", "\t=x"], ["10", "0", "9", "5"],
+        header="Response ID,Responded At,=Region;+cmd,Score")
     return f
 
 

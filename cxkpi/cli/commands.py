@@ -32,12 +32,11 @@ def kpis(
     if format in (OutputFormat.csv, OutputFormat.markdown):
         cols = ["name", "title", "source", "needs", "unit", "formula"]
         if format is OutputFormat.csv:
-            import csv
+            from ..render.safe import csv_line
 
-            w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow(cols)
+            sys.stdout.write(csv_line(cols))
             for r in rows:
-                w.writerow([", ".join(r[c]) if isinstance(r[c], list) else r[c] for c in cols])
+                sys.stdout.write(csv_line([", ".join(r[c]) if isinstance(r[c], list) else r[c] for c in cols]))
         else:
             print("| " + " | ".join(cols) + " |")
             print("|" + "|".join("---" for _ in cols) + "|")

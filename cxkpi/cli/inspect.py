@@ -307,22 +307,17 @@ def markdown(p, hint_flags: str) -> str:
 
 def csv_text(p) -> str:
     """One row per column (the JSON's ``columns`` flattened); spreadsheet formulas neutralised."""
-    import csv
-    import io
-
-    from ..render.csv import safe_cell
+    from ..render.safe import csv_line
 
     fields = ["position", "name", "type", "format", "nulls", "null_pct", "distinct", "distinct_capped",
               "examples", "min", "max", "unit", "invalid", "canonical"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(fields)
+    lines = [csv_line(fields)]
     for c in p.columns:
         row = c.to_dict()
         row["examples"] = " | ".join(row["examples"])
         row["canonical"] = " ".join(row["canonical"])
-        writer.writerow(["" if row[f] is None else safe_cell(row[f]) for f in fields])
-    return buf.getvalue()
+        lines.append(csv_line([row[f] for f in fields]))  # RFC 4180 quoting, a bare CR too
+    return "".join(lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,3 +38,68 @@ def markdown_cell(s) -> str:
     """One Markdown table cell: pipes escaped, line breaks flattened, raw HTML escaped."""
     s = html.escape(str(s), quote=False)
     return s.replace("|", "\\|").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+# --- spreadsheets: formula neutralisation (OWASP CSV injection) and RFC 4180 fields ----------
+
+# a cell starting with one of these is run as a formula (or DDE) by Excel, LibreOffice or Sheets;
+# the full-width forms are turned into the ASCII ones by some locales' input methods
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# where a spreadsheet may start a new cell or row while importing: the delimiter it guesses
+# (comma, semicolon in many European locales, tab) and the line breaks
+_SPLIT = re.compile(r"\r\n|[,;\t\r\n]")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# RFC 4180: a field holding one of these is quoted (";" and tab too: a locale that splits there
+# keeps the field whole when it is quoted)
+_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
+
+
+def _runs_as_formula(rest: str, segment: str) -> bool:
+    """``rest`` (the text from a cell start on) begins a formula; ``segment`` is that cell's text."""
+    return rest.lstrip(" ").startswith(FORMULA_START) and not _NUMBER.fullmatch(segment.strip(" "))
+
+
+def formula_safe(value, split: bool = True):
+    """Text a spreadsheet would run as a formula gets a leading ``'`` (numbers like ``-5`` stay).
+
+    ``split``: also after every comma, semicolon, tab, CR and LF inside the text, where a
+    spreadsheet importing a CSV may start a new cell (``a;=cmd`` -> ``a;'=cmd``). XLSX cells are
+    never split, so there only the start counts. Non-text values are returned unchanged.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if not split:
+        return "'" + value if _runs_as_formula(value, value) else value
+    parts = _SPLIT.split(value)  # text, separator, text, separator, ..., text
+    seps = _SPLIT.findall(value)
+    out, pos = [], 0
+    for i, segment in enumerate(parts):
+        if _runs_as_formula(value[pos:], segment):
+            out.append("'")
+        out.append(segment)
+        pos += len(segment)
+        if i < len(seps):
+            out.append(seps[i])
+            pos += len(seps[i])
+    return "".join(out)
+
+
+def csv_field(value, raw: bool = False) -> str:
+    """One CSV field: None is empty, text neutralised (unless ``raw``) and quoted per RFC 4180."""
+    if value is None:
+        return ""
+    s = value if isinstance(value, str) else str(value)
+    if not raw and isinstance(value, str):
+        s = formula_safe(s)
+    if _NEEDS_QUOTES.search(s):
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+def csv_line(values, raw: bool = False) -> str:
+    """One CSV record ending in ``\\n``; every field, header names too, goes through ``csv_field``.
+
+    A bare CR inside a field is quoted like LF (Python's csv module with ``lineterminator="\\n"``
+    leaves it bare, and a spreadsheet starts a new row there).
+    """
+    return ",".join(csv_field(v, raw) for v in values) + "\n"
