@@ -74,8 +74,13 @@ SOURCES: dict[str, Source] = {
             "call-center / telephony export",
             area="Helpdesk",
         ),
-        Source("orders", "order_at", _cols("order_id:id customer_id:id order_at:time amount:money"), "order export",
-               area="Business"),
+        Source(
+            "orders",
+            "order_at",
+            _cols("order_id:id customer_id:id order_at:time amount:money quantity:number unit_price:money"),
+            "order export: a row per order or per order line, e.g. Shopify, WooCommerce, UCI Online Retail",
+            area="Business",
+        ),
         Source(
             "subscriptions",
             "started_at",

@@ -24,8 +24,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ticket_id": ("ticket_id", "id", "ticket"),
     # business sources
     "customer_id": ("customer_id", "customerid", "customer", "account_id", "client_id"),
-    "order_at": ("order_at", "ordered_at", "order_date", "purchase_date", "created_at"),
+    "order_at": ("order_at", "ordered_at", "order_date", "purchase_date", "created_at", "invoicedate",
+                 "invoice_date"),
+    "order_id": ("order_id", "orderid", "order_number", "order_no", "invoiceno", "invoice_no", "invoice",
+                 "invoice_number"),
     "amount": ("amount", "order_total", "total", "revenue"),
+    # order lines (one row per product in an order): line amount = quantity × unit_price
+    "quantity": ("quantity", "qty"),
+    "unit_price": ("unit_price", "unitprice", "price", "price_each", "item_price"),
     "started_at": ("started_at", "start_date", "subscription_start", "subscribed_at"),
     "ended_at": ("ended_at", "end_date", "cancelled_at", "canceled_at", "churned_at", "cancellation_date"),
     "mrr": ("mrr", "monthly_recurring_revenue", "monthly_revenue"),

@@ -317,8 +317,12 @@ def _span_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
 
 
 def _order_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
-    """Orders model: active in a period = ordered in it. ``bounds`` starts one period early."""
+    """Orders model: active in a period = ordered in it. ``bounds`` starts one period early.
+    Return / credit lines (``ret``) are no purchase: they make no one active."""
     codes, keys_index = _codes(values, by)
+    if "ret" in values.columns:
+        sale = ~values["ret"].to_numpy(dtype=bool)
+        codes, values = codes[sale], values[sale]
     groups = 1 if keys_index is None else len(keys_index)
     periods = len(bounds) - 1
     # one entry per (person, period), periods clipped to -1 (before the window) .. periods (after it),
@@ -672,20 +676,60 @@ def _months_between(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 def _clv_measure(frame: pd.DataFrame) -> Measured:
     if "order_at" in frame.columns:
-        skips = _Skips(frame.index)
-        at = _naive(frame["order_at"])
-        skips.drop(at.isna(), "no order_at")
-        who = _who(frame, "customer_id", skips)
-        skips.drop(frame["amount"].isna(), "no amount")
-        values = pd.DataFrame({"who": who, "at": at, "amount": frame["amount"].astype("float64")},
-                              index=frame.index)
-        notes = ["orders model: CLV = average order value × orders per customer per month × lifespan (months)"]
-        return Measured(values[skips.ok], skips.skipped, notes)
+        return _order_lines(frame)
     values, skips = _spans(frame, "started_at", "ended_at", "customer_id")
     skips.drop(frame["mrr"].isna(), "no mrr")
     values["mrr"] = frame["mrr"].astype("float64")
     notes = ["subscriptions (SaaS) model: CLV = ARPA (MRR / active accounts) × lifespan = ARPA / monthly churn"]
     return Measured(values[skips.ok], skips.skipped, notes)
+
+
+def _order_lines(frame: pd.DataFrame) -> Measured:
+    """One row per order, or per order line (Shopify, WooCommerce, UCI Online Retail).
+
+    A line's amount is ``amount`` when mapped, else ``quantity × unit_price``. With ``order_id``
+    an order is a distinct (customer, order_id); without it each row is an order. A line with a
+    negative quantity or a negative amount is a return / credit: not a sale, not netted from
+    revenue, counted apart (``ret``) with its reason in a note (breakdown: returns, returned_amount).
+    """
+    skips = _Skips(frame.index)
+    at = _naive(frame["order_at"])
+    skips.drop(at.isna(), "no order_at")
+    who = _who(frame, "customer_id", skips)
+    quantity = frame["quantity"].astype("float64") if "quantity" in frame.columns else None
+    if "amount" in frame.columns:
+        amount = frame["amount"].astype("float64")
+        skips.drop(amount.isna(), "no amount")
+    else:
+        price = frame["unit_price"].astype("float64")
+        skips.drop(quantity.isna(), "no quantity")
+        skips.drop(price.isna(), "no unit_price")
+        amount = quantity * price
+    notes = ["orders model: CLV = average order value × orders per customer per month × lifespan (months)"]
+    if "amount" not in frame.columns:
+        notes.append("line amount = quantity × unit_price")
+    values = pd.DataFrame({"who": who, "at": at, "amount": amount}, index=frame.index)
+    if "order_id" in frame.columns:
+        ids = frame["order_id"].astype("string")
+        skips.drop(ids.isna() | (ids.str.strip() == ""), "no order_id")
+        keys = pd.DataFrame({"who": who.to_numpy(), "id": ids.fillna("").to_numpy()})
+        values["order"] = keys.groupby(["who", "id"], sort=False).ngroup().to_numpy().astype("int64")
+    by_quantity = (quantity < 0).fillna(False) if quantity is not None else pd.Series(False, index=frame.index)
+    by_amount = (amount < 0).fillna(False) & ~by_quantity
+    values["ret"] = (by_quantity | by_amount).astype(bool)
+    values = values[skips.ok]
+    returns = int(values["ret"].sum())
+    if "order" in values.columns:
+        sold = values.loc[~values["ret"], "order"]
+        notes.append(f"orders = distinct order_id per customer, not rows: {len(sold):,} sales line"
+                     f"{'s' if len(sold) != 1 else ''} in {sold.nunique():,} order{'s' if sold.nunique() != 1 else ''}")
+    if returns:
+        why = [f"{int(m[skips.ok].sum()):,} with {label}" for m, label in
+               ((by_quantity, "a negative quantity"), (by_amount, "a negative amount")) if m[skips.ok].any()]
+        notes.append(f"{returns:,} return / credit line{'s' if returns != 1 else ''} in the file ({', '.join(why)}) counted "
+                     "apart, not netted: revenue and AOV are of sales lines only (breakdown: returns, "
+                     "returned_amount)")
+    return Measured(values, skips.skipped, notes, excluded=returns)
 
 
 def _unit_months(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, months: pd.DatetimeIndex) -> list[np.ndarray]:
@@ -704,8 +748,8 @@ def _unit_months(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, months: pd.Da
 def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
     by, per_period = _split(keys)
     orders = "at" in values.columns
-    cols = (["orders", "customers", "aov", "frequency", "months", "monthly_churn_pct", "lifespan_months",
-             "margin", "revenue"] if orders else
+    cols = (["orders", "customers", "orders_per_customer", "aov", "frequency", "months",
+             "monthly_churn_pct", "lifespan_months", "margin", "revenue", "returns", "returned_amount"] if orders else
             ["accounts", "mrr", "arpa", "monthly_churn_pct", "lifespan_months", "margin"])
     if values.empty:
         return _empty(by, per_period, {c: np.nan for c in cols})
@@ -742,9 +786,22 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         codes, _ = _codes_like(used, by, keys_index)
         width = len(u_starts)
         ok = (unit >= 0) & (unit < width) & (codes >= 0)
-        n_orders = _count(codes[ok], unit[ok], groups, width)
-        revenue = _count(codes[ok], unit[ok], groups, width, weights=used["amount"].to_numpy()[ok])
-        pairs = pd.DataFrame({"g": codes[ok], "u": unit[ok], "who": used["who"].to_numpy()[ok]}).drop_duplicates()
+        ret = used["ret"].to_numpy(dtype=bool) if "ret" in used.columns else np.zeros(len(used), dtype=bool)
+        amount = used["amount"].to_numpy()
+        sale = ok & ~ret
+        back = ok & ret
+        n_lines = _count(codes[sale], unit[sale], groups, width)
+        if "order" in used.columns:  # order lines: an order is a distinct (customer, order_id)
+            distinct = pd.DataFrame({"g": codes[sale], "u": unit[sale],
+                                     "o": used["order"].to_numpy()[sale]}).drop_duplicates()
+            n_orders = _count(distinct["g"].to_numpy(), distinct["u"].to_numpy(), groups, width)
+        else:
+            n_orders = n_lines
+        revenue = _count(codes[sale], unit[sale], groups, width, weights=amount[sale])
+        frame["returns"] = _count(codes[back], unit[back], groups, width).reshape(-1)
+        frame["returned_amount"] = _count(codes[back], unit[back], groups, width,
+                                          weights=np.abs(amount[back])).reshape(-1)
+        pairs = pd.DataFrame({"g": codes[sale], "u": unit[sale], "who": used["who"].to_numpy()[sale]}).drop_duplicates()
         n_customers = _count(pairs["g"].to_numpy(), pairs["u"].to_numpy(), groups, width)
         frame["orders"] = n_orders.reshape(-1)
         frame["customers"] = n_customers.reshape(-1)
@@ -754,6 +811,7 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         covered_hi = np.minimum(np.tile(_i8(u_ends), groups), pd.Timestamp(hi_day).value)
         frame["months"] = np.maximum(_months_between(_times(covered_lo), _times(covered_hi)), 0)
         frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
+        frame["orders_per_customer"] = frame["orders"] / frame["customers"].where(frame["customers"] > 0)
         frame["frequency"] = frame["orders"] / (frame["customers"] * frame["months"]).where(
             (frame["customers"] > 0) & (frame["months"] > 0))
         per_month_value = frame["aov"] * frame["frequency"]
@@ -816,8 +874,8 @@ def _arpa_at(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None, i
     name="clv",
     title="Customer lifetime value",
     source=("orders", "subscriptions"),
-    needs=("customer_id+order_at+amount|started_at+ended_at+mrr",),
-    optional=("customer_id",),
+    needs=("customer_id+order_at+amount|customer_id+order_at+quantity+unit_price|started_at+ended_at+mrr",),
+    optional=("customer_id", "order_id", "quantity", "unit_price"),
     unit="currency",
     higher_is_better=True,
     formula="orders: AOV × orders per customer per month × lifespan (months); subscriptions: ARPA / monthly "
@@ -834,7 +892,10 @@ def _arpa_at(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None, i
 def clv(frame: pd.DataFrame, settings: dict) -> Measured:
     """Customer lifetime value with every factor shown. Orders export (customer_id, order_at,
     amount): average order value × purchase frequency (orders per customer per month over the
-    months the data covers) × lifespan in months. Subscriptions export (started_at, ended_at,
+    months the data covers) × lifespan in months. A row per order line (Shopify, WooCommerce,
+    UCI): with order_id an order is a distinct (customer, order_id), not a row; a line's amount
+    is quantity × unit_price when there is no amount; return / credit lines (negative quantity
+    or amount) are counted apart (breakdown: returns, returned_amount), not netted from revenue. Subscriptions export (started_at, ended_at,
     mrr): ARPA (MRR of the accounts active at the end / those accounts) / monthly churn.
     The lifespan is --lifespan when given, else 1 / the monthly churn measured in the data
     (churn as in `cxkpi churn`, per month). --margin multiplies both. With --period, each
