@@ -63,3 +63,41 @@ def test_report_on_a_crm_snapshot_puts_churn_under_business(run_cli, write):
     jsonschema.validate(data, json.loads((ROOT / "docs" / "report.schema.json").read_text()))
     churn = {k["kpi"]: k for k in data["kpis"]}["churn"]
     assert (churn["area"], churn["value"], churn["result"]["source"]) == ("Business", 25.0, "customers")
+
+
+# ---------------------------------------------------------------- (c) one FRT for frt, topics and peak
+# Mon-Fri 09:00-17:00. t1: Fri 2025-06-06 16:00 → Mon 06-09 10:00 = Fri 16-17 (60) + Mon 9-10 (60) = 120 business
+# minutes (calendar 66 h = 3960). t2: Tue 06-10 08:00 → 09:30, the clock starts at 09:00 = 30 business minutes
+# (calendar 90). Business mean (120 + 30) / 2 = 75 = the median of two; calendar mean (3960 + 90) / 2 = 2025.
+TWO_TICKETS = ("ticket_id,created_at,first_response_at,topic\n"
+               "t1,2025-06-06 16:00,2025-06-09 10:00,billing\n"
+               "t2,2025-06-10 08:00,2025-06-10 09:30,billing\n")
+
+
+def _json(run_cli, *args):
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_topics_frt_mean_is_the_frt_in_business_minutes(run_cli, write):
+    path = write("t.csv", TWO_TICKETS)
+    cfg = write("c.yaml", 'business_hours:\n  schedule: "Mon-Fri 09:00-17:00"\n')
+    frt = _json(run_cli, "frt", path, "-c", cfg)
+    topics = _json(run_cli, "topics", path, "-c", cfg)
+    peak = _json(run_cli, "peak", path, "-c", cfg)
+    assert frt["value"] == 75.0
+    assert topics["breakdown"]["frt_mean"] == 75.0 == frt["value"]
+    assert [g["breakdown"]["frt_mean"] for g in topics["groups"]] == [75.0]  # the one topic, billing
+    assert peak["breakdown"]["frt_median_offpeak"] == 75.0  # both created outside Mon-Fri 09-12
+    for r in (frt, topics, peak):
+        assert "business hours: Mon-Fri 09:00-17:00 UTC" in r["notes"]
+
+
+def test_without_business_hours_both_are_calendar_minutes(run_cli, write):
+    path = write("t.csv", TWO_TICKETS)
+    assert _json(run_cli, "frt", path)["value"] == 2025.0
+    assert _json(run_cli, "topics", path)["breakdown"]["frt_mean"] == 2025.0
+    # a flag works on topics as on frt
+    flagged = _json(run_cli, "topics", path, "--business-hours", "Mon-Fri 09:00-17:00")
+    assert flagged["breakdown"]["frt_mean"] == 75.0

@@ -178,7 +178,8 @@ def test_peak_by_channel_and_invalid_frt_is_skipped():
         dict(channel="web", created_at="2025-06-02 10:00", first_response_at="2025-06-02 09:00"),
     ], ("created_at", "first_response_at")).set_axis([8])])
     r = compute("peak", df, by=("channel",), settings={"peak_hours": "Mon-Fri 09:00-12:00"})
-    assert r.skipped.counts == {"first_response_at before created_at": 1}
+    # the same reason as the frt KPI gives (one computation serves both)
+    assert r.skipped.counts == {"first_response_at before created_at (negative duration)": 1}
     groups = {g.key["channel"]: g for g in r.groups}
     # web: Mon 09:15, Mon 09:45 peak, Sat 10:00 off -> 2 / 3; mail: Tue 11:59 peak of 3 -> 1 / 3
     assert groups["web"].value == pytest.approx(200 / 3)
@@ -279,7 +280,8 @@ def test_topics_invalid_durations_are_skipped():
     df = tagged()
     df.loc[3, "resolved_at"] = pd.Timestamp("2025-06-01 09:00")  # ticket b resolved before created
     r = compute("topics", df, settings={"count_by": "tags"})
-    assert r.skipped.counts == {"resolved_at before created_at": 1}
+    # the same reason as the resolution KPI gives (one computation serves both)
+    assert r.skipped.counts == {"resolved_at before created_at (negative duration)": 1}
     assert groups_by(r)["billing"].n == 2
 
 

@@ -250,6 +250,26 @@ class Durations:
         self.skipped = reasons.dropna().astype("object")
 
 
+def ticket_minutes(frame: pd.DataFrame, settings: dict, notes: list[str], metric: str) -> tuple[pd.Series, pd.Series]:
+    """``metric`` ("frt" or "resolution") of every ticket exactly as the `frt` / `resolution` KPIs count it:
+    business minutes when the settings carry a schedule (``business_hours``, ``holidays``, ``closed``),
+    the export's own business-time column with ``--business-hours export``, else calendar minutes.
+
+    Returns ``(minutes, skipped reasons)``; minutes are NaN where the ticket is not answered / resolved yet,
+    or where the metric's columns are not mapped (a KPI that only shows it beside its own value, such as
+    `topics` or `peak`, then shows it empty).
+    """
+    at, minutes_col, what = METRICS[metric]
+    exported = _exports_business(settings)
+    if not (_timed(frame, metric) or minutes_col in frame.columns) or (exported and minutes_col not in frame.columns):
+        if exported and _timed(frame, metric):
+            notes.append(f"{what} left empty: --business-hours export needs the export's own {minutes_col}")
+        return pd.Series(np.nan, index=frame.index, dtype="float64"), pd.Series(dtype="object")
+    schedule = schedule_for(frame["created_at"], settings, notes) if _timed(frame, metric) else None
+    d = Durations(frame, metric, schedule, notes, business=_wants_business(settings), exported=exported)
+    return d.minutes, d.skipped
+
+
 # ------------------------------------------------------------ FRT and ART
 def _durations_aggregate(pending_label: str):
     def agg(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from . import elapsed
 from .aggregate import grouped
 from .business_hours import Schedule, ScheduleError
 from .scores import numeric_scores, parse_scale, yes_no
+from .tickets import BUSINESS_PARAMS, ticket_minutes
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MINUTES_PER_WEEK = 7 * 1440
@@ -248,7 +249,7 @@ def _peak_extra(values: pd.DataFrame, ctx: Context) -> dict:
         UNIT,
         Param("heat", str, "volume", "What the heat table's cells show: ticket volume or median FRT.",
               choices=("volume", "frt")),
-    ),
+    ) + BUSINESS_PARAMS,
     example='cxkpi peak sample_data/tickets.csv --peak-hours "Mon-Fri 09:00-12:00"',
 )
 def peak(frame: pd.DataFrame, settings: dict) -> Measured:
@@ -259,7 +260,9 @@ def peak(frame: pd.DataFrame, settings: dict) -> Measured:
     """
     mask = peak_mask(_peak_setting(settings))  # a bad --peak-hours fails before any work
     created = frame["created_at"]
-    frt, reasons = elapsed.first_response(frame)
+    notes: list[str] = []
+    # the same FRT as the frt KPI (business minutes with business hours)
+    frt, reasons = ticket_minutes(frame, settings, notes, "frt")
     skipped = elapsed.first_reason(_no_created(frame), reasons)
     weekday = created.dt.day_of_week
     hour = created.dt.hour
@@ -271,7 +274,6 @@ def peak(frame: pd.DataFrame, settings: dict) -> Measured:
         "frt": frt,
     }, index=frame.index).drop(index=skipped.index)
     values = values.astype({"weekday": "int64", "hour": "int64"})
-    notes = []
     if "first_response_at" not in frame.columns and "first_response_minutes" not in frame.columns:
         notes.append("no first_response_at mapped: FRT columns are empty")
     return Measured(values, skipped, notes)
@@ -403,7 +405,7 @@ def _topics_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd
               choices=("mean", "median", "p90")),
         Param("scale", str, "1-5", "Scale of the tickets' satisfaction column, e.g. 1-5 (yes/no is detected)."),
         Param("satisfied_min", float, None, "Lowest satisfied score (default: the top two of the scale)."),
-    ),
+    ) + BUSINESS_PARAMS,
     example="cxkpi topics sample_data/tickets.csv --count-by tags --top 10",
 )
 def topics(frame: pd.DataFrame, settings: dict) -> Measured:
@@ -414,9 +416,10 @@ def topics(frame: pd.DataFrame, settings: dict) -> Measured:
     """
     field = _topic_field(frame, settings)
     sep = settings.get("tags_sep") or ","
-    frt, frt_bad = elapsed.first_response(frame)
-    art, art_bad = elapsed.resolution(frame)
     notes: list[str] = []
+    # the same FRT and resolution time as the frt / resolution KPIs (business minutes with business hours)
+    frt, frt_bad = ticket_minutes(frame, settings, notes, "frt")
+    art, art_bad = ticket_minutes(frame, settings, notes, "resolution")
     satisfied = pd.Series(np.nan, index=frame.index, dtype="float64")
     csat_bad = pd.Series(dtype="object")
     if "satisfaction" in frame.columns:
