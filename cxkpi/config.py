@@ -67,10 +67,7 @@ class Config:
                 if self.business_hours.get(key) is not None}
 
     def resolve_file(self, value: str) -> str:
-        if value == "-" or self.path is None:
-            return value
-        p = Path(value).expanduser()
-        return str(p if p.is_absolute() else (self.path.parent / p))
+        return _from_config_folder(value, self.path)
 
 
 def _type_name(t) -> str:
@@ -221,6 +218,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         _check_business_hours(business_hours, problems)
     kpis = raw.get("kpis") or {}
     if isinstance(kpis, dict):
+        kpis = dict(kpis)  # resolved paths go into Config.kpis; the raw config (echoed in a report) stays as written
         for name, block in kpis.items():
             where = f"kpis.{name}"
             spec = registry.get(str(name))
@@ -235,6 +233,9 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                 continue
             allowed = {**KPI_COMMON_KEYS, **{p.name: _param_type(p) for p in spec.params}}
             _check_keys(block, allowed, where, problems)
+            # a path setting (kpis.themes.themes) resolves from the config's folder, as sources.*.file does
+            block = kpis[name] = {k: _from_config_folder(v, path) if k in {p.name for p in spec.params if p.path}
+                                  else v for k, v in block.items()}
             for p in spec.params:
                 if p.name in block and block[p.name] is not None:
                     if p.choices and str(block[p.name]) not in p.choices:
@@ -262,6 +263,14 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         business_hours=dict(business_hours) if isinstance(business_hours, dict) else {},
         raw=raw,
     )
+
+
+def _from_config_folder(value: Any, config_path: Path | None) -> Any:
+    """A relative path written in the config, as a path from the config's folder (not the working directory)."""
+    if not isinstance(value, str) or value == "-" or config_path is None:
+        return value
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else Path(config_path).parent / p)
 
 
 def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> None:

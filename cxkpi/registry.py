@@ -39,6 +39,8 @@ class Param:
     cli: bool = True
     # the value is an export header to read as this canonical column (e.g. --status-column Churn)
     column: str | None = None
+    # the value is a file path: in a config it resolves from the config's folder, as sources.*.file does
+    path: bool = False
 
     @property
     def flag(self) -> str:

@@ -101,3 +101,48 @@ def test_without_business_hours_both_are_calendar_minutes(run_cli, write):
     # a flag works on topics as on frt
     flagged = _json(run_cli, "topics", path, "--business-hours", "Mon-Fri 09:00-17:00")
     assert flagged["breakdown"]["frt_mean"] == 75.0
+
+
+# ---------------------------------------------------------------- (d) config paths from the config's folder
+def _themes_project(tmp_path):
+    project = tmp_path / "project"
+    (project / "dicts").mkdir(parents=True)
+    (project / "s.csv").write_text("score,comment\n2,Refund please\n10,Great and quick\n9,quick!\n"
+                                   "3,rude and no refund\n", encoding="utf-8")
+    (project / "dicts" / "t.yaml").write_text("refund: [refund*]\nquick: [quick*, fast]\n", encoding="utf-8")
+    cfg = project / "cx.yaml"
+    cfg.write_text("sources:\n  surveys: {file: s.csv}\nkpis:\n  themes: {themes: dicts/t.yaml}\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    return cfg, elsewhere
+
+
+def test_themes_dictionary_in_the_config_resolves_from_the_config_folder(run_cli, tmp_path, monkeypatch):
+    cfg, elsewhere = _themes_project(tmp_path)
+    monkeypatch.chdir(elsewhere)  # neither s.csv nor dicts/t.yaml is here
+    r = _json(run_cli, "themes", "-c", cfg)
+    mentions = {g["key"]["theme"]: g["breakdown"]["mentions"] for g in r["groups"]}
+    # refund*: "Refund please", "rude and no refund" = 2; quick*: "Great and quick", "quick!" = 2; none left over
+    assert mentions["refund"] == 2 and mentions["quick"] == 2
+    assert sum(mentions.values()) == 4
+
+
+def test_a_missing_themes_dictionary_names_the_path_it_looked_at(run_cli, tmp_path, monkeypatch):
+    cfg, elsewhere = _themes_project(tmp_path)
+    (cfg.parent / "dicts" / "t.yaml").unlink()
+    (elsewhere / "dicts").mkdir()
+    (elsewhere / "dicts" / "t.yaml").write_text("other: [x]\n", encoding="utf-8")  # not this one (cwd)
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run_cli("themes", "-c", cfg, "--format", "json")
+    assert code != 0 and out == ""
+    assert str(cfg.parent / "dicts" / "t.yaml") in err and "no such theme dictionary file" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_report_echoes_the_config_as_written(tmp_path):
+    from cxkpi.config import load_config
+
+    cfg, _ = _themes_project(tmp_path)
+    config = load_config(cfg)
+    assert config.kpi("themes")["themes"] == str(cfg.parent / "dicts" / "t.yaml")
+    assert config.raw["kpis"]["themes"]["themes"] == "dicts/t.yaml"

@@ -417,7 +417,7 @@ def _themes_total(values: pd.DataFrame, tcols: list[str], other: str | None, top
     aggregate=_themes_aggregate,
     params=(
         Param("themes", str, None, "YAML theme dictionary (theme: keywords/regexes, any languages); "
-                                   "default: frequent key phrases.", parse=theme_dictionary.load),
+                                   "default: frequent key phrases.", parse=theme_dictionary.load, path=True),
         Param("top", int, 20, "Themes listed per group."),
         Param("min_mentions", int, 3, "Key phrases need at least this many comments (no dictionary)."),
         Param("candidates", int, 300, "Most frequent key phrases considered (no dictionary)."),
