@@ -40,14 +40,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     if debug:
         _state["debug"] = True
 
 
 def _build() -> typer.Typer:
-    """Register the commands once (main() may run many times in one process, e.g. tests)."""
+    """Register the commands once (main() may run many times in one process, e.g. tests).
+
+    The KPI commands come from the catalog, so this imports no KPI.
+    """
     if not _state.get("built"):
         from . import catalog, commands, kpi_commands
 
@@ -55,6 +58,19 @@ def _build() -> typer.Typer:
         commands.register(app)
         _state["built"] = True
     return app
+
+
+def command():
+    """The Click command tree that ``main`` runs, built once, with metavars set in one pass."""
+    if _state.get("command") is None:
+        from typer.main import get_command
+
+        from . import metavars
+
+        tree = get_command(_build())
+        metavars.apply(tree)
+        _state["command"] = tree
+    return _state["command"]
 
 
 def _click_exceptions():
@@ -87,6 +103,15 @@ def _bare_flags(args: list[str]) -> list[str]:
     return out
 
 
+def _click_message(e) -> str:
+    """Click's usage errors in the product's one error format, with the way to the command's help."""
+    message = e.format_message()
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None and getattr(ctx, "command_path", None):
+        message += f" (see `{ctx.command_path} --help`)"
+    return message
+
+
 def main(argv: list[str] | None = None) -> None:
     exit_types, abort_types, click_types = _click_exceptions()
     args = _bare_flags(sys.argv[1:] if argv is None else argv)
@@ -95,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
 
     forget_inputs()  # one run's inputs (in-process callers run several)
     try:
-        code = _build()(args=args, prog_name="cxkpi", standalone_mode=False)
+        code = command().main(args=args, prog_name="cxkpi", standalone_mode=False)
         code = code if isinstance(code, int) else 0
     except exit_types as e:
         code = e.exit_code
@@ -103,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         print("cxkpi: aborted", file=sys.stderr)
         code = 130
     except click_types as e:
-        e.show()
+        print(f"cxkpi: error: {escape_controls(_click_message(e))}", file=sys.stderr)
         code = e.exit_code if e.exit_code is not None else EXIT_USAGE
     except CxkpiError as e:
         if _state["debug"]:

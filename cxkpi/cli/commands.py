@@ -21,6 +21,10 @@ def kpis(
 
     from ..registry import load_all
 
+    if format not in (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown):
+        from ..errors import UsageError
+
+        raise UsageError(f"cxkpi kpis --format {format.value}: expected table, json, csv or markdown")
     specs = list(load_all().values())
     rows = [{"name": s.name, "title": s.title, "source": " | ".join(s.sources), "needs": list(s.needs),
              "unit": s.unit,
@@ -79,7 +83,8 @@ def report(
 
     Example:
 
-        cxkpi report --config config.example.yaml --period month --compare previous --output report.html
+        cxkpi report --config config.example.yaml --period month \\
+            --compare previous --output report.html
     """
     from ..config import load_config
     from ..engine import PERIODS

@@ -73,9 +73,33 @@ def make_command(spec: CommandEntry):
     example = spec.example or f"cxkpi {spec.name} FILE"
     command.__doc__ = (
         f"{spec.title}: {spec.formula}.\n\n{spec.doc}\n\n"
-        f"Example:\n\n    {example}"
+        f"Example:\n\n{fold_example(example)}"
     )
     return command
+
+
+def fold_example(example: str, width: int = 70, indent: str = "    ") -> str:
+    """A long example as shell lines continued with ``\\`` between options, never wrapped mid-word.
+
+    Help is read at 80 columns; rich would otherwise wrap ``--period`` away from ``month``.
+    """
+    words = example.split(" ")
+    parts: list[str] = []  # an option keeps its value(s): "--by channel", '--business-hours "Mon-Fri 09:00"'
+    for w in words:
+        if parts and not w.startswith("-") and parts[-1].startswith("-") and len(parts[-1].split(" ")) < 2 \
+                or parts and parts[-1].count('"') % 2:
+            parts[-1] += " " + w
+        else:
+            parts.append(w)
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + 1 + len(part) > width:
+            lines.append(line + " \\")
+            line = "    " + part
+        else:
+            line = f"{line} {part}" if line else part
+    lines.append(line)
+    return "\n".join(indent + l for l in lines)
 
 
 def _parse_flag(p, value):

@@ -51,7 +51,8 @@ def presets(
 
     Example:
 
-        cxkpi presets; cxkpi presets zendesk; cxkpi frt tickets.csv --preset zendesk
+        cxkpi presets; cxkpi presets zendesk
+        cxkpi frt tickets.csv --preset zendesk
     """
     import json
     import sys
