@@ -1,4 +1,4 @@
-"""Survey KPIs against values worked out by hand (KPI_SPEC.md, "Survey KPIs")."""
+"""Survey KPIs against values worked out by hand (docs/surveys.md)."""
 
 from __future__ import annotations
 

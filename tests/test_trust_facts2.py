@@ -146,3 +146,38 @@ def test_the_report_echoes_the_config_as_written(tmp_path):
     config = load_config(cfg)
     assert config.kpi("themes")["themes"] == str(cfg.parent / "dicts" / "t.yaml")
     assert config.raw["kpis"]["themes"]["themes"] == "dicts/t.yaml"
+
+
+# ---------------------------------------------------------------- (e) the docs the product cites are in the repo
+MISSING_SPEC = "KPI_" + "SPEC"  # spelled in two parts so this file does not mention it
+
+
+def _tracked_files():
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60).stdout
+        return [ROOT / p for p in out.decode().split("\0") if p]
+    except (OSError, subprocess.SubprocessError):  # not a git checkout (an unpacked sdist)
+        return [p for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts]
+
+
+def test_no_tracked_file_cites_a_spec_outside_the_repository():
+    files = _tracked_files()
+    assert any(p.name == "README.md" for p in files)
+    citing = [str(p.relative_to(ROOT)) for p in files
+              if p.is_file() and MISSING_SPEC.encode() in p.read_bytes()]
+    assert citing == []
+
+
+def test_every_docs_page_the_product_cites_exists():
+    import re
+
+    cited = set()
+    for p in [*(ROOT / "cxkpi").rglob("*.py"), *(ROOT / "docs").glob("*.md"), ROOT / "README.md"]:
+        text = p.read_text(encoding="utf-8")
+        cited |= set(re.findall(r"docs/([\w.-]+\.(?:md|json))", text))
+        if p.parent.name == "docs":
+            cited |= set(re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]*)?\)", text))
+    assert {"conventions.md", "surveys.md", "helpdesk.md", "workload.md", "business.md"} <= cited
+    assert sorted(c for c in cited if not (ROOT / "docs" / c).is_file()) == []

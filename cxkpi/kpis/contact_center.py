@@ -1,5 +1,5 @@
 """Contact-center KPIs: average handle time (calls and tickets), speed of answer,
-abandonment, chat wait / duration / missed chats (KPI_SPEC.md, "Helpdesk KPIs").
+abandonment, chat wait / duration / missed chats (docs/workload.md; conventions in docs/conventions.md).
 
 Durations are measured in minutes at row level and converted to ``--unit``
 (default ``min``, as for every duration KPI in the spec; ``--unit s`` gives

@@ -1,6 +1,6 @@
 """Ticket timing and quality KPIs: FRT, resolution time, FCR, reopen rate, SLA attainment.
 
-KPI_SPEC.md, "Helpdesk KPIs". Conventions shared by every KPI here:
+Formulas: docs/helpdesk.md; shared conventions: docs/conventions.md. Conventions of every KPI here:
 
 - A duration comes from two timestamps (``created_at`` → ``first_response_at`` /
   ``resolved_at``), or from the export's own minutes column when the timestamps

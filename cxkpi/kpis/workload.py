@@ -1,6 +1,6 @@
 """Workload KPIs on tickets: volume and backlog per period, busiest hours
 (weekday × hour, peak vs off-peak), and top topics or tags with their KPIs
-(KPI_SPEC.md, "Volume and load" and "Top topics").
+(docs/workload.md; shared conventions in docs/conventions.md).
 """
 
 from __future__ import annotations
