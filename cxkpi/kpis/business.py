@@ -1,5 +1,5 @@
 """Business KPIs: churn, retention, CLV, employee turnover, cost per resolution, articles
-per visit (KPI_SPEC.md, "Business KPIs"; conventions in docs/business.md).
+per visit (docs/business.md; shared conventions in docs/conventions.md).
 
 Churn, retention and turnover are rates *per period*: ``--period`` is the unit the rate
 is over (a month when omitted). These KPIs are ``periodic`` (they window themselves):

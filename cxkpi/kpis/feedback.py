@@ -1,4 +1,4 @@
-"""Qualitative feedback: comment themes and sentiment beside the scores (KPI_SPEC.md, "Qualitative feedback").
+"""Qualitative feedback: comment themes and sentiment beside the scores (docs/feedback.md).
 
 ``themes`` is a KPI whose result groups are themes: the aggregate adds a
 ``theme`` key to every group (``group_key``), so each group is one theme in

@@ -1,4 +1,4 @@
-"""Survey KPIs: NPS, CSAT, CES and survey response rate (KPI_SPEC.md, "Survey KPIs")."""
+"""Survey KPIs: NPS, CSAT, CES and survey response rate (docs/surveys.md)."""
 
 from __future__ import annotations
 
