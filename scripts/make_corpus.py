@@ -177,6 +177,15 @@ def hostile_outputs() -> dict[str, bytes]:
     f["out_csv_formula_header.csv"] = _channels(
         ['say "=1"', "\uff1dcmd", " =cmd", "\t=x"], ["10", "0", "9", "5"],
         header="Response ID,Responded At,=Region;+cmd,Score")
+    # --- Markdown output: a value that would end the cell or row, raw HTML, inline markup ------
+    f["out_md_table_break.csv"] = _channels(
+        ["a|b", "a\\|b", "x\r\n| y | z", "line\rbreak", "tail\\"], ["10", "9", "8", "3", "0"])
+    f["out_md_html.csv"] = _channels(
+        ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "<a href=javascript:alert(1)>x</a>",
+         "&lt;b&gt;", "<!-- hidden -->"], ["10", "10", "9", "7", "0"])
+    f["out_md_markup.csv"] = _channels(
+        ["[x](javascript:alert(1))", "![i](http://x/i.png)", "**bold**", "`code`", "# heading", "~~s~~"],
+        ["10", "9", "6", "5", "8", "7"])
     return f
 
 

@@ -129,3 +129,86 @@ def test_inspect_and_kpis_csv_quote_a_bare_cr(run_cli):
     assert code == 0, err
     rows = _rfc4180_rows(out)
     assert rows[0] == ["name", "title", "source", "needs", "unit", "formula"] and len(rows) > 10
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+def _gfm(text: str) -> str:
+    """Markdown as a wiki shows it: CommonMark + GFM tables, raw HTML allowed (markdown-it, via rich)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+
+
+def _channels(name: str) -> list[str]:
+    with open(CORPUS / name, newline="", encoding="utf-8") as f:
+        return [r["Channel"] for r in csv.DictReader(f)]
+
+
+def _first_cells(page: str) -> list[str]:
+    """The first cell of each body row, as the reader sees it; every row as wide as the header."""
+    import html
+
+    width = page.count("<th>")
+    out = []
+    for row in re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.S)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+        assert len(cells) == width, row  # no value added or ended a cell
+        assert "<" not in cells[0], cells[0]  # no tag at all: no <img>, <script>, <em>, <code>, <a>
+        out.append(html.unescape(cells[0]))
+    return out
+
+
+@pytest.mark.parametrize("name, args", _case_args("out_md_"))
+def test_corpus_markdown_values_are_text(run_cli, name, args):
+    code, out, err = run_cli("nps", CORPUS / name, *args, "--format", "markdown")
+    assert code == 0, err
+    page = _gfm(out)
+    expected = sorted(" ".join(v.replace("\r\n", "\n").replace("\r", "\n").split("\n")) for v in _channels(name))
+    assert sorted(_first_cells(page)[1:]) == expected  # the row after (all): each value, shown literally
+    assert page.count("<table>") == 1 and "<h1>" not in page and page.count("<h2>") == 1
+
+
+def test_markdown_cell_exact_text():
+    from cxkpi.render.safe import markdown_cell, markdown_text
+
+    assert markdown_cell("a\\|b") == "a\\\\\\|b"  # backslash doubled, pipe escaped: 3 before the pipe
+    assert markdown_cell("x\r\n| y") == "x \\| y"
+    assert markdown_cell("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert(1)&gt;"
+    assert markdown_cell("[x](javascript:alert(1))") == "\\[x\\](javascript:alert(1))"
+    assert markdown_cell("ci_low _i_") == "ci_low \\_i\\_"  # intraword "_" opens nothing: left as it is
+    assert markdown_cell("\x1b]0;t\x07") == "\\\\x1b\\]0;t\\\\x07"  # shown as \x1b, never sent
+    assert markdown_text("# heading") == "\\# heading" and markdown_text("1. x") == "1\\. x"
+    assert markdown_text("- y") == "\\- y" and markdown_text("2025-01") == "2025-01"
+
+
+def test_report_markdown_failed_source_title_and_breach_are_text(run_cli, tmp_path):
+    bad = tmp_path / "x<img src=x onerror=alert(1)>|y.csv"  # an empty export with a hostile name
+    bad.write_bytes(b"")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        f"report:\n  title: '<script>alert(1)</script> | # KPIs'\n"
+        f"sources:\n  surveys:\n    file: {CORPUS / 'out_md_html.csv'}\n  tickets:\n    file: '{bad}'\n"
+        "kpis:\n  nps:\n    by: channel\n    title: '**NPS** <b>|</b>'\n    target: 90\n    alert: 50\n"
+        "  fcr: {}\n", encoding="utf-8")
+    code, out, err = run_cli("report", "--config", cfg, "--format", "markdown", "--on-source-error", "continue",
+                             "--quiet")
+    assert code == 1, err  # the tickets source failed; the report is still written
+    page = _gfm(out)
+    assert "<script" not in page and "<img" not in page and "<b>" not in page and "<strong>NPS" not in page
+    assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt; | # KPIs</h1>" in page
+    failed = out.split("## Failed sources", 1)[1].split("\n\n")[1]
+    assert failed.startswith("- tickets: ") and "x&lt;img src=x onerror=alert(1)&gt;\\|y.csv" in failed
+    summary = re.findall(r"<tr>\n<td>(.*?)</td>", page)
+    assert "**NPS** &lt;b&gt;|&lt;/b&gt;" in summary  # the title cell: literal, the row not split
+
+
+def test_inspect_markdown_header_and_examples_are_text(run_cli, write):
+    path = write("i.csv", "Chan<img src=x onerror=1>|x,Note\nweb,<script>a|b</script>\n")
+    code, out, err = run_cli("inspect", path, "--format", "markdown")
+    assert code == 0, err
+    assert "| Chan&lt;img src=x onerror=1&gt;\\|x | text |" in out
+    assert "| &lt;script&gt;a\\|b&lt;/script&gt; |" in out
+    page = _gfm(out)
+    assert "<img" not in page and "<script" not in page
+    assert [len(re.findall("<td>", r)) for r in re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.S)[1:]] == [7, 7]

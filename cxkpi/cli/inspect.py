@@ -293,7 +293,9 @@ def plain_table(p, hint_flags: str, width: int = 120) -> str:
 
 
 def _md(text: str) -> str:
-    return " ".join(str(text).replace("|", "\\|").split())
+    from ..render.safe import markdown_cell  # pipes, HTML, inline markup and controls: as in every Markdown output
+
+    return " ".join(markdown_cell(text).split())
 
 
 def markdown(p, hint_flags: str) -> str:

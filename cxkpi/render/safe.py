@@ -34,10 +34,32 @@ def xml_cell(value):
     return value
 
 
+# Markdown inline syntax a value could start (emphasis, code, links, strikethrough, cell breaks);
+# a backslash before any ASCII punctuation is a plain character in CommonMark and GFM
+# ("_" between two letters or digits, as in ci_low, opens nothing and stays as it is)
+_MD_INLINE = re.compile(r"([\\`*\[\]~|]|(?<![^\W_])_|_(?![^\W_]))")
+# what starts a block (heading, quote, list, thematic break) when it opens a line
+_MD_BLOCK_START = re.compile(r"(\d*)([#+=.)-])")  # "#", "-", "+", "=", "1." or "2)" (">" is "&gt;" by then)
+
+
 def markdown_cell(s) -> str:
-    """One Markdown table cell: pipes escaped, line breaks flattened, raw HTML escaped."""
-    s = html.escape(str(s), quote=False)
-    return s.replace("|", "\\|").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    """One Markdown table cell: never breaks the row, never markup, never a control sequence.
+
+    Controls shown as ``\\x1b``; ``& < >`` as entities (raw HTML is never HTML); backslashes and
+    ``` ` * _ [ ] ~ | ``` backslash-escaped (a pipe always has an odd number of backslashes before
+    it, so no GFM reader splits the cell there); CR and LF flattened to spaces.
+    """
+    s = str(s).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return _MD_INLINE.sub(r"\\\1", html.escape(escape_controls(s), quote=False))
+
+
+def markdown_text(s) -> str:
+    """A heading or list item's text: as a cell, trimmed, and a leading ``#``/``-``/``1.`` escaped."""
+    s = markdown_cell(s).strip()
+    m = _MD_BLOCK_START.match(s)
+    if m and (not m.group(1) or m.group(2) in ".)"):  # "1." and "2)" start a list, "12" alone does not
+        return m.group(1) + "\\" + s[len(m.group(1)):]
+    return s
 
 
 # --- spreadsheets: formula neutralisation (OWASP CSV injection) and RFC 4180 fields ----------
