@@ -153,6 +153,7 @@ def data_files() -> dict[str, bytes]:
     f["xlsx_entity_bomb.xlsx"] = _entity_bomb(_xlsx([["Score"], [9]]))
     f["html_named.xlsx"] = b"<html><body><table><tr><td>Score</td></tr></table></body></html>"
     f.update(hostile_outputs())
+    f.update(terminal_text())
     return f
 
 
@@ -189,6 +190,40 @@ def hostile_outputs() -> dict[str, bytes]:
     return f
 
 
+def terminal_text() -> dict[str, bytes]:
+    """Untrusted text that must reach the terminal as data (tests/test_terminal_safety.py)."""
+    f: dict[str, bytes] = {}
+    # --- untrusted text in the terminal: rich markup and control sequences are data ----------
+    # shown literally / escaped (\\x1b) in every table, never parsed, never sent to the terminal.
+    # nps: scores 10, 9, 7, 3 -> 2 promoters, 1 detractor: 100 x (2 - 1) / 4 = 25;
+    #      10, 9, 9, 8, 0 -> 100 x (3 - 1) / 5 = 40; headers file 10, 10, 10, 1 -> 100 x (3 - 1) / 4 = 50.
+    # themes: every comment says "billing refund" -> 100 % of 4 (5) comments.
+    # frt (tickets): 30, 10, 20 minutes -> median 20 over 3; topics: 3 tickets, 3 topics, 100 % covered.
+    th = "Response ID,Responded At,Channel,Agent,Score,Comment\n"
+    f["term_markup_values.csv"] = (th + "".join(
+        f"{i},2025-01-0{i} 10:00,{v},{v},{score},{comment}\n" for i, (v, score, comment) in enumerate([
+            ("[bold]x[/bold]", 10, "billing refund [bold]x[/bold]"), ("[/x]", 9, "billing refund [/x] late"),
+            ("[link=http://evil]y[/link]", 7, "billing refund [link=http://evil]y[/link]"),
+            ("[conceal]z[/conceal]", 3, "billing refund [conceal]secret[/conceal]")], start=1))).encode()
+    f["term_control_values.csv"] = (th + "".join(
+        f'{i},2025-01-0{i} 10:00,"{v}","{v}",{score},"{comment}"\n' for i, (v, score, comment) in enumerate([
+            ("\x1b]8;;http://e\x07z", 10, "billing refund \x1b]8;;http://e\x07link\x1b]8;;\x07"),
+            ("\x1b[2J", 9, "billing refund \x1b[2J\x1b[H"), ("\x9b31m", 9, "billing refund \x9b31m"),
+            ("a\x08b", 8, "billing refund back\x08\x08"), ("c\rd", 0, "billing refund \x1b]0;pwned\x07")], start=1))).encode()
+    f["term_hostile_headers.csv"] = ("Response ID,[/x] \x1b[2J,Score,[link=http://evil]y[/link],\x9b31m [bold]h\n"
+                                     + "".join(f"{i},a{i},{s},b,c\n" for i, s in enumerate([10, 10, 10, 1], start=1))
+                                     ).encode()
+    f["term_duplicate_markup_header.csv"] = "Score,[/x]\x1b[2J,[/x]\x1b[2J\n9,a,b\n".encode()
+    f["term_ticket_values.csv"] = ("Ticket ID,Created At,First Response At,Resolved At,Agent,Topic,Tags\n"
+                                   '1,2025-01-01 10:00,2025-01-01 10:30,2025-01-01 12:00,[/x],[bold]billing[/bold],'
+                                   '"[/x],\x1b[2J"\n'
+                                   "2,2025-01-02 10:00,2025-01-02 10:10,2025-01-02 11:00,\x1b]8;;http://e\x07z,[/x],"
+                                   "\x9b31m\n"
+                                   "3,2025-01-03 10:00,2025-01-03 10:20,2025-01-03 13:00,[link=http://evil]y[/link],"
+                                   "\x1b[2J,[conceal]t[/conceal]\n").encode()
+    return f
+
+
 def config_files() -> dict[str, bytes]:
     c: dict[str, bytes] = {}
     c["cfg_unknown_keys.yaml"] = b"sources:\n  surveys:\n    file: ok.csv\n    colums: {score: Score}\nkpis:\n  nps:\n    promotor_min: 9\nbogus: 1\n"
@@ -211,6 +246,12 @@ def config_files() -> dict[str, bytes]:
     c["cfg_deep_nesting.yaml"] = b"kpis: " + b"[" * 5000 + b"]" * 5000 + b"\n"
     c["cfg_tabs.yaml"] = b"sources:\n\tsurveys:\n\t\tfile: ok.csv\n"
     c["cfg_source_is_dir.yaml"] = b"sources:\n  surveys:\n    file: a_directory.csv\nkpis:\n  nps: {}\n"
+    # the report dashboard with markup and escapes in its titles and a failed source whose error holds them
+    c["cfg_term_report.yaml"] = (b'report:\n  title: "[/x] Weekly \\e[2J [link=http://evil]y[/link]"\n'
+                                 b"  on_source_error: continue\n  kpis: [nps, frt]\n"
+                                 b'kpis:\n  nps: {title: "[bold]NPS[/bold] [/x] \\e]8;;http://e\\a"}\n'
+                                 b"sources:\n  surveys: {file: term_markup_values.csv}\n"
+                                 b"  tickets: {file: term_duplicate_markup_header.csv}\n")
     return c
 
 

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from ..render.safe import escape_controls
+from ..render.safe import one_line
 from ..errors import EXIT_DATA, EXIT_USAGE, CxkpiError
 
 app = typer.Typer(
@@ -128,12 +128,12 @@ def main(argv: list[str] | None = None) -> None:
         print("cxkpi: aborted", file=sys.stderr)
         code = 130
     except click_types as e:
-        print(f"cxkpi: error: {escape_controls(_click_message(e))}", file=sys.stderr)
+        print(f"cxkpi: error: {one_line(_click_message(e))}", file=sys.stderr)
         code = e.exit_code if e.exit_code is not None else EXIT_USAGE
     except CxkpiError as e:
         if _state["debug"]:
             raise
-        print(f"cxkpi: error: {escape_controls(e)}", file=sys.stderr)
+        print(f"cxkpi: error: {one_line(e)}", file=sys.stderr)  # one line, whatever a file name holds
         code = e.exit_code
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -148,6 +148,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # noqa: BLE001 - the promise is: never a traceback
         if _state["debug"]:
             raise
-        print(f"cxkpi: internal error: {type(e).__name__}: {escape_controls(e)} (run with --debug for details)", file=sys.stderr)
+        print(f"cxkpi: internal error: {type(e).__name__}: {one_line(e)} (run with --debug for details)", file=sys.stderr)
         code = EXIT_DATA
     sys.exit(code)

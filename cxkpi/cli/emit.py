@@ -16,8 +16,12 @@ def stderr_console():
 
 
 def say(message: str, quiet: bool = False) -> None:
+    """A message on stderr: never markup, and control characters from file names, headers or
+    values shown escaped (``\\x1b``), never sent to the terminal."""
     if not quiet:
-        stderr_console().print(message, markup=False)
+        from ..render.safe import escape_controls
+
+        stderr_console().print(escape_controls(message), markup=False, emoji=False)
 
 
 def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False, raw: bool = False) -> None:

@@ -115,8 +115,10 @@ def _run(file: str, options, max_columns: int | None, progress: bool):
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    label = "<stdin>" if file == "-" else os.path.basename(file)
-    with Progress(TextColumn("inspecting {task.description}"), BarColumn(), TaskProgressColumn(),
+    from ..render.safe import escape_controls
+
+    label = "<stdin>" if file == "-" else escape_controls(os.path.basename(file))  # a file name is data, not markup
+    with Progress(TextColumn("inspecting {task.description}", markup=False), BarColumn(), TaskProgressColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
         return profile_file(file, options, max_columns=limit,
@@ -263,7 +265,8 @@ def renderables(p, hint_flags: str) -> list:
     """rich objects for a terminal: the title, the column table, the summary lines."""
     from rich import box
     from rich.table import Table
-    from rich.text import Text
+
+    from ..render.safe import term_text
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for h in HEADERS:
@@ -271,8 +274,8 @@ def renderables(p, hint_flags: str) -> list:
         table.add_column(h, justify="right" if short else "left", overflow="fold",
                          no_wrap=h not in ("column", "examples"), min_width=10 if h == "examples" else None)
     for c in p.columns:
-        table.add_row(*(Text(x) for x in _cells(c)))
-    return [Text(title(p), style="bold"), table, *(Text(line) for line in summary_lines(p, hint_flags))]
+        table.add_row(*(term_text(x) for x in _cells(c)))  # names, examples, file name: controls escaped
+    return [term_text(title(p), style="bold"), table, *(term_text(line) for line in summary_lines(p, hint_flags))]
 
 
 def _print(console, items) -> None:

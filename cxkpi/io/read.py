@@ -33,9 +33,12 @@ def _read_with_progress(path: Path, label: str, read_opts, parse_opts, convert_o
     with open(path, "rb") as raw:
         reader = pacsv.open_csv(raw, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
         batches = []
-        with Progress(TextColumn("reading {task.description}"), BarColumn(), DownloadColumn(),
+        from ..render.safe import escape_controls
+
+        # the label is a file name: data, never markup or a control sequence
+        with Progress(TextColumn("reading {task.description}", markup=False), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(label, total=size)
+            task = bar.add_task(escape_controls(label), total=size)
             for batch in reader:
                 batches.append(batch)
                 bar.update(task, completed=min(raw.tell(), size))

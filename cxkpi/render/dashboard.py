@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+from .safe import term_cell, term_text
 from .text import fmt_value
 
 _STATUS_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red", "failed": "bold red", "none": "dim"}
@@ -51,21 +52,25 @@ def renderable(report):
             ref = f"target {fmt_value(e.thresholds.target)}" if e.thresholds.target is not None else (e.reference or "")
             if e.error:
                 ref = e.error
-            t.add_row(e.title, fmt_value(e.headline), e.unit, Text(e.status, style=_STATUS_STYLE.get(e.status, "")),
-                      ref, change, sparkline([v for _, v, _ in e.trend][-SPARK_WIDTH:]),
-                      fmt_value(e.trend[-1][2] if e.trend else e.result.n) if e.result else "")
-        panels.append(Panel(t, title=area, title_align="left"))
+            # every cell and title as Text: a str is parsed as rich markup, and titles, units,
+            # references and error messages (file names, headers, values) come from configs and data
+            cells = [e.title, fmt_value(e.headline), e.unit, Text(e.status, style=_STATUS_STYLE.get(e.status, "")),
+                     ref, change, sparkline([v for _, v, _ in e.trend][-SPARK_WIDTH:]),
+                     fmt_value(e.trend[-1][2] if e.trend else e.result.n) if e.result else ""]
+            t.add_row(*(term_cell(c) for c in cells))
+        panels.append(Panel(t, title=term_text(area), title_align="left"))
     footer = []
     period = f" · latest {report.period}" if report.period else ""
-    footer.append(Text(f"{report.title}{period} · generated {report.generated_at}", style="dim"))
+    footer.append(term_text(f"{report.title}{period} · generated {report.generated_at}", style="dim"))
     if report.compare:
         footer.append(Text("change: * significant at 95%, (ns) not significant", style="dim"))
     for b in report.breaches:
-        footer.append(Text(f"{b.status.upper()}: {b.title} = {fmt_value(b.headline)}", style=_STATUS_STYLE[b.status]))
+        footer.append(term_text(f"{b.status.upper()}: {b.title} = {fmt_value(b.headline)}",
+                                style=_STATUS_STYLE[b.status]))
     for s, msg in report.failed_sources.items():
-        footer.append(Text(f"FAILED source {s}: {msg}", style="bold red"))
+        footer.append(term_text(f"FAILED source {s}: {msg}", style="bold red"))
     for k, msg in report.not_computed.items():
-        footer.append(Text(f"not computed: {k} ({msg})", style="dim"))
+        footer.append(term_text(f"not computed: {k} ({msg})", style="dim"))
     return Group(*panels, *footer)
 
 

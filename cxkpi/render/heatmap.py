@@ -70,7 +70,11 @@ def _table(heat: dict, hours, title: bool):
     present = [v for row in grid for v in row if v is not None and not (isinstance(v, float) and math.isnan(v))]
     top = max(present, default=0) or 1
     last = hours[-1] == 23
-    table = Table(title=f"{what} by weekday × hour — peak hours {heat.get('peak_hours')} (underlined)" if title else None,
+    from .safe import term_cell, term_text
+
+    # the title holds a setting and the labels come from the payload: Text, never markup
+    heading = f"{what} by weekday × hour — peak hours {heat.get('peak_hours')} (underlined)"
+    table = Table(title=term_text(heading) if title else None,
                   title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False, show_edge=False,
                   caption="darker = more; hour = the hour the ticket was created in" if last else None,
                   caption_justify="left")
@@ -90,7 +94,7 @@ def _table(heat: dict, hours, title: bool):
             cells.append(Text(_fmt(v), style=style))
         if totals:
             cells.append(Text(f"{sum(counts):,}"))
-        table.add_row(day, *cells)
+        table.add_row(term_cell(day), *cells)
     return table
 
 

@@ -16,8 +16,19 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def escape_controls(s) -> str:
-    """Control characters shown as ``\\x1b`` instead of being sent to the terminal."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(s))
+    """Control characters shown as ``\\x1b`` instead of being sent to the terminal; a byte of a
+    file name that is not UTF-8 (a lone surrogate from the OS) likewise, so a raw 0x9b never
+    reaches the terminal as CSI and printing never fails with UnicodeEncodeError."""
+    return _SURROGATES.sub(_surrogate, _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(s)))
+
+
+# lone surrogates: os.fsdecode turns an undecodable byte 0xNN into U+DCNN
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(m) -> str:
+    code = ord(m.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def term_text(s, style: str = ""):
@@ -25,6 +36,22 @@ def term_text(s, style: str = ""):
     from rich.text import Text
 
     return Text(escape_controls(s), style=style)
+
+
+def term_cell(value, style: str = ""):
+    """Any table cell, header, title or caption for the terminal: a ``Text`` as is, anything else
+    through ``term_text`` (a plain ``str`` would be parsed as rich markup by ``Table``/``Panel``)."""
+    from rich.text import Text
+
+    if isinstance(value, Text):
+        return value
+    return term_text("" if value is None else value, style=style)
+
+
+def one_line(s) -> str:
+    """A message for one stderr line: controls escaped, and line breaks and tabs shown as
+    ``\\n``/``\\t`` so a file name or header cannot start a second, forged line."""
+    return escape_controls(s).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def xml_cell(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from .safe import term_text
+from .safe import term_cell, term_text
 from .text import fmt_interval, fmt_value, label
 
 
@@ -18,23 +18,25 @@ def renderable(result):
 
         return themes_view(result)
     unit = f" ({result.unit})" if result.unit else ""
-    table = Table(title=f"{result.title} — {result.kpi}", caption=term_text(result.file) if result.file else None, title_justify="left",
+    # title, caption and headers as Text: a str there is parsed as rich markup
+    table = Table(title=term_text(f"{result.title} — {result.kpi}"),
+                  caption=term_text(result.file) if result.file else None, title_justify="left",
                   caption_justify="left", show_edge=True)
     for k in result.group_by:
-        table.add_column(k, style="cyan")
-    table.add_column(f"value{unit}", justify="right", style="bold")
+        table.add_column(term_text(k), style="cyan")
+    table.add_column(term_text(f"value{unit}"), justify="right", style="bold")
     table.add_column("95% CI", justify="right", no_wrap=True)
     table.add_column("n", justify="right")
     keys = list(result.breakdown)
     for g in result.groups:
         keys += [k for k in g.breakdown if k not in keys]
     for k in keys:
-        table.add_column(label(k), justify="right")
+        table.add_column(term_text(label(k)), justify="right")
     table.add_column("", style="yellow")
 
     def add(key_cells, value, interval, n, breakdown, low, style=None):
         cells = key_cells + [fmt_value(value), fmt_interval(interval), fmt_value(n)]
-        cells += [fmt_value(breakdown.get(k)) for k in keys]
+        cells += [term_cell(fmt_value(breakdown.get(k))) for k in keys]  # a breakdown may hold a value from the data
         cells.append("low n" if low else "")
         table.add_row(*cells, style=style)
 
@@ -55,7 +57,7 @@ def renderable(result):
     for note in result.notes:
         lines.append(term_text(f"Note: {note}", style="dim"))
     if result.benchmark:
-        lines.append(Text(f"Reference: {result.benchmark}", style="dim"))
+        lines.append(term_text(f"Reference: {result.benchmark}", style="dim"))
     extra = []
     if result.extra.get("heatmap"):
         from .heatmap import renderable as heat_table

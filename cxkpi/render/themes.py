@@ -9,6 +9,7 @@ the generic renderers; this only lays out the same result objects.
 
 from __future__ import annotations
 
+from .safe import term_cell, term_text
 from .text import fmt_value
 
 THEME = "theme"
@@ -43,7 +44,7 @@ def _footer(result, lift_line: bool):
     if result.skipped.total:
         lines.append(Text(f"Skipped {result.skipped.total:,} of {result.rows:,} rows:", style="yellow"))
         for reason, count in result.skipped.counts.items():
-            lines.append(Text(f"  {count:>6,}  {reason}"))
+            lines.append(term_text(f"  {count:>6,}  {reason}"))
     b = result.breakdown
     summary = (f"{result.n:,} comments; {fmt_value(result.value, 1)}% mention a listed theme"
                f" ({b.get('detractor_comments', 0):,} from detractors, {b.get('promoter_comments', 0):,} from promoters)")
@@ -55,7 +56,7 @@ def _footer(result, lift_line: bool):
         lines.append(Text("lift = detr. % ÷ prom. % (+0.5 smoothing): above 1 leans to detractors; "
                           "all examples in --format json/csv", style="dim"))
     for note in result.notes:
-        lines.append(Text(f"Note: {note}", style="dim"))
+        lines.append(term_text(f"Note: {note}", style="dim"))
     return lines
 
 
@@ -69,10 +70,12 @@ def _columns(result) -> list[str]:
 def _detail(result, keys: list[str]):
     from rich.table import Table
 
-    table = Table(title=f"{result.title} — {result.kpi}", caption=result.file, title_justify="left",
-                  caption_justify="left")
+    # title, caption, headers and cells as Text: a str is parsed as rich markup, and themes,
+    # keys and examples are the customers' own words
+    table = Table(title=term_text(f"{result.title} — {result.kpi}"), caption=_caption(result),
+                  title_justify="left", caption_justify="left")
     for k in keys:
-        table.add_column(k, style="cyan", no_wrap=True)
+        table.add_column(term_text(k), style="cyan", no_wrap=True)
     if keys:
         table.add_column("comments", justify="right", no_wrap=True)
     table.add_column(THEME, style="bold", min_width=10)
@@ -102,21 +105,25 @@ def _detail(result, keys: list[str]):
         cells += [fmt_value(b.get(k), 1) for k, _ in scores]
         if example:
             cells.append(_example(g))
-        table.add_row(*cells)
+        table.add_row(*(term_cell(c) for c in cells))
     return table
+
+
+def _caption(result):
+    return term_text(result.file) if result.file else None
 
 
 def _side_by_side(result, key: str, values: list):
     from rich.table import Table
 
-    table = Table(title=f"{result.title} — {result.kpi} by {key}", caption=result.file, title_justify="left",
-                  caption_justify="left")
+    table = Table(title=term_text(f"{result.title} — {result.kpi} by {key}"), caption=_caption(result),
+                  title_justify="left", caption_justify="left")
     table.add_column("#", justify="right", style="dim")
     columns = {v: [g for g in result.groups if g.key.get(key) == v] for v in values}
     for v, groups in columns.items():
         n = groups[0].n if groups else 0
         low = " low n" if groups and groups[0].low_sample else ""
-        table.add_column(f"{v} ({n:,} comments{low})", overflow="fold")
+        table.add_column(term_text(f"{v} ({n:,} comments{low})"), overflow="fold")
     depth = max(len(gs) for gs in columns.values())
     for i in range(depth):
         row = [str(i + 1)]
@@ -126,7 +133,7 @@ def _side_by_side(result, key: str, values: list):
                 row.append(f"{g.key.get(THEME)}  {_pct(g.value)}% ({fmt_value(g.breakdown.get('mentions'))})")
             else:
                 row.append("")
-        table.add_row(*row)
+        table.add_row(*(term_cell(c) for c in row))
     return table
 
 
