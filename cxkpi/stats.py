@@ -29,7 +29,7 @@ def wilson_interval(hits, n, z: float = Z95):
 
 
 def nps_interval(promoters, detractors, n, z: float = Z95):
-    """NPS ± margin with each answer scored +1/0/−1 (spec: variance = p + d − (p − d)²)."""
+    """NPS ± margin with each answer scored +1/0/−1 (variance = p + d − (p − d)²; docs/surveys.md)."""
     promoters = np.asarray(promoters, dtype="float64")
     detractors = np.asarray(detractors, dtype="float64")
     n = np.asarray(n, dtype="float64")
