@@ -187,6 +187,13 @@ def hostile_outputs() -> dict[str, bytes]:
     f["out_md_markup.csv"] = _channels(
         ["[x](javascript:alert(1))", "![i](http://x/i.png)", "**bold**", "`code`", "# heading", "~~s~~"],
         ["10", "9", "6", "5", "8", "7"])
+    # --- XLSX output: characters XML forbids, formulas, a cell over Excel's 32,767 characters -----
+    f["out_xlsx_controls.csv"] = _channels(
+        ["bell\x07!", "vt\x0bff\x0cx", "esc\x1b[31mred", "us\x1fx", "nonchar\ufffex"],
+        ["10", "9", "8", "3", "10"])
+    f["out_xlsx_formulas.csv"] = _channels(
+        ["=HYPERLINK(\"http://x\",\"y\")", "=1+1", "+cmd", "@SUM(A1)", "-x", "-5"], ["10", "9", "6", "5", "8", "10"])
+    f["out_xlsx_long_cell.csv"] = _channels(["=" + "x" * 33_000, "short"], ["10", "0"])
     return f
 
 

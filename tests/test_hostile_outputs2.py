@@ -212,3 +212,94 @@ def test_inspect_markdown_header_and_examples_are_text(run_cli, write):
     page = _gfm(out)
     assert "<img" not in page and "<script" not in page
     assert [len(re.findall("<td>", r)) for r in re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.S)[1:]] == [7, 7]
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+def _workbook_opens(path: Path):
+    """What Excel needs to open the file without "repairing" it: every XML part well-formed, valid
+    sheet names, no cell over 32,767 characters, no formula. Returns the workbook (values)."""
+    import zipfile
+    import xml.etree.ElementTree as ET
+
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels")):
+                ET.fromstring(z.read(name))  # raises on a BEL, NUL or VT written raw
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        assert 1 <= len(ws.title.encode("utf-16-le")) // 2 <= 31 and not re.search(r"[\[\]:*?/\\\x00-\x1f]", ws.title)
+        assert not ws.title.startswith("'") and not ws.title.endswith("'")
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                assert not isinstance(c.value, str) or len(c.value) <= 32_767
+    return wb
+
+
+def _column_a(wb, sheet: str = "nps") -> list:
+    return [c.value for c in wb[sheet]["A"]]
+
+
+@pytest.mark.parametrize("name, args", _case_args("out_xlsx_"))
+def test_corpus_xlsx_writes_a_workbook_excel_opens(run_cli, tmp_path, name, args):
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("nps", CORPUS / name, *args, "-o", out)
+    assert code == 0, err
+    wb = _workbook_opens(out)
+    keys = _column_a(wb)[2:]
+    assert len(keys) == len(_channels(name))  # one row per group: none lost, none split
+    assert not any(isinstance(k, str) and k.startswith(("=", "+", "-@", "@")) for k in keys), keys
+    code, _, err = run_cli("nps", CORPUS / name, *args, "-o", out, "--raw")  # --raw: text as typed, still text
+    assert code == 0, err
+    _workbook_opens(out)
+
+
+def test_corpus_xlsx_exact_cells(run_cli, tmp_path):
+    out = tmp_path / "r.xlsx"
+    run_cli("nps", CORPUS / "out_xlsx_controls.csv", "--by", "channel", "-o", out)
+    # sorted group keys; each forbidden character shown as its escape (the reader trims none of them here)
+    assert _column_a(_workbook_opens(out)) == ["channel", "(all)", "bell\\x07!", "esc\\x1b[31mred",
+                                               "nonchar\\ufffex", "us\\x1fx", "vt\\x0bff\\x0cx"]
+    run_cli("nps", CORPUS / "out_xlsx_formulas.csv", "--by", "channel", "-o", out)
+    assert _column_a(_workbook_opens(out))[2:] == ["'+cmd", "-5", "'-x", "'=1+1", "'=HYPERLINK(\"http://x\",\"y\")",
+                                                   "'@SUM(A1)"]
+    run_cli("nps", CORPUS / "out_xlsx_formulas.csv", "--by", "channel", "-o", out, "--raw")
+    assert _column_a(_workbook_opens(out))[2:] == ["+cmd", "-5", "-x", "=1+1", "=HYPERLINK(\"http://x\",\"y\")",
+                                                   "@SUM(A1)"]  # as typed, and still strings (checked above)
+    run_cli("nps", CORPUS / "out_xlsx_long_cell.csv", "--by", "channel", "-o", out)
+    long = _column_a(_workbook_opens(out))[2]
+    # "'" + "=" + 33,000 x is 33,002 characters: cut to 32,767 with the mark at the end
+    assert len(long) == 32_767 and long.startswith("'=xxx") and long.endswith("x… [truncated]")
+
+
+def test_xlsx_report_titles_and_sheet_names(run_cli, tmp_path):
+    """A config title with BEL/NUL and a formula reaches the summary and both chart titles."""
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"sources:\n  surveys:\n    file: {CORPUS / 'out_xlsx_formulas.csv'}\n"
+                   'kpis:\n  nps:\n    by: channel\n    title: "=NPS\\x07\\x00 [x]"\n', encoding="utf-8")
+    for extra in ([], ["--period", "day"]):  # a bar chart by group, then a line chart by day
+        out = tmp_path / "r.xlsx"
+        code, _, err = run_cli("report", "--config", cfg, "-o", out, "--quiet", *extra)
+        assert code == 0, err
+        wb = _workbook_opens(out)
+        assert wb["Summary"]["B2"].value == "'=NPS\\x07\\x00 [x]"
+        charts = wb["nps"]._charts  # openpyxl reads charts back when the XML is valid
+        assert len(charts) == 1
+
+
+def test_xlsx_safe_cell_and_sheet_name_exact():
+    from cxkpi.render.xlsx import _sheet_name, safe_cell
+
+    assert safe_cell("\x00=x") == "'\\x00=x"       # NUL at the start (OWASP): neutralised, then shown
+    assert safe_cell("a;=cmd") == "a;=cmd"          # one cell is never split: nothing to neutralise
+    assert safe_cell("-0.25") == "-0.25" and safe_cell(float("nan")) is None and safe_cell(-3.5) == -3.5
+    assert safe_cell("lone\ud800") == "lone\\ud800"  # a lone surrogate cannot be encoded: shown
+    used = {"summary"}
+    names = [_sheet_name(n, used) for n in ["a\x07b", "His[tory]", "History", "Summary", "'q'", "x" * 40, "x" * 40,
+                                            "\U0001f600" * 20, ""]]
+    # 31 UTF-16 units: 31 x, then 29 x + "-2"; 15 emoji are 30 units (a 16th would make 32)
+    assert names == ["a-x07b", "His-tory-", "History-kpi", "Summary-2", "q", "x" * 31, "x" * 29 + "-2",
+                     "\U0001f600" * 15, "kpi"]

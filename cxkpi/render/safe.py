@@ -11,8 +11,9 @@ import re
 
 # C0 controls except tab/newline, DEL and C1 (ESC, CSI, OSC... are all in here)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# what XML 1.0 forbids in a cell (openpyxl raises IllegalCharacterError on these)
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# what XML 1.0 forbids in a cell (openpyxl raises IllegalCharacterError on these, or writes them
+# unchecked into a chart title and Excel refuses the file); lone surrogates cannot be encoded at all
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape_controls(s) -> str:
@@ -54,10 +55,15 @@ def one_line(s) -> str:
     return escape_controls(s).replace("\n", "\\n").replace("\t", "\\t")
 
 
+def _visible(m) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
 def xml_cell(value):
     """A string cell with XML-forbidden characters replaced visibly (``\\x07``)."""
     if isinstance(value, str):
-        return _XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+        return _XML_ILLEGAL.sub(_visible, value)
     return value
 
 

@@ -5,26 +5,77 @@ Returns the file's bytes so the caller writes it atomically like every other out
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 import re
 
 from . import tidy
-from .csv import safe_cell as _csv_safe
-from .safe import xml_cell
+from .safe import formula_safe, xml_cell
+
+CELL_MAX = 32_767  # Excel's limit a cell: longer text makes Excel "repair" (drop) the sheet
+SHEET_NAME_MAX = 31  # Excel counts UTF-16 code units
+TRUNCATED = "… [truncated]"
 
 
 def safe_cell(value, raw: bool = False):
-    """Formula-neutralised and with XML-forbidden characters replaced (never a writer crash)."""
-    return xml_cell(_csv_safe(value, raw))
+    """A value Excel shows as written: never a formula, never a writer crash, never a corrupt file.
+
+    Text starting with ``= + - @`` tab CR gets a leading ``'`` (unless ``raw``; either way it is
+    stored as a string, see ``_as_text``); XML-forbidden characters are shown as ``\\x07``; text
+    over Excel's 32,767 characters is cut with a visible mark; NaN/inf become empty cells and a
+    zoned time becomes its ISO text (openpyxl refuses both).
+    """
+    if isinstance(value, str):
+        s = xml_cell(value if raw else formula_safe(value, split=False))
+        return s if len(s) <= CELL_MAX else s[:CELL_MAX - len(TRUNCATED)] + TRUNCATED
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
+        return value.isoformat()
+    return value
+
+
+def _label(text) -> str:
+    """A chart or axis title: drawn, never a formula, so only the XML-forbidden characters matter."""
+    return xml_cell(str(text))[:255]
+
+
+def _as_text(row) -> None:
+    """openpyxl turns any string starting with "=" into a formula: written with --raw, it stays text."""
+    for cell in row:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def _append(ws, values, raw: bool) -> None:
+    ws.append([safe_cell(v, raw) for v in values])
+    _as_text(ws[ws.max_row])
+
 
 _FILL = {"ok": "DCFCE7", "warn": "FEF3C7", "alert": "FEE2E2", "failed": "FECACA"}
+_RESERVED = {"history"}  # Excel keeps this sheet name for itself
+
+
+def _utf16_cut(s: str, units: int) -> str:
+    out, n = [], 0
+    for ch in s:
+        n += 2 if ord(ch) > 0xFFFF else 1
+        if n > units:
+            break
+        out.append(ch)
+    return "".join(out)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "-", name)[:31] or "kpi"
+    """Excel's rules: no control characters, none of []:*?/\\, no ' at either end, 31 units, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", xml_cell(str(name))).strip().strip("'")
+    base = _utf16_cut(base, SHEET_NAME_MAX).rstrip("'") or "kpi"
+    if base.lower() in _RESERVED:
+        base += "-kpi"
     candidate, i = base, 2
     while candidate.lower() in used:
-        candidate = f"{base[:28]}-{i}"
+        candidate = f"{_utf16_cut(base, SHEET_NAME_MAX - 1 - len(str(i))).rstrip(chr(39))}-{i}"
         i += 1
     used.add(candidate.lower())
     return candidate
@@ -42,23 +93,23 @@ def render(report, raw: bool = False, **_) -> bytes:
     used = {"summary"}
     header = ["KPI", "Title", "Area", "Value", "Unit", "Period", "Status", "Target", "Warn", "Alert", "Change",
               "Previous", "Significant", "n", "Skipped", "Reference / error"]
-    ws.append(header)
+    _append(ws, header, raw)
     for e in report.entries:
         c = e.comparison
-        ws.append([safe_cell(v, raw) for v in (  # titles and errors can carry user text: every cell
+        _append(ws, (  # titles and errors can carry user text: every cell
             e.kpi, e.title, e.area, e.headline, e.unit, e.headline_period, e.status, e.thresholds.target,
             e.thresholds.warn, e.thresholds.alert, c.change if c else None, c.previous if c else None,
             (c.significance.significant if c and c.significance else None),
             e.result.n if e.result else None, e.result.skipped.total if e.result else None,
-            e.error or e.reference or "")])
+            e.error or e.reference or ""), raw)
         row = ws.max_row
         if e.status in _FILL:
             ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=_FILL[e.status])
         for col in (4, 8, 9, 10, 11, 12):
             ws.cell(row=row, column=col).number_format = "#,##0.00"
     for kpi, why in report.not_computed.items():
-        ws.append([safe_cell(v, raw) for v in (kpi, "", "", None, "", "", "not computed", None, None, None,
-                                                None, None, None, None, None, why)])
+        _append(ws, (kpi, "", "", None, "", "", "not computed", None, None, None,
+                     None, None, None, None, None, why), raw)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -71,9 +122,9 @@ def render(report, raw: bool = False, **_) -> bytes:
         sheet = wb.create_sheet(_sheet_name(e.kpi, used))
         rows = tidy.rows([e.result])
         cols = [c for c in tidy.columns(rows) if c != "kpi"]
-        sheet.append(cols)
+        _append(sheet, cols, raw)  # group-by names and breakdown keys come from the data
         for r in rows:
-            sheet.append([safe_cell(r.get(c), raw) for c in cols])
+            _append(sheet, [r.get(c) for c in cols], raw)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
@@ -85,20 +136,20 @@ def render(report, raw: bool = False, **_) -> bytes:
         if len(e.trend) > 1:
             start = sheet.max_row + 3
             sheet.cell(row=start, column=1, value="period")
-            sheet.cell(row=start, column=2, value=f"{e.kpi} ({e.unit})")
+            _as_text([sheet.cell(row=start, column=2, value=safe_cell(f"{e.kpi} ({e.unit})", raw))])
             for i, (p, v, _n) in enumerate(e.trend, start=1):
-                sheet.cell(row=start + i, column=1, value=safe_cell(p, raw))
-                sheet.cell(row=start + i, column=2, value=v).number_format = "#,##0.00"
+                _as_text([sheet.cell(row=start + i, column=1, value=safe_cell(p, raw))])
+                sheet.cell(row=start + i, column=2, value=safe_cell(v)).number_format = "#,##0.00"
             chart = LineChart()
-            chart.title = f"{e.title} by {report.period}"
-            chart.y_axis.title = e.unit
+            chart.title = _label(f"{e.title} by {report.period}")
+            chart.y_axis.title = _label(e.unit)
             data = Reference(sheet, min_col=2, min_row=start, max_row=start + len(e.trend))
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=start + len(e.trend)))
             sheet.add_chart(chart, f"{get_column_letter(len(cols) + 2)}2")
         elif len(rows) > 1:
             chart = BarChart()
-            chart.title = e.title
+            chart.title = _label(e.title)
             data = Reference(sheet, min_col=value_col, min_row=1, max_row=len(rows) + 1)
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(rows) + 1))
