@@ -242,9 +242,35 @@ def _distinct_head(present: pd.Series, k: int, window: int = 50_000) -> pd.Serie
     return present.drop_duplicates().head(k)
 
 
+_FAST_DIRECTIVES = {"Y": r"\s*\d{4}", "m": r"\s*\d{1,2}", "d": r"\s*(?P<day>\d{1,2})", "H": r"\s*\d{1,2}",
+                    "M": r"\s*\d{1,2}", "S": r"\s*\d{1,2}", "%": "%"}
+
+
+def _day_pattern(fmt: str) -> str | None:
+    """A regex matching what ``fmt`` reads, capturing the day digits; None when the format has a
+    directive the Arrow fast path is not trusted with (it then goes to pandas)."""
+    out = []
+    parts = re.split(r"(%.)", fmt)
+    for part in parts:
+        if part.startswith("%") and len(part) == 2:
+            if part[1] not in _FAST_DIRECTIVES:
+                return None
+            out.append(_FAST_DIRECTIVES[part[1]])
+        elif part:
+            out.append("".join(r"\s+" if ch.isspace() else re.escape(ch) for ch in part))
+    pattern = "".join(out)
+    return f"^{pattern}$" if "(?P<day>" in pattern else None
+
+
 def _strptime(s: pd.Series, fmt: str) -> pd.Series:
-    """Arrow's C++ strptime when the format allows (much faster), else pandas'."""
-    if "%p" not in fmt and "%b" not in fmt:
+    """Arrow's C++ strptime when the format allows (much faster), else pandas'.
+
+    Arrow rolls an impossible day over (``2025-02-30`` → March 2, ``2025-04-31`` → May 1) where
+    pandas refuses it, so each parsed day of the month is checked against the day digits of the
+    text: a date that does not exist is unreadable (missing), as pandas has it.
+    """
+    pattern = _day_pattern(fmt)
+    if pattern is not None:
         try:
             import pyarrow as pa
             import pyarrow.compute as pc
@@ -253,7 +279,19 @@ def _strptime(s: pd.Series, fmt: str) -> pd.Series:
             raw = pa.array(s) if isinstance(s.dtype, pd.StringDtype) else \
                 pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
             arr = pc.strptime(raw, format=fmt, unit="us", error_is_null=True)
-            return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
+            parsed = pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
+            # a rolled-over day lands on the 1st to 3rd of the next month: only those rows are checked
+            maybe = np.flatnonzero(pc.fill_null(pc.less_equal(pc.day(arr), 3), False).to_numpy(zero_copy_only=False))
+            if len(maybe):
+                written = pc.struct_field(pc.extract_regex(raw.take(pa.array(maybe)), pattern=pattern), "day")
+                same = pc.equal(pc.cast(written, pa.int64()), pc.day(arr.take(pa.array(maybe))))
+                wrong = maybe[~pc.fill_null(same, True).to_numpy(zero_copy_only=False)]
+                parsed.iloc[wrong] = pd.NaT
+                # no written day where Arrow read one (a spelling the pattern misses): pandas decides those rows
+                unsure = maybe[pc.is_null(same).to_numpy(zero_copy_only=False)]
+                if len(unsure):
+                    parsed.iloc[unsure] = pd.to_datetime(s.iloc[unsure], format=fmt, errors="coerce").to_numpy()
+            return parsed
         except Exception:  # pragma: no cover - fall back to pandas on any Arrow quirk
             pass
     return pd.to_datetime(s, format=fmt, errors="coerce")

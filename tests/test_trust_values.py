@@ -1,0 +1,48 @@
+"""Values that were silently wrong: impossible dates, non-finite numbers, XLSX trailing rows,
+per-group skips with --period, non-finite thresholds."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from cxkpi.io.values import _strptime, timestamps
+
+
+# --- impossible calendar dates ------------------------------------------------------------------
+
+def test_impossible_day_is_unreadable_not_rolled_over():
+    s = pd.Series(["2025-01-05 10:00"] * 5 + ["2025-02-30 10:00", "2025-04-31 09:00", "2025-02-29 08:00",
+                                              "2024-02-29 08:00", "2025-03-01 08:00"], dtype="string")
+    parsed, bad = timestamps(s, "created_at")
+    # Feb 30, Apr 31 and Feb 29 of 2025 do not exist (Arrow read them as Mar 2, May 1, Mar 1);
+    # Feb 29 of the leap year 2024 and a real March 1 stay
+    assert list(bad.index) == [5, 6, 7]
+    assert parsed.isna().tolist() == [False] * 5 + [True, True, True, False, False]
+    assert parsed[8] == pd.Timestamp("2024-02-29 08:00")
+    assert parsed[9] == pd.Timestamp("2025-03-01 08:00")
+
+
+def test_impossible_day_day_first_and_unpadded():
+    s = pd.Series(["31.04.2025", "1.5.2025", "30.02.2025 10:00"], dtype="string")
+    got = _strptime(s[:2], "%d.%m.%Y")
+    assert got.isna().tolist() == [True, False]  # April has 30 days; 1 May is real
+    assert got[1] == pd.Timestamp("2025-05-01")
+    assert _strptime(s[2:], "%d.%m.%Y %H:%M").isna().all()
+
+
+def test_frt_skips_ticket_on_february_30(run_cli, write):
+    # three tickets; the one created on 2025-02-30 is unreadable → n 2, skipped 1;
+    # mean of the other two: (30 + 60) / 2 = 45 minutes (it read 36.67 with the rolled-over day counted)
+    path = write("t.csv", "ticket_id,created_at,first_response_at,channel\n"
+                          "1,2025-01-10 10:00,2025-01-10 10:30,email\n"
+                          "2,2025-01-11 09:00,2025-01-11 10:00,email\n"
+                          "3,2025-02-30 10:00,2025-02-30 10:20,chat\n")
+    code, out, err = run_cli("frt", path, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["n"] == 2
+    assert result["value"] == 45.0
+    assert result["skipped"]["total"] == 1
+    assert result["skipped"]["reasons"] == {"created_at: unreadable value": {"count": 1, "rows": [4]}}
