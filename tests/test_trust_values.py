@@ -46,3 +46,44 @@ def test_frt_skips_ticket_on_february_30(run_cli, write):
     assert result["value"] == 45.0
     assert result["skipped"]["total"] == 1
     assert result["skipped"]["reasons"] == {"created_at: unreadable value": {"count": 1, "rows": [4]}}
+
+
+# --- XLSX trailing rows ---------------------------------------------------------------------------
+
+def test_xlsx_keeps_a_trailing_row_whose_read_columns_are_empty(run_cli, write, tmp_path):
+    import openpyxl
+
+    # responses 10 and 5, then a row with an id and no score: NPS reads score only, so the last row's
+    # read columns are empty, yet it is a sheet row. Both files: rows 3, n 2, skipped 1 (empty score),
+    # NPS = 100 × (1 promoter − 1 detractor) / 2 = 0
+    rows = [("response_id", "score"), (1, 10), (2, 5), (3, None)]
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    xlsx = tmp_path / "s.xlsx"
+    wb.save(xlsx)
+    csv = write("s.csv", "response_id,score\n1,10\n2,5\n3,\n")
+    got = []
+    for path in (csv, xlsx):
+        code, out, err = run_cli("nps", path, "--format", "json")
+        assert code == 0, err
+        r = json.loads(out)
+        got.append((r["rows"], r["n"], r["value"], r["skipped"]["total"]))
+    assert got == [(3, 2, 0.0, 1), (3, 2, 0.0, 1)]
+
+
+def test_xlsx_still_drops_blank_sheet_rows_at_the_end(tmp_path):
+    import openpyxl
+
+    from cxkpi.io.load import LoadOptions
+    from cxkpi.io.read import read_table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in [("response_id", "score"), (1, 10), (2, 5)]:
+        ws.append(r)
+    ws.cell(row=9, column=1).value = None  # touched but empty cells below the data
+    ws.cell(row=9, column=2).number_format = "0.00"
+    wb.save(tmp_path / "s.xlsx")
+    table = read_table(tmp_path / "s.xlsx", "s.xlsx", LoadOptions(), columns=["score"])
+    assert list(table.frame.index) == [2, 3]  # two data rows (sheet rows 2 and 3), the blank ones are gone

@@ -425,11 +425,15 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
             return RawTable(pd.DataFrame(), headers, aliases=aliases)
         wanted = headers if columns is None else columns
         positions = [headers.index(c) for c in wanted]
-        data = [[r[i] if i < len(r) else None for i in positions] for r in rows]
+        data = []
+        filled = 0  # rows up to the last one with any cell: trailing blank sheet rows are no data
+        for r in rows:
+            data.append([r[i] if i < len(r) else None for i in positions])
+            if r.count(None) != len(r):  # decided on the whole sheet row, not the columns read, as a CSV has it
+                filled = len(data)
+        del data[filled:]
     finally:
         wb.close()
-    while data and all(v is None for v in data[-1]):
-        data.pop()
     frame = pd.DataFrame(data, columns=wanted, dtype=object)
     first_row = 1 + header_rows(options)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
