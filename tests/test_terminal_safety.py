@@ -286,3 +286,29 @@ def test_pty_output_holds_only_rich_colour_sequences(tickets, surveys, tmp_path,
     text = LIVE.sub("", SGR.sub("", err).replace("\r\n", "\n")).replace("\r", "")
     assert "\x1b" not in text, [text[m.start():m.start() + 12] for m in re.finditer("\x1b", text)][:5]
     assert_safe(text)
+
+
+# --- our own text with brackets is not markup either ---------------------------------------------
+
+def test_presets_show_the_business_hours_twin_and_bracketed_headers(run_cli):
+    """`cxkpi presets zendesk` notes each minute column's business-hours twin in brackets; as a str
+    cell rich took "[with --business-hours export: …]" for a style tag and showed nothing."""
+    code, out, err = run_cli("presets", "zendesk")
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "[with --business-hours export: First reply time in minutes within business hours]" in flat, out
+    assert_safe(out)
+
+
+def test_themes_long_table_shows_absent_shares_as_a_dash(run_cli, surveys):
+    """--by channel --by agent: each group is 3 answers. The "[/x]" group (HOSTILE[1]) is rows
+    i = 1, 10, 19, scores [9, 10, 3, 5, 8, 0][i % 6] = 10, 8, 10: 2 promoters, 1 passive, no
+    detractor. detr. % = 0 / 0 detractor comments -> absent ("–", it printed "nan"); prom. % =
+    2 / 2 = 100.0; lift needs both -> "–"; NPS = 100 x (2 - 0) / 3 = 66.7."""
+    code, out, err = run_cli("themes", str(surveys), "--by", "channel", "--by", "agent")
+    assert code == 0, err
+    assert "nan" not in out
+    row = next(line for line in out.splitlines() if line.startswith("│ [/x] "))
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    # channel, agent, comments, theme, share %, mentions, detr. %, prom. %, lift, NPS
+    assert cells[6:] == ["–", "100.0", "–", "66.7"], cells

@@ -71,6 +71,10 @@ def presets(
     from rich.console import Console
     from rich.table import Table
 
+    from ..render.safe import term_text
+
+    # every cell as Text: headers such as "Name [list]", regex classes in "re:" patterns and the
+    # "[with --business-hours export: …]" note are text, never rich markup (a str cell is parsed)
     console = Console(highlight=False)
     if name is None:
         table = Table(title="cxkpi presets (detected from the headers; --preset NAME to force)")
@@ -78,24 +82,25 @@ def presets(
             table.add_column(col, overflow="fold")
         for r in rows:
             rows_note = f" ({r['header_rows']} header rows)" if r["header_rows"] > 1 else ""
-            table.add_row(r["name"], r["tool"] + rows_note, ", ".join(r["sources"]), ", ".join(r["signature"]))
+            table.add_row(*(term_text(c) for c in (r["name"], r["tool"] + rows_note, ", ".join(r["sources"]),
+                                                    ", ".join(r["signature"]))))
         console.print(table)
         return
     r = rows[0]
-    console.print(f"{r['name']} — {r['title']}", style="bold", markup=False)
-    console.print(f"{r['description']}\n", markup=False)
+    console.print(term_text(f"{r['name']} — {r['title']}", style="bold"))
+    console.print(term_text(f"{r['description']}\n"))
     for src, cols in r["columns"].items():
-        table = Table(title=f"{src}: canonical column ← export header (first found wins)")
+        table = Table(title=term_text(f"{src}: canonical column ← export header (first found wins)"))
         table.add_column("canonical")
         table.add_column("export header", overflow="fold")
         for c, cands in cols.items():
             twin = r["business_columns"].get(src, {}).get(c)
             extra = f"  [with --business-hours export: {', '.join(twin)}]" if twin else ""
-            table.add_row(c, " | ".join(cands) + extra)
+            table.add_row(term_text(c), term_text(" | ".join(cands) + extra))
         console.print(table)
     for key in ("for_kpi", "labels", "unanswered", "uninvited", "units", "kpi_settings"):
         if r[key]:
-            console.print(f"{key}: {json.dumps(r[key], ensure_ascii=False)}", markup=False)
+            console.print(term_text(f"{key}: {json.dumps(r[key], ensure_ascii=False)}"))
 
 
 def markdown(rows: list[dict]) -> str:

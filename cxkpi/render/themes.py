@@ -9,6 +9,8 @@ the generic renderers; this only lays out the same result objects.
 
 from __future__ import annotations
 
+import math
+
 from .safe import term_cell, term_text
 from .text import fmt_value
 
@@ -18,12 +20,17 @@ EXAMPLE_CHARS = 48
 _SCORES = (("nps", "NPS"), ("csat", "CSAT %"), ("ces", "CES"))
 
 
+def _absent(v) -> bool:
+    """None, or NaN (a share of no comments: a group without detractors has no detr. %)."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _pct(v) -> str:
-    return "–" if v is None else f"{v:.1f}"
+    return "–" if _absent(v) else f"{v:.1f}"
 
 
 def _lift(v) -> str:
-    if v is None:
+    if _absent(v):
         return "–"
     return f"{v:.2f}" if v < 10 else f"{v:.0f}"
 
