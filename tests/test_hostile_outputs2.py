@@ -303,3 +303,18 @@ def test_xlsx_safe_cell_and_sheet_name_exact():
     # 31 UTF-16 units: 31 x, then 29 x + "-2"; 15 emoji are 30 units (a 16th would make 32)
     assert names == ["a-x07b", "His-tory-", "History-kpi", "Summary-2", "q", "x" * 31, "x" * 29 + "-2",
                      "\U0001f600" * 15, "kpi"]
+
+
+def test_xlsx_over_excels_rows_is_a_usage_error(run_cli, tmp_path, monkeypatch):
+    """A sheet Excel cannot open is refused with the way out (a real 1,048,577-group file is too slow
+    for a test: the limit is lowered instead). out_xlsx_formulas by channel: header + (all) + 6 groups = 8 rows."""
+    import cxkpi.render.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "ROW_MAX", 7)
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("nps", CORPUS / "out_xlsx_formulas.csv", "--by", "channel", "-o", out)
+    assert code == 2 and "the nps sheet would need 8 rows" in err and "--format csv" in err, err
+    assert not out.exists()
+    monkeypatch.setattr(xlsx, "ROW_MAX", 8)
+    code, _, err = run_cli("nps", CORPUS / "out_xlsx_formulas.csv", "--by", "channel", "-o", out)
+    assert code == 0 and out.exists(), err

@@ -15,6 +15,7 @@ from .safe import formula_safe, xml_cell
 
 CELL_MAX = 32_767  # Excel's limit a cell: longer text makes Excel "repair" (drop) the sheet
 SHEET_NAME_MAX = 31  # Excel counts UTF-16 code units
+ROW_MAX, COL_MAX = 1_048_576, 16_384  # Excel's sheet size: a row past it and Excel refuses the file
 TRUNCATED = "… [truncated]"
 
 
@@ -81,6 +82,14 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
+def _fits(kpi: str, rows: int, cols: int) -> None:
+    if rows > ROW_MAX or cols > COL_MAX:
+        from ..errors import UsageError
+
+        raise UsageError(f"XLSX output: the {kpi} sheet would need {rows:,} rows × {cols:,} columns, over Excel's "
+                         f"{ROW_MAX:,} × {COL_MAX:,}; use --format csv, or fewer --by columns or a coarser --period")
+
+
 def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
@@ -122,6 +131,7 @@ def render(report, raw: bool = False, **_) -> bytes:
         sheet = wb.create_sheet(_sheet_name(e.kpi, used))
         rows = tidy.rows([e.result])
         cols = [c for c in tidy.columns(rows) if c != "kpi"]
+        _fits(e.kpi, len(rows) + 1 + (len(e.trend) + 3 if len(e.trend) > 1 else 0), len(cols))
         _append(sheet, cols, raw)  # group-by names and breakdown keys come from the data
         for r in rows:
             _append(sheet, [r.get(c) for c in cols], raw)
