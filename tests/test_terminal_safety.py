@@ -48,8 +48,9 @@ def _wide(monkeypatch):
 
 
 def assert_safe(text: str) -> None:
-    """No control character a terminal would act on (rich's SGR colours aside, see the pty tests)."""
-    hits = RAW.findall(text)
+    """No control character a terminal would act on (rich's SGR colours aside, see the pty tests),
+    and no lone surrogate (an undecodable file-name byte would go out raw, or fail to encode)."""
+    hits = RAW.findall(text) + re.findall("[\ud800-\udfff]", text)
     assert not hits, f"raw controls {hits!r} in {text!r}"
 
 
@@ -312,3 +313,40 @@ def test_themes_long_table_shows_absent_shares_as_a_dash(run_cli, surveys):
     cells = [c.strip() for c in row.strip("│ ").split("│")]
     # channel, agent, comments, theme, share %, mentions, detr. %, prom. %, lift, NPS
     assert cells[6:] == ["–", "100.0", "–", "66.7"], cells
+
+
+# --- JSON on a terminal, and file names that are not UTF-8 ---------------------------------------
+
+def test_json_writes_c1_controls_as_escapes_and_keeps_the_values(run_cli):
+    """json.dumps escapes U+0000-U+001F only; CSI U+009B went out raw. Now "\\u009b": same value."""
+    import json
+
+    code, out, err = run_cli("nps", str(CORPUS / "term_control_values.csv"), "--by", "channel", "--format", "json")
+    assert code == 0, err
+    assert_safe(out)
+    assert "\\u009b31m" in out
+    keys = {g["key"]["channel"] for g in json.loads(out)["groups"]}
+    assert keys == set(CONTROLS), keys  # the values themselves are unchanged for a JSON reader
+    code, out, err = run_cli("inspect", str(CORPUS / "term_hostile_headers.csv"), "--format", "json")
+    assert code == 0, err
+    assert_safe(out)
+    names = [c["name"] for c in json.loads(out)["columns"]]
+    assert "\x9b31m [bold]h" in names and "[/x] \x1b[2J" in names, names
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(run_cli, tmp_path, surveys):
+    """The byte 0x9b (CSI in 8-bit terminals) in a file name: os.fsdecode makes it U+DC9B, which
+    pyarrow could not encode (UnicodeEncodeError: an internal error) and rich would print raw."""
+    path = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/raw\x9b\x1b[2J.csv"))
+    path.write_bytes(surveys.read_bytes())
+    code, out, err = run_cli("nps", str(path), "--by", "channel")
+    assert code == 0, err
+    assert "raw\\x9b\\x1b[2J.csv" in out  # the caption
+    assert_safe(out)
+    code, out, err = run_cli("inspect", str(path))
+    assert code == 0, err
+    assert "raw\\x9b\\x1b[2J.csv: 27 rows" in out  # 9 hostile strings x 3 answers
+    assert_safe(out)
+    code, out, err = run_cli("nps", str(tmp_path / os.fsdecode(b"gone\x9b.csv")))
+    assert code == 1 and "gone\\x9b.csv: no such file" in err, err
+    assert_safe(err)

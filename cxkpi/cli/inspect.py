@@ -88,7 +88,9 @@ def inspect(
     if fmt is OutputFormat.json:
         import json
 
-        data = json.dumps(profile.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        from ..render.safe import json_text
+
+        data = json_text(json.dumps(profile.to_dict(), indent=2, ensure_ascii=False)) + "\n"  # C1 as \u009b
     elif fmt is OutputFormat.markdown:
         data = markdown(profile, hint_flags)
     elif fmt is OutputFormat.csv:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,22 @@ from . import sniff
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PROGRESS_BYTES = 50 << 20  # files this large get a progress bar on an interactive stderr
+
+
+@contextmanager
+def _arrow_source(stream):
+    """What pyarrow reads: the path itself, or an open file when the name is not UTF-8 (a byte such
+    as 0x9b arrives as a surrogate that pyarrow cannot encode: UnicodeEncodeError, an internal error)."""
+    if not isinstance(stream, Path):
+        yield stream
+        return
+    try:
+        str(stream).encode("utf-8")
+    except UnicodeEncodeError:
+        with open(stream, "rb") as f:
+            yield f
+        return
+    yield str(stream)
 
 
 def _read_with_progress(path: Path, label: str, read_opts, parse_opts, convert_opts):
@@ -178,8 +195,9 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
         if isinstance(stream, Path) and options.progress and stream.stat().st_size >= PROGRESS_BYTES:
             table = _read_with_progress(stream, label, read_opts, parse_opts, convert_opts)
         else:
-            table = pacsv.read_csv(stream if not isinstance(stream, Path) else str(stream),
-                                   read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
+            with _arrow_source(stream) as target:
+                table = pacsv.read_csv(target, read_options=read_opts, parse_options=parse_opts,
+                                       convert_options=convert_opts)
     except pa.ArrowInvalid as e:
         msg = str(e).split("\n")[0]
         if "UTF8" in msg or "utf8" in msg.lower():

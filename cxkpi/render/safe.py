@@ -60,6 +60,18 @@ def _visible(m) -> str:
     return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
 
+# in a JSON document these can only stand inside a string, where \\uXXXX means the same character
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def json_text(document: str) -> str:
+    """A JSON document (``json.dumps(..., ensure_ascii=False)``) with DEL, the C1 controls (CSI
+    U+009B...), U+2028/U+2029 and lone surrogates written as ``\\u009b``: the same values for
+    any JSON reader, and nothing a terminal would obey when the JSON goes to one. json.dumps
+    escapes only U+0000-U+001F; a raw U+009B is an 8-bit CSI to some terminals."""
+    return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
 def xml_cell(value):
     """A string cell with XML-forbidden characters replaced visibly (``\\x07``)."""
     if isinstance(value, str):
