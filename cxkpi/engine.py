@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import MissingColumnsError, StrictError, UsageError
+from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
 from .registry import Context, KpiSpec, get_kpi
 from .results import GroupResult, Interval, KpiResult, Skipped
@@ -116,7 +116,11 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
             skipped_parts.append(pd.Series(f"{col}: unreadable value", index=hit))
             frame = frame.drop(index=hit)
 
-    measured = spec.measure(frame, settings)
+    try:
+        measured = spec.measure(frame, settings)
+    except ScaleError as e:  # answers on another KPI's scale: name the file and the column
+        header = data.mapping.get("score", "score")
+        raise ScaleError(f"{data.file}: column {header!r}: {spec.name}: {e.message}") from None
     notes.extend(measured.notes)
     rows -= measured.excluded
     if needs_time:

@@ -10,6 +10,7 @@ The console entry point catches ``CxkpiError`` once and prints
     ├── UsageError            bad flag values or option combinations    (exit 2)
     │   ├── ConfigError       the YAML config is invalid (lists every problem)
     │   ├── MissingColumnsError  a KPI needs columns the file lacks
+    │   ├── ScaleError        answers on another KPI's scale (nps on 1–5 answers)
     │   └── UnknownKpiError   a KPI name the registry does not know
     └── BreachError           --fail-on-breach and an alert threshold was crossed (exit 3)
 """
@@ -77,6 +78,10 @@ class ConfigError(UsageError):
 
 class MissingColumnsError(UsageError):
     pass
+
+
+class ScaleError(UsageError):
+    """Answers on another KPI's scale (NPS on 1–5 answers); the engine adds the file and the column."""
 
 
 class UnknownKpiError(UsageError):

@@ -39,8 +39,6 @@ _NOT_A_DIMENSION = re.compile(
     r"seconds|minutes|hours|days|duration|secs|mins|count|amount|total|price|cost|revenue|value|"
     r"score|rating|percent|pct|progress)($|_)")
 _MAX_DIMENSIONS = 12
-SCALE_SHARE = 0.95  # share of the answers a scale must hold to be taken as the survey's scale
-_SCALE_NAMES = {(0, 10): "0-10", (1, 5): "1-5", (1, 7): "1-7", (1, 10): "1-10"}
 
 
 # ------------------------------------------------------------------ the plan (pure data)
@@ -385,14 +383,9 @@ def _dimension_name(header: str) -> str | None:
 
 # ------------------------------------------------------------------ answer scales
 def _hint(text: str | None) -> str | None:
-    t = (text or "").lower()
-    if re.search(r"\bnps\b|recommend|promoter|net promoter", t):
-        return "nps"
-    if re.search(r"\bces\b|effort|easy|\beas(e|ier)\b", t):
-        return "ces"
-    if re.search(r"\bcsat\b|satisf|happ", t):
-        return "csat"
-    return None
+    from .kpis.scales import hint
+
+    return hint(text)
 
 
 def _scales(given: str, source: str, block: dict, timezone: str | None, score_header: str) -> list[Scale]:
@@ -419,55 +412,18 @@ def _scales(given: str, source: str, block: dict, timezone: str | None, score_he
 
 
 def _scale_of(raw, label: str | None, hint: str | None) -> Scale:
-    import pandas as pd
+    """The answer scale of one survey, from the one detector ``cxkpi nps``/``csat``/``ces`` and ``inspect`` use."""
+    from .kpis.scales import read
 
-    from .io.values import text
-    from .kpis.scores import yes_no
-    from .kpis.surveys import CES_LABELS, CSAT_LABELS
-
-    present = raw[raw.notna()]
-    if not pd.api.types.is_numeric_dtype(present):
-        t = text(present.astype("string"))
-        present = present[t.notna().to_numpy()]
-    if present.empty:
-        return Scale(label, None, None, 0, "no answers")
-    yn, _ = yes_no(present)
-    if yn is not None:
-        return Scale(label, "csat", None, len(present), "yes/no answers")
-    if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
-        numbers = present.astype("float64")
-    else:
-        t = text(present.astype("string"))
-        numbers = pd.to_numeric(t.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
-        words = t[numbers.isna()].str.lower().str.split().str.join(" ").dropna()
-        if len(words) > len(present) / 2:
-            if words.isin(list(CSAT_LABELS)).all():
-                return Scale(label, "csat", (1, 5), len(present), "verbal answers (Very satisfied … )")
-            if words.isin(list(CES_LABELS)).all():
-                return Scale(label, "ces", (1, 7), len(present), "verbal answers (Very easy … )")
-            return Scale(label, None, None, len(present), "answers that are words, not numbers")
-    others = int(numbers.isna().sum())  # answers that are not numbers ("-", "eleven")
-    numbers = numbers.dropna()
-    if numbers.empty:
-        return Scale(label, None, None, len(present), "answers that are not numbers")
-    # the narrowest usual scale that holds nearly every answer: exports carry a few stray values
-    # (a 12, a 7.5) that the KPI skips and reports, and they must not change the scale
-    order = {"nps": [(0, 10)], None: [(1, 5), (1, 7), (0, 10)]}.get(hint, [(1, 5), (1, 7), (1, 10), (0, 10)])
-    whole = numbers == numbers.round()
-    for lo, hi in order:
-        inside = int((whole & (numbers >= lo) & (numbers <= hi)).sum())
-        if inside >= SCALE_SHARE * len(numbers):  # words ("n/a", "-") are skipped whatever the scale
-            kpi = hint or {(1, 5): "csat", (1, 7): "ces", (0, 10): "nps"}[(lo, hi)]
-            return Scale(label, kpi, (0, 10) if kpi == "nps" else (lo, hi), inside, f"answers on {lo}–{hi}",
-                         len(numbers) + others - inside)
-    seen = f"answers {numbers.min():g}–{numbers.max():g}, not on a 1–5, 1–7 or 0–10 scale"
-    return Scale(label, None, None, len(numbers), seen)
+    r = read(raw, hint)
+    return Scale(label, r.kpi, r.scale, r.answers, r.seen, r.stray)
 
 
 def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[str]],
                 inline: dict[tuple, str]) -> set[str]:
     """Fill kpis.nps/csat/ces from the answer scales seen; returns the score KPIs worth reporting."""
     from .io.presets import get_preset
+    from .kpis.scales import NAMES
     from .registry import get_kpi
 
     if surveys is None or not surveys.scales:
@@ -508,7 +464,7 @@ def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[st
         else:
             preset_scale = (view.kpis.get(kpi) or {}).get("scale") if view else None
             default = str(preset_scale or next(p.default for p in spec.params if p.name == "scale"))
-            name = _SCALE_NAMES.get(sc.scale, f"{sc.scale[0]}-{sc.scale[1]}")
+            name = NAMES.get(sc.scale, f"{sc.scale[0]}-{sc.scale[1]}")
             if _same_scale(name, default):
                 origin = "the preset's scale" if preset_scale else "the default"
                 lines.append(_setting("scale", name, f"{origin}; {seen}"))

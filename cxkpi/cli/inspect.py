@@ -249,7 +249,9 @@ def summary_lines(p, hint_flags: str) -> list[str]:
         lines.append(f"Not mapped: {shown}{more} (usable with --by/--where)")
     if s.computable:
         lines.append("Computable KPIs: " + ", ".join(s.computable))
-        lines.append(f"Try: cxkpi {s.computable[0]} {hint_flags}")
+        if s.answers:
+            lines.append(f"Score column {s.answers['column']!r}: {s.answers['seen']}")
+        lines.append(f"Try: cxkpi {s.computable[0]} {hint_flags}{s.try_flags}")
     else:
         lines.append("Computable KPIs: none yet (see `cxkpi kpis` for the columns each one needs)")
     return lines

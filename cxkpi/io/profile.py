@@ -36,7 +36,7 @@ from . import sniff, values
 from .load import LoadOptions, header_for
 from .read import (check_cells, excel_column, existing_file, header_rows, is_excel, max_cell_chars, odd_quotes,
                    read_table, scan_records)
-from .suggest import Suggestion, suggest
+from .suggest import Suggestion, by_answers, suggest
 
 SCHEMA = "cxkpi.inspect/1"
 # bytes of CSV per record batch. pyarrow's streaming reader reads about a dozen blocks ahead, so the
@@ -175,7 +175,8 @@ def _profile(path: Path, label: str, options: LoadOptions, block_size: int, batc
         n_header = header_rows(options)
         total = len(head.headers)
         width = total if not max_columns or max_columns <= 0 else min(total, max_columns)
-        stats = [_Column(h, i + 1, sample_size, distinct_cap, options.dayfirst)
+        score = suggestion.mapping.get("score")
+        stats = [_Column(h, i + 1, sample_size, distinct_cap, options.dayfirst, count=h == score)
                  for i, h in enumerate(head.headers[:width])]
         if excel:
             sheet, sheets, rows = _scan_excel(path, label, options, stats, total, n_header, batch_rows, progress)
@@ -196,6 +197,8 @@ def _profile(path: Path, label: str, options: LoadOptions, block_size: int, batc
     for c, h in suggestion.mapping.items():
         canonical.setdefault(h, []).append(c)
     columns = tuple(s.result(rows, tuple(canonical.get(s.name, ()))) for s in stats)
+    counted = next((s for s in stats if s.counts is not None), None)
+    suggestion = by_answers(suggestion, counted.counts if counted else None)  # the KPI the answers fit
     return Profile(file=label, kind=kind, rows=rows, bad_rows=sum(bad.values()), bad_row_reasons=bad,
                    header_rows=n_header, encoding=encoding, delimiter=delimiter, sheet=sheet, sheets=sheets,
                    columns=columns,
@@ -372,8 +375,11 @@ def _scan_excel(path: Path, label: str, options: LoadOptions, stats: list[_Colum
 class _Column:
     """Running statistics of one column; its type is decided once its sample is full (or at the end)."""
 
-    def __init__(self, name: str, position: int, sample_size: int, distinct_cap: int, dayfirst: bool | None):
+    def __init__(self, name: str, position: int, sample_size: int, distinct_cap: int, dayfirst: bool | None,
+                 count: bool = False):
         self.name, self.position = name, position
+        # rows per distinct value, for the score column only (the answer scale); None past the cap
+        self.counts: dict | None = {} if count else None
         self.sample_size, self.cap, self.dayfirst = sample_size, distinct_cap, dayfirst
         self.nulls = 0
         self.seen: set | None = set()
@@ -405,6 +411,11 @@ class _Column:
             return
         shown = clean[present]
         self._distinct(shown)
+        if self.counts is not None:
+            for v, n in shown.value_counts().items():
+                self.counts[v] = self.counts.get(v, 0) + int(n)
+            if len(self.counts) > self.cap:
+                self.counts = None
         if len(self.examples) < EXAMPLES:
             for v in shown.iloc[:1000].drop_duplicates().head(EXAMPLES):
                 if v not in self.examples and len(self.examples) < EXAMPLES:

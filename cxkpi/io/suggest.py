@@ -6,7 +6,7 @@ config), so the two can never disagree about a file. Headers only: no data is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .columns import HeaderIndex
 from ..errors import UsageError
@@ -22,6 +22,9 @@ class Suggestion:
     preset: Match | None = None  # the preset that clearly fits (None: none, or a tie)
     candidates: list[Match] = field(default_factory=list)  # presets that fit a little (or tie)
     fills: dict[str, int] = field(default_factory=dict)  # source -> how many canonical columns it fills
+    # what the score column's answers look like ({column, seen, kpi, scale}), when the data was read
+    answers: dict | None = None
+    try_flags: str = ""  # e.g. " --scale 1-10": what the first computable KPI needs for these answers
 
     def to_dict(self) -> dict:
         return {
@@ -35,6 +38,7 @@ class Suggestion:
             "unplaced": list(self.unplaced),
             "computable_kpis": list(self.computable),
             "source_fit": dict(self.fills),
+            "answer_scale": None if self.answers is None else dict(self.answers),
         }
 
 
@@ -117,3 +121,31 @@ def suggest(headers: list[str], file: str, aliases: dict[str, list[str]] | None 
     placed = set(mapping.values())
     return Suggestion(source=name, mapping=mapping, unplaced=[h for h in headers if h and h not in placed],
                       computable=kpis, preset=match, candidates=near, fills=fills)
+
+
+def by_answers(s: Suggestion, counts: dict | None) -> Suggestion:
+    """Put first the survey KPI the score column's answers fit (``counts``: answer -> rows).
+
+    The same detector as ``cxkpi nps``/``csat``/``ces`` and ``init``: answers on 1–5 suggest
+    ``csat`` (and drop ``nps``, which refuses them), 1–7 ``ces``, 0–10 ``nps``.
+    """
+    from ..kpis.scales import NAMES, hint, read
+    from ..registry import get_kpi
+
+    header = s.mapping.get("score")
+    if header is None or not counts or s.source != "surveys":
+        return s
+    r = read(counts, hint(header))
+    answers = {"column": header, "seen": r.seen, "kpi": r.kpi,
+               "scale": None if r.scale is None else NAMES.get(r.scale, f"{r.scale[0]}-{r.scale[1]}")}
+    kpis = list(s.computable)
+    if r.kpi is None or r.kpi not in kpis:
+        return replace(s, answers=answers)
+    if r.kpi != "nps" and r.scale == (1, 5) and "nps" in kpis:
+        kpis.remove("nps")  # `cxkpi nps` refuses answers that fit 1–5
+    kpis.remove(r.kpi)
+    flags = ""
+    default = next((p.default for p in get_kpi(r.kpi).params if p.name == "scale"), None)
+    if r.kpi != "nps" and answers["scale"] and default and answers["scale"] != default:
+        flags = f" --scale {answers['scale']}"
+    return replace(s, computable=[r.kpi] + kpis, answers=answers, try_flags=flags)

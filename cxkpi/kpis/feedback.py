@@ -25,6 +25,8 @@ from ..stats import mean_interval, wilson_interval
 from ..text import dictionary as theme_dictionary
 from ..text import sentiment as vader
 from ..text.stopwords import LANGUAGES
+from .scales import hint as scale_hint
+from .scales import read as read_scale
 from ..text.tokens import (OTHER, fold, languages, phrase_codes, re2_contains, spaced, stemmer_available,
                            tokenize)
 from .aggregate import grouped
@@ -81,27 +83,34 @@ def _row_scales(frame: pd.DataFrame, setting: str) -> tuple[pd.Series, list[str]
     if setting != "auto":
         return pd.Series(setting, index=frame.index, dtype="string"), []
     scale = pd.Series(pd.NA, index=frame.index, dtype="string")
+    notes: list[str] = []
     if "survey" in frame.columns:
-        label = frame["survey"].astype("string").str.lower()
-        for name in ("csat", "ces", "nps"):
-            scale = scale.mask(scale.isna() & label.str.contains(name, regex=False).fillna(False), name)
+        label = frame["survey"].astype("string").str.strip()
+        for value in label.dropna().unique():
+            named = scale_hint(value) or next((n for n in ("csat", "ces", "nps") if n in value.lower()), None)
+            if named is None:
+                continue
+            rows = (label == value).fillna(False).to_numpy()
+            kpi = read_scale(frame.loc[rows, "score"], named).kpi or named  # NPS-labelled 1–5 answers are CSAT
+            if kpi != named:
+                notes.append(f"answers of the survey {value!r} are on 1–5, not 0–10: read as CSAT")
+            scale[rows] = kpi
     rest = scale.isna()
     if not rest.any():
-        return scale, []
+        return scale, notes
+    # the one detector nps/csat/ces, inspect and init use: the narrowest usual scale holding 95%
+    guess = read_scale(frame.loc[rest, "score"]).kpi
     raw = frame.loc[rest, "score"].astype("string").str.strip().str.lower()
-    number = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
-    guess = None
-    if number.notna().any():
-        top, bottom = number.max(), number.min()
-        guess = "nps" if top > 7 or bottom == 0 else ("csat" if top <= 5 else "ces")
+    if guess is not None:
+        pass
     elif raw.isin(list(CSAT_LABELS)).any():
         guess = "csat"
     elif raw.isin(list(CES_LABELS)).any():
         guess = "ces"
     if guess is None:
-        return scale, []
-    return scale.mask(rest, guess), [f"scores without a survey label read as {guess.upper()} "
-                                     f"({SCALES[guess][0]}–{SCALES[guess][1]})"]
+        return scale, notes
+    return scale.mask(rest, guess), notes + [f"scores without a survey label read as {guess.upper()} "
+                                             f"({SCALES[guess][0]}–{SCALES[guess][1]})"]
 
 
 def score_groups(frame: pd.DataFrame, setting: str = "auto") -> tuple[pd.DataFrame, list[str]]:

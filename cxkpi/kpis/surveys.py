@@ -9,6 +9,7 @@ import pandas as pd
 from ..errors import MissingColumnsError, UsageError
 from ..registry import Measured, Param, kpi
 from . import aggregate
+from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
 
 SURVEY = Param("survey", str, None,
@@ -63,6 +64,9 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
+        Param("scale", str, "auto", "auto: refuse answers that all fit a 1–5 scale (a CSAT survey; "
+                                    "10 or more answers); 0-10 to read them as NPS anyway.",
+              choices=("auto", "0-10")),
         SURVEY,
         LABELS,
     ),
@@ -76,9 +80,10 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     if not 0 <= settings["detractor_max"] < settings["promoter_min"] <= 10:
         raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
     score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
+    notes = check_nps(score, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
     values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
                            "detractor": score <= settings["detractor_max"]}, index=score.index)
-    return _with_unanswered(Measured(values, skipped), unanswered)
+    return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
 def _csat_aggregate(values, keys, ctx):
@@ -121,6 +126,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
         lo, hi = parse_scale(settings["scale"], "--scale")
         labels = settings.get("labels") or (CSAT_LABELS if hi == 5 and lo == 1 else None)
         score, skipped = numeric_scores(frame["score"], lo, hi, labels)
+        notes += scale_note(frame["score"], lo, hi)
         satisfied_min = settings.get("satisfied_min")
         if satisfied_min is None:
             satisfied_min = hi - 1 if hi - lo >= 3 else hi
@@ -163,7 +169,7 @@ def ces(frame: pd.DataFrame, settings: dict) -> Measured:
     lo, hi = parse_scale(settings["scale"], "--scale")
     labels = settings.get("labels") or (CES_LABELS if (lo, hi) == (1, 7) else None)
     score, skipped = numeric_scores(frame["score"], lo, hi, labels)
-    notes = []
+    notes = scale_note(frame["score"], lo, hi)
     if not settings.get("higher_is_easier", True):
         score = lo + hi - score
         notes.append("scale reversed (higher_is_easier: false)")
