@@ -57,7 +57,8 @@ def test_nps_on_1_to_5_answers_is_a_usage_error_that_suggests_csat(run_cli, writ
     assert code == 2 and out == ""
     assert err.strip() == (
         f"cxkpi: error: {path}: column 'Rating': nps: all 40 answers are on a 1–5 scale, and NPS (0–10) "
-        "counts 0–6 as detractors; use `cxkpi csat` for a 1–5 survey, or --scale 0-10 if the survey really is 0–10")
+        "counts 0–6 as detractors; use `cxkpi csat` for a 1–5 survey, "
+        "or --scale 0-10 (in a config: kpis.nps.scale: 0-10) if the survey really is 0–10")
     # the way out works: csat counts 4 and 5 as satisfied: 4,5,4,5 per 8 → 20 of 40 = 50 %
     code, out, err = run_cli("csat", path, "--score", "Rating", "--format", "json")
     assert code == 0, err

@@ -187,7 +187,8 @@ def check_nps(score: pd.Series, insisted: bool) -> list[str]:
         return [f"{most} answers are 1–5: if this is a 1–5 survey, use `cxkpi csat` "
                 "(NPS counts 0–6 as detractors)"]
     raise ScaleError(f"{most} answers are on a 1–5 scale, and NPS (0–10) counts 0–6 as detractors; "
-                     "use `cxkpi csat` for a 1–5 survey, or --scale 0-10 if the survey really is 0–10")
+                     "use `cxkpi csat` for a 1–5 survey, or --scale 0-10 (in a config: kpis.nps.scale: 0-10) "
+                     "if the survey really is 0–10")
 
 
 def scale_note(raw: pd.Series, low: float, high: float) -> list[str]:
