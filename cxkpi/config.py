@@ -7,6 +7,7 @@ a whole number``) before raising a single ``ConfigError``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dic
                    "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
 REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str}
 TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
-            "report": dict, "version": int, "business_hours": dict}
+            "report": dict, "version": int, "business_hours": dict, "currency": str}
 # the top-level ``business_hours:`` block: key -> (type, the KPI param it sets for every KPI that has it)
 BUSINESS_HOURS_KEYS = {"schedule": (str, "business_hours"), "timezone": (str, "business_timezone"),
                        "holidays": (str, "holidays"), "closed": ((list, str), "closed")}
@@ -54,6 +55,7 @@ class Config:
     report: dict[str, Any] = field(default_factory=dict)
     business_hours: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None  # shown beside money KPIs (CLV, cost per resolution); None: plain numbers
 
     def source(self, name: str) -> dict[str, Any]:
         return self.sources.get(name, {})
@@ -207,6 +209,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                         problems.append(f"{where}.{key}: no such file {block[key]!r}")
                     elif f.is_dir():
                         problems.append(f"{where}.{key}: {block[key]!r} is a directory, expected a CSV or XLSX file")
+    _check_currency(raw.get("currency"), problems)
     report = raw.get("report") or {}
     if isinstance(report, dict):
         _check_keys(report, REPORT_KEYS, "report", problems)
@@ -262,6 +265,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         report=raw.get("report") or {},
         business_hours=dict(business_hours) if isinstance(business_hours, dict) else {},
         raw=raw,
+        currency=raw.get("currency") or None,
     )
 
 
@@ -271,6 +275,18 @@ def _from_config_folder(value: Any, config_path: Path | None) -> Any:
         return value
     p = Path(value).expanduser()
     return str(p if p.is_absolute() else Path(config_path).parent / p)
+
+
+def _check_currency(value: Any, problems: list[str]) -> None:
+    """``currency:`` is an ISO 4217 code (EUR, USD, GBP) or one currency sign (€, $, £)."""
+    import unicodedata
+
+    if value is None or not isinstance(value, str):
+        return  # a wrong type is reported by _check_keys
+    ok = bool(re.fullmatch(r"[A-Z]{3}", value)) or (len(value) == 1 and unicodedata.category(value) == "Sc")
+    if not ok:
+        problems.append(f"currency: expected a currency code such as EUR, USD or GBP (or a sign such as €), "
+                        f"got {value!r}")
 
 
 def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> None:

@@ -185,6 +185,13 @@ def report_schema() -> dict:
             "cxkpi_version": {"type": "string"},
             "period": {"type": ["string", "null"]},
             "compare": {"type": ["string", "null"]},
+            "headline_period": {"type": ["string", "null"],
+                                "description": "the period most headlines are (the latest), e.g. 2025-10"},
+            "compare_period": {"type": ["string", "null"], "description": "the period they are compared with"},
+            "data_range": {"type": "object", "properties": {"from": {"type": ["string", "null"]},
+                                                            "to": {"type": ["string", "null"]}},
+                           "description": "first and last date in the data read (ISO dates)"},
+            "currency": {"type": ["string", "null"], "description": "the config's currency for money KPIs"},
             "kpis": {"type": "array", "items": {
                 "type": "object",
                 "required": ["kpi", "title", "area", "unit", "value", "period", "status", "target", "warn", "alert",
@@ -197,6 +204,9 @@ def report_schema() -> dict:
                     "value": {**nullable_number,
                               "description": "the total, or the latest period's value with --period"},
                     "period": {"type": ["string", "null"]},
+                    "n": {"type": ["integer", "null"], "description": "the n of value (the latest period's)"},
+                    "data_from": {"type": ["string", "null"]},
+                    "data_to": {"type": ["string", "null"]},
                     "status": {"enum": list(STATUSES), "description": "; ".join(
                         f"{k}: {v}" for k, v in STATUS_MEANING.items()) + " (direction-aware: higher_is_better)"},
                     "target": nullable_number,
@@ -224,7 +234,11 @@ def report_schema() -> dict:
                                                     "properties": {"status": {"enum": ["warn", "alert"]}}}},
             "failed_sources": {"type": "object", "additionalProperties": {"type": "string"}},
             "not_computed": {"type": "object", "additionalProperties": {"type": "string"}},
-            "data_quality": {"type": "object"},
+            "data_quality": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["rows", "used", "skipped", "reasons", "file"],
+                "properties": {"used": {"type": "integer", "description": "rows − skipped (never more than rows)"},
+                               "n": {"type": "integer",
+                                     "description": "what the value counts (may exceed rows, e.g. customer-months)"}}}},
             "config": {"type": "object"},
         },
     }

@@ -70,16 +70,24 @@ class Entry:
     trend: tuple[tuple[str, float | None, int], ...] = ()
     comparison: Comparison | None = None
     error: str | None = None
+    # the n and breakdown of the headline value (the latest period's with --period, else the total's)
+    n: int | None = None
+    breakdown: dict = field(default_factory=dict)
+    # first and last timestamp of the KPI's time column in the data read (ISO dates), if it has one
+    data_from: str | None = None
+    data_to: str | None = None
 
     def to_dict(self) -> dict:
         return {
             "kpi": self.kpi, "title": self.title, "area": self.area, "unit": self.unit,
             "higher_is_better": self.higher_is_better,
-            "value": clean_number(self.headline), "period": self.headline_period, "status": self.status,
+            "value": clean_number(self.headline), "period": self.headline_period, "n": self.n,
+            "status": self.status,
             "target": clean_number(self.thresholds.target), "warn": clean_number(self.thresholds.warn),
             "alert": clean_number(self.thresholds.alert), "reference": self.reference,
             "trend": [{"period": p, "value": clean_number(v), "n": n} for p, v, n in self.trend],
             "comparison": self.comparison.to_dict() if self.comparison else None,
+            "data_from": self.data_from, "data_to": self.data_to,
             "error": self.error,
             "result": self.result.to_dict() if self.result else None,
         }
@@ -95,6 +103,8 @@ class Report:
     failed_sources: dict[str, str] = field(default_factory=dict)
     not_computed: dict[str, str] = field(default_factory=dict)
     title: str = "Customer experience KPIs"
+    timezone: str | None = None      # the config's zone: the human layouts show times in it
+    currency: str | None = None      # the config's currency code for money KPIs (EUR); None: plain numbers
 
     @property
     def results(self) -> list[KpiResult]:
@@ -109,11 +119,36 @@ class Report:
         """Every KPI worse than its target or past a limit (breaches plus "below target")."""
         return [e for e in self.entries if e.status in (BELOW_TARGET, WARN, ALERT)]
 
+    @staticmethod
+    def _most_common(values) -> str | None:
+        counts: dict[str, int] = {}
+        for v in values:
+            if v is not None:
+                counts[v] = counts.get(v, 0) + 1
+        return max(counts, key=lambda k: (counts[k], k)) if counts else None
+
+    @property
+    def headline_period(self) -> str | None:
+        """The period most headlines are (the latest); a KPI whose data ends earlier differs from it."""
+        return self._most_common(e.headline_period for e in self.entries)
+
+    @property
+    def compare_period(self) -> str | None:
+        return self._most_common(e.comparison.previous_period for e in self.entries if e.comparison)
+
+    @property
+    def data_range(self) -> tuple[str | None, str | None]:
+        starts = [e.data_from for e in self.entries if e.data_from]
+        ends = [e.data_to for e in self.entries if e.data_to]
+        return (min(starts) if starts else None, max(ends) if ends else None)
+
     def data_quality(self) -> dict:
+        """Per KPI: rows read, rows used (rows − skipped, so never more than rows), skipped with reasons,
+        and n, what the value counts (answers, tickets, customer-months: may exceed rows)."""
         out = {}
         for r in self.results:
-            out[r.kpi] = {"rows": r.rows, "used": r.n, "skipped": r.skipped.total,
-                          "reasons": dict(r.skipped.counts), "file": r.file}
+            out[r.kpi] = {"rows": r.rows, "used": max(r.rows - r.skipped.total, 0), "skipped": r.skipped.total,
+                          "reasons": dict(r.skipped.counts), "file": r.file, "n": r.n}
         return out
 
     def to_dict(self) -> dict:
@@ -124,6 +159,10 @@ class Report:
             "cxkpi_version": __version__,
             "period": self.period,
             "compare": self.compare,
+            "headline_period": self.headline_period,
+            "compare_period": self.compare_period,
+            "data_range": {"from": self.data_range[0], "to": self.data_range[1]},
+            "currency": self.currency,
             "kpis": [e.to_dict() for e in self.entries],
             "breaches": [{"kpi": e.kpi, "status": e.status, "value": clean_number(e.headline),
                           "period": e.headline_period, "warn": clean_number(e.thresholds.warn),
@@ -221,6 +260,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         config=config.raw, failed_sources=failed, not_computed=not_computed,
         title=config.report.get("title", "Customer experience KPIs"),
+        timezone=config.timezone, currency=getattr(config, "currency", None),
     )
 
 
@@ -257,20 +297,39 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
             if set(g.key) == {"period"}:
                 trend.append((g.key["period"], g.value, g.n, {**g.breakdown, "n": g.n}))
     headline, headline_period = result.value, None
+    n, breakdown = result.n, {**result.breakdown, "n": result.n}
     if trend:
-        headline_period, headline = trend[-1][0], trend[-1][1]
+        headline_period, headline, n, breakdown = trend[-1]
     comparison = None
     if compare and trend:
         comparison = _compare(spec, trend, period, compare)
     thresholds = Thresholds.from_block(block)
+    data_from, data_to = _data_range(spec, dataset)
     return Entry(
         kpi=spec.name, title=block.get("title", spec.title), area=AREAS[spec.source],
         unit=result.unit, higher_is_better=spec.higher_is_better, result=result,
         headline=headline, headline_period=headline_period,
         status=status(headline, spec.higher_is_better, thresholds), thresholds=thresholds,
         reference=None if thresholds.any else spec.benchmark,
-        trend=tuple((p, v, n) for p, v, n, _ in trend), comparison=comparison,
+        trend=tuple((p, v, k) for p, v, k, _ in trend), comparison=comparison,
+        n=n, breakdown=breakdown, data_from=data_from, data_to=data_to,
     )
+
+
+def _data_range(spec: KpiSpec, dataset) -> tuple[str | None, str | None]:
+    """The first and last date in the KPI's time column (None when it has none or no readable time)."""
+    from .engine import time_column
+
+    tcol = time_column(spec, dataset.source)
+    if not tcol or tcol not in dataset.frame.columns:
+        return None, None
+    t = dataset.frame[tcol]
+    if not pd.api.types.is_datetime64_any_dtype(t):
+        return None, None
+    t = t.dropna()
+    if t.empty:
+        return None, None
+    return t.min().date().isoformat(), t.max().date().isoformat()
 
 
 def _compare(spec: KpiSpec, trend: list, period: str, mode: str) -> Comparison:
@@ -306,7 +365,8 @@ def report_from_results(results: list[KpiResult], title: str | None = None) -> R
         period = r.group_by == ("period",)
         trend = tuple((g.key["period"], g.value, g.n) for g in r.groups) if period else ()
         entries.append(Entry(r.kpi, r.title, AREAS[r.source], r.unit, r.higher_is_better, r,
-                             r.value, None, NONE, Thresholds(), r.benchmark, trend))
+                             r.value, None, NONE, Thresholds(), r.benchmark, trend,
+                             n=r.n, breakdown={**r.breakdown, "n": r.n}))
     return Report(entries=entries, period="period" if any(e.trend for e in entries) else None, compare=None,
                   generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   title=title or (results[0].title if len(results) == 1 else "cxkpi results"))

@@ -1,34 +1,77 @@
-"""The HTML report: one self-contained file (inline CSS and SVG, no network requests)."""
+"""The HTML report: one self-contained file (inline CSS and SVG, no network requests).
+
+The header names the headline period (``October 2025``, compared with ``September 2025``), the data's
+date range and when it was generated, in the config's time zone. Each card shows the value in a human
+unit (``4h 58m``, ``638.30 EUR``), its status against the target in words and colour (no colour without
+a target: the reference benchmark is shown as text instead), the n of that value, and the change.
+"""
 
 from __future__ import annotations
 
 import html as _html
+import os
 
+from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from . import svg
-from ..compare import NONE, STATUS_MEANING
 from .text import fmt_value
+from .units import (fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration, local_time, period_name)
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
-header{background:#0f172a;color:#f8fafc;padding:18px 28px}header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;color:#cbd5e1;font-size:13px}main{padding:20px 28px;max-width:1200px}
-h2{font-size:17px;margin:26px 0 10px;border-bottom:1px solid #e2e8f0;padding-bottom:4px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:12px}
-.card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px;border-left:6px solid #94a3b8}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8fafc;color:#0f172a;
+line-height:1.35}
+header{background:#0f172a;color:#f8fafc;padding:18px 28px}
+header .in,main{max-width:1200px;margin:0 auto}
+header h1{margin:0;font-size:22px}
+header .period{margin:6px 0 0;font-size:17px;color:#f8fafc;font-weight:600}
+header .meta{margin:4px 0 0;color:#cbd5e1;font-size:13px}
+main{padding:20px 28px 40px}
+h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid #e2e8f0;padding-bottom:4px}
+h3{font-size:14px;margin:16px 0 8px;color:#334155}
+.attention{background:#fff;border:1px solid #e2e8f0;border-left:6px solid #fb923c;border-radius:8px;padding:10px 14px;
+font-size:14px;margin:4px 0 8px}.attention.good{border-left-color:#16a34a}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:12px}
+.card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px;border-left:6px solid #e2e8f0;
+min-width:0}
 .card.on-target{border-left-color:#16a34a}.card.below-target{border-left-color:#fb923c}
 .card.warn{border-left-color:#f59e0b}.card.alert{border-left-color:#dc2626}
 .card.failed{border-left-color:#7f1d1d;background:#fef2f2}
-.card .t{font-size:13px;color:#475569}.card .v{font-size:26px;font-weight:600;margin:4px 0}
-.card .m{font-size:12px;color:#64748b}.badge{display:inline-block;padding:1px 6px;border-radius:4px;font-size:11px;
-font-weight:600;text-transform:uppercase;background:#e2e8f0}.badge.on-target{background:#dcfce7;color:#166534}
-.badge.below-target{background:#ffedd5;color:#9a3412}
+.card .t{font-size:13px;color:#334155;font-weight:600;display:flex;justify-content:space-between;gap:6px;
+align-items:flex-start}
+.card .v{font-size:26px;font-weight:650;margin:4px 0 2px;overflow-wrap:anywhere}
+.card .v small{font-size:14px;font-weight:500;color:#475569;margin-left:4px}
+.card .s{font-size:12px;color:#334155}
+.card .m{font-size:12px;color:#64748b;margin-top:2px;overflow-wrap:anywhere}
+.card .m.late{color:#9a3412;font-weight:600}
+.badge{display:inline-block;padding:1px 6px;border-radius:4px;font-size:11px;white-space:nowrap;
+font-weight:600;text-transform:uppercase;background:#e2e8f0;color:#334155}
+.badge.on-target{background:#dcfce7;color:#166534}.badge.below-target{background:#ffedd5;color:#9a3412}
 .badge.warn{background:#fef3c7;color:#92400e}.badge.alert{background:#fee2e2;color:#991b1b}
-.charts{display:flex;flex-wrap:wrap;gap:14px}.chart{background:#fff;border:1px solid #e2e8f0;border-radius:8px}
-.chart-title{font-size:13px;font-weight:600;fill:#0f172a}.axis{font-size:10px;fill:#475569}
-.grid{stroke:#e2e8f0}table{border-collapse:collapse;background:#fff;font-size:13px}
-td,th{border:1px solid #e2e8f0;padding:4px 8px;text-align:left}th{background:#f1f5f9}td.num{text-align:right}
+.legend{list-style:none;padding:0;margin:0 0 10px;display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;
+color:#475569}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
+.chart-box{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:4px;min-width:0}
+svg.chart{display:block;width:100%;height:auto}
+.chart-title{font-size:13px;font-weight:600;fill:#0f172a}.axis{font-size:11px;fill:#475569}
+.seg{font-size:11px;fill:#fff;font-weight:600}.target-label{fill:#dc2626}
+.grid{stroke:#e2e8f0}
+.scroll{overflow-x:auto;background:#fff;border:1px solid #e2e8f0;border-radius:8px;max-width:100%}
+table{border-collapse:collapse;font-size:13px;width:100%}
+td,th{border-bottom:1px solid #e2e8f0;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f1f5f9;white-space:nowrap}td.num,th.num{text-align:right;white-space:nowrap}
+td.reasons{font-size:12px;color:#475569;min-width:180px}
 .up{color:#16a34a}.down{color:#dc2626}
-.legend{list-style:none;padding:0;margin:0 0 10px;display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;color:#475569}
+footer{max-width:1200px;margin:0 auto;padding:0 28px 30px;font-size:12px;color:#64748b}
+@media (max-width:480px){
+header{padding:14px 14px}header h1{font-size:19px}header .period{font-size:15px}
+main{padding:12px 12px 30px}footer{padding:0 12px 20px}
+.cards{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
+.card .v{font-size:23px}
+.axis,.seg{font-size:14px}.chart-title{font-size:16px}
+td,th{padding:4px 6px}
+}
+@media print{header{background:#fff;color:#0f172a}header .meta,header .period{color:#0f172a}
+.card,.chart-box{break-inside:avoid}}
 """
 
 _SCRIPT = """
@@ -40,6 +83,11 @@ document.body.setAttribute('data-charts',String(document.querySelectorAll('svg.c
 document.body.setAttribute('data-ready','1');});
 """
 
+# KPIs whose card headlines the median (with mean and p90 beside it), as support benchmarks do
+MEDIAN_HEADLINE = ("frt", "resolution")
+# units that can go below zero or have no natural zero: their trend axis is not pinned at 0
+_FREE_AXIS = ("points", "score", "compound (−1…1)")
+
 
 def _e(x) -> str:
     return _html.escape("" if x is None else str(x), quote=True)
@@ -50,10 +98,45 @@ def _css(status: str) -> str:
     return status.replace(" ", "-")
 
 
-def _change(entry) -> str:
+class _Ctx:
+    """What every card needs from the report: period kind, currency, the headline period."""
+
+    def __init__(self, report):
+        self.period = report.period
+        self.currency = getattr(report, "currency", None)
+        self.headline_period = getattr(report, "headline_period", None)
+        self.compare_period = getattr(report, "compare_period", None)
+
+    def name(self, label):
+        return period_name(label, self.period) if self.period else label
+
+
+def _value_text(entry, value, ctx: _Ctx) -> str:
+    num, unit = fmt_unit_value(value, entry.unit, ctx.currency)
+    return f"{num} {unit}".strip()
+
+
+def _limit_text(entry, ctx: _Ctx) -> str:
+    """``target ≥ 40 · warn < 30 · alert < 20`` (≤ / > where lower is better); "" without thresholds."""
+    t = entry.thresholds
+    hib = entry.higher_is_better is not False
+    bits = []
+    if t.target is not None:
+        bits.append(f"target {'≥' if hib else '≤'} {_value_text(entry, t.target, ctx)}")
+    if t.warn is not None:
+        bits.append(f"warn {'<' if hib else '>'} {_value_text(entry, t.warn, ctx)}")
+    if t.alert is not None:
+        bits.append(f"alert {'<' if hib else '>'} {_value_text(entry, t.alert, ctx)}")
+    return " · ".join(bits)
+
+
+def _change(entry, ctx: _Ctx, of_what: str = "") -> str:
     c = entry.comparison
-    if c is None or c.change is None:
+    if c is None:
         return ""
+    if c.change is None:
+        return (f'<div class="m">no value for {_e(ctx.name(c.previous_period))} to compare with</div>'
+                if c.previous_period else "")
     better = (c.change > 0) == bool(entry.higher_is_better) if entry.higher_is_better is not None else None
     css = "" if better is None or c.change == 0 else ("up" if better else "down")
     arrow = "▲" if c.change > 0 else ("▼" if c.change < 0 else "=")
@@ -61,30 +144,102 @@ def _change(entry) -> str:
     if c.significance is not None and c.significance.p_value is not None:
         sig = " · significant" if c.significance.significant else " · not significant"
         sig += f" (p={c.significance.p_value:.3f})"
-    return (f'<div class="m"><span class="{css}">{arrow} {fmt_value(c.change)}</span> vs {_e(c.previous_period)}'
-            f'{_e(sig)}</div>')
+    return (f'<div class="m">{_e(of_what)}<span class="{css}">{arrow} {_e(fmt_change(c.change, entry.unit, ctx.currency))}'
+            f'</span> vs {_e(ctx.name(c.previous_period))}{_e(sig)}</div>')
 
 
-def _card(entry) -> str:
+def _headline(entry, ctx: _Ctx) -> tuple[str, str, str, str]:
+    """(big number, its unit, a line under it, what the change is of) for a card."""
+    b = entry.breakdown or {}
+    num, unit = fmt_unit_value(entry.headline, entry.unit, ctx.currency)
+    if entry.kpi in MEDIAN_HEADLINE and is_duration(entry.unit) and b.get("median") is not None:
+        extra = [f"mean {fmt_duration(b.get('mean', entry.headline), entry.unit)}"]
+        if b.get("p90") is not None:
+            extra.append(f"p90 {fmt_duration(b['p90'], entry.unit)}")
+        return (fmt_duration(b["median"], entry.unit), "median",
+                "headline: the median; " + " · ".join(extra), "mean ")
+    if entry.kpi == "volume" and b.get("created") is not None:
+        line = [f"created {fmt_value(b.get('created'))}"]
+        if b.get("resolved") is not None:
+            line.append(f"resolved {fmt_value(b['resolved'])}")
+        if b.get("backlog") is not None:
+            line.append(f"open backlog {fmt_value(b['backlog'])}")
+        return num, "tickets created", " · ".join(line), ""
+    if entry.kpi == "sentiment" and b.get("positive_pct") is not None and b.get("negative_pct") is not None:
+        net = b["positive_pct"] - b["negative_pct"]
+        return (f"{net:+.0f}", "pts net positive",
+                f"{b['positive_pct']:.0f} % positive − {b['negative_pct']:.0f} % negative comments · "
+                f"mean compound {fmt_value(entry.headline)} (−1…1)", "compound ")
+    if entry.kpi == "topics":
+        top = _topic_rows(entry)
+        if top:
+            name, share, tickets = top[0]
+            return (name, "top topic", f"{share:.1f} % of tickets ({tickets:,}) · {len(top)} topics", "")
+    if entry.kpi == "themes" and entry.unit == "% of comments":
+        return num, "%", "of comments carry a theme", ""
+    return num, unit, "", ""
+
+
+def _card(entry, ctx: _Ctx) -> str:
     if entry.error:
-        return (f'<div class="card failed"><div class="t">{_e(entry.title)}</div><div class="v">failed</div>'
-                f'<div class="m">{_e(entry.error)}</div></div>')
-    unit = "" if entry.unit in ("", "score") else f" {entry.unit}"
-    ref = ""
-    if entry.thresholds.target is not None:
-        ref = f"target {fmt_value(entry.thresholds.target)}"
+        return (f'<div class="card failed" data-kpi="{_e(entry.kpi)}" data-status="failed"><div class="t">'
+                f'<span>{_e(entry.title)}</span><span class="badge alert">failed</span></div>'
+                f'<div class="v">–</div><div class="m">{_e(entry.error)}</div></div>')
+    big, unit, line, of_what = _headline(entry, ctx)
+    period = ""
+    if entry.headline_period:
+        period = f" · {ctx.name(entry.headline_period)}"
+    n = entry.n if entry.n is not None else (entry.trend[-1][2] if entry.trend else
+                                            (entry.result.n if entry.result else 0))
+    late = ""
+    if entry.headline_period and ctx.headline_period and entry.headline_period != ctx.headline_period:
+        late = (f'<div class="m late">latest data: {_e(ctx.name(entry.headline_period))}, not '
+                f'{_e(ctx.name(ctx.headline_period))}</div>')
+    badge = (f'<span class="badge {_css(entry.status)}" title="{_e(STATUS_MEANING.get(entry.status, ""))}">'
+             f'{_e(entry.status)}</span>' if entry.status != NONE else "")
+    limits = _limit_text(entry, ctx)
+    if limits:
+        if of_what and entry.thresholds.any:
+            limits += f" (on the {of_what.strip()})"
+        ref = f'<div class="m">{_e(limits)}</div>'
     elif entry.reference:
-        ref = f"reference: {entry.reference}"
-    period = f" · {entry.headline_period}" if entry.headline_period else ""
-    n = entry.trend[-1][2] if entry.trend else (entry.result.n if entry.result else 0)
-    badge = (f'<span class="badge {_css(entry.status)}">{_e(entry.status)}</span>'
-             if entry.status != NONE else "")
-    return (f'<div class="card {_css(entry.status)}" data-status="{_e(entry.status)}" data-kpi="{_e(entry.kpi)}"><div class="t">{_e(entry.title)} {badge}</div>'
-            f'<div class="v">{fmt_value(entry.headline)}<small>{_e(unit)}</small></div>'
-            f'<div class="m">n = {n:,}{_e(period)}</div>{_change(entry)}<div class="m">{_e(ref)}</div></div>')
+        ref = f'<div class="m">no target · reference: {_e(entry.reference)}</div>'
+    else:
+        ref = ""
+    return (f'<div class="card {_css(entry.status)}" data-status="{_e(entry.status)}" data-kpi="{_e(entry.kpi)}">'
+            f'<div class="t"><span>{_e(entry.title)}</span>{badge}</div>'
+            f'<div class="v">{_e(big)}<small>{_e(unit)}</small></div>'
+            + (f'<div class="s">{_e(line)}</div>' if line else "")
+            + f'<div class="m">n = {n:,}{_e(period)}</div>{late}{_change(entry, ctx, of_what)}{ref}</div>')
 
 
-def _distribution(entry) -> str | None:
+def _legend(entries) -> str:
+    """What the status words and colours mean (only when some KPI has a target or a limit)."""
+    if not any(e.thresholds.any for e in entries):
+        return ""
+    items = "".join(f'<li><span class="badge {_css(s)}">{_e(s)}</span> {_e(STATUS_MEANING[s])}</li>'
+                    for s in (ON_TARGET, BELOW_TARGET, WARN, ALERT))
+    return ('<ul class="legend" aria-label="status legend">' + items +
+            '<li>no badge: no target set; the card shows the reference benchmark. "Worse" follows the KPI\'s '
+            'direction (lower is better for times).</li></ul>')
+
+
+def _attention(report, ctx: _Ctx) -> str:
+    """The executive line: which KPIs miss their target or cross a limit."""
+    judged = [e for e in report.entries if e.status not in (NONE, "failed")]
+    if not judged:
+        return ""
+    bad = [e for e in judged if e.status in (BELOW_TARGET, WARN, ALERT)]
+    if not bad:
+        return (f'<p class="attention good" data-attention="0">All {len(judged)} KPIs with a target '
+                f'are on target.</p>')
+    items = ", ".join(f"<b>{_e(e.title)}</b> {_e(_value_text(e, e.headline, ctx))} ({_e(e.status)})" for e in bad)
+    word = "needs" if len(bad) == 1 else "need"
+    return (f'<p class="attention" data-attention="{len(bad)}">{len(bad)} of {len(judged)} KPIs with a target '
+            f'{word} attention: {items}.</p>')
+
+
+def _distribution(entry, ctx: _Ctx) -> str | None:
     r = entry.result
     if r is None:
         return None
@@ -103,7 +258,7 @@ def _distribution(entry) -> str | None:
     rows = [("all", values(r.breakdown, r.n))]
     if r.group_by == ("period",):
         rows += [(g.key["period"], values(g.breakdown, g.n)) for g in r.groups]
-    return svg.stacked_bars(rows, series, f"{r.title}: distribution of answers")
+    return svg.stacked_bars(rows, series, f"{r.title}: answers (share of each period)")
 
 
 def _heat(entry) -> str | None:
@@ -112,70 +267,173 @@ def _heat(entry) -> str | None:
     if not heat:
         return None
     hours = [f"{h:02d}" if isinstance(h, int) else str(h) for h in heat["hours"]]
-    return svg.heat_map(list(heat["weekdays"]), hours, heat["counts"], "Tickets by weekday × hour")
+    return svg.heat_map(list(heat["weekdays"]), hours, heat["counts"], "Tickets by weekday × hour", "tickets")
 
 
-def _topics(entry) -> str | None:
+def _label_key(r) -> str | None:
+    keys = [k for k in r.group_by if k != "period"]
+    return keys[0] if keys else None
+
+
+def _latest_groups(r):
+    """The groups of a labelled breakdown for its latest period (all of them without --period)."""
+    key = _label_key(r)
+    if key is None:
+        return None, []
+    groups = [g for g in r.groups if str(g.key.get(key)) not in ("(all)", "None")]
+    period = None
+    if "period" in r.group_by:
+        periods = sorted({g.key.get("period") for g in groups if g.key.get("period") is not None})
+        if periods:
+            period = periods[-1]
+            groups = [g for g in groups if g.key.get("period") == period]
+    return period, groups
+
+
+def _topic_rows(entry) -> list[tuple[str, float, int]]:
+    """(topic, share %, tickets) of the latest period, most tickets first."""
     r = entry.result
     if r is None or r.kpi != "topics" or not r.groups:
+        return []
+    key = _label_key(r)
+    _, groups = _latest_groups(r)
+    rows = []
+    for g in groups:
+        tickets = g.breakdown.get("tickets", g.n)
+        rows.append((str(g.key.get(key)), float(g.value or 0), int(tickets or 0)))
+    return sorted(rows, key=lambda t: (-t[2], t[0]))
+
+
+def _topics(entry, ctx: _Ctx) -> str | None:
+    rows = _topic_rows(entry)
+    if not rows:
         return None
-    key = r.group_by[0]
-    rows = sorted(((str(g.key.get(key)), float(g.breakdown.get("tickets", g.n))) for g in r.groups),
-                  key=lambda t: -t[1])[:15]
-    return svg.bars(rows, "Top topics (tickets)")
+    period, _ = _latest_groups(entry.result)
+    when = f", {ctx.name(period)}" if period else ""
+    shares = {name: (share, tickets) for name, share, tickets in rows}
+    return svg.bars([(name, tickets) for name, _, tickets in rows[:15]], f"Top topics{when} (tickets)",
+                    value_text=lambda label, v: f"{int(v):,} · {shares[label][0]:.1f} %")
 
 
-def _legend(entries) -> str:
-    """What the status words and colours mean (only when some KPI has a target or a limit)."""
-    if not any(e.thresholds.any for e in entries):
-        return ""
-    items = "".join(f'<li><span class="badge {_css(s)}">{_e(s)}</span> {_e(STATUS_MEANING[s])}</li>'
-                    for s in ("on target", "below target", "warn", "alert"))
-    return ('<ul class="legend" aria-label="status legend">' + items +
-            '<li>no badge: no target set; the card shows the reference benchmark. "Worse" follows the KPI\'s '
-            'direction (lower is better for times).</li></ul>')
+def _trend_periods(entries, ctx: _Ctx, last: int = 12) -> list[str]:
+    """One x axis for every trend: from the first period most KPIs share to the headline period (at most
+    ``last``), so a KPI with a longer history (turnover, churn) covers the same months as the others."""
+    trends = [e.trend for e in entries if len(e.trend) > 1]
+    if not trends:
+        return []
+    firsts = [t[0][0] for t in trends]
+    first = max(set(firsts), key=lambda p: (firsts.count(p), p))
+    labels = sorted({p for t in trends for p, _, _ in t if p >= first})
+    if ctx.headline_period:
+        labels = [p for p in labels if p <= ctx.headline_period]
+    return labels[-last:]
+
+
+def _duration_scale(values: list[float], unit: str) -> tuple[float, str]:
+    """(divisor, axis word) so a duration trend reads in minutes, hours or days."""
+    from .units import _MINUTES
+
+    top = max((abs(v) for v in values), default=0) * _MINUTES[unit]
+    if top < 120:
+        return 1 / _MINUTES[unit], "minutes"
+    if top < 72 * 60:
+        return 60 / _MINUTES[unit], "hours"
+    return 1440 / _MINUTES[unit], "days"
+
+
+def _trend(entry, periods: list[str], ctx: _Ctx) -> str | None:
+    by = {p: v for p, v, _ in entry.trend}
+    points = [(p, by.get(p)) for p in periods]
+    if sum(v is not None for _, v in points) < 2:
+        return None
+    labels = [ctx.name(p) if ctx.period in ("quarter", "year") else p for p in periods]
+    target = entry.thresholds.target
+    zero = entry.unit not in _FREE_AXIS
+    if is_duration(entry.unit):
+        div, word = _duration_scale([v for _, v in points if v is not None], entry.unit)
+        scaled = [(p, None if v is None else v / div) for p, v in points]
+        return svg.line_chart(scaled, entry.title, target=None if target is None else target / div, zero=zero,
+                              axis_label=f"{word} (the KPI's mean)" if entry.kpi in MEDIAN_HEADLINE else word,
+                              fmt=lambda v: fmt_duration(v * div, entry.unit), labels=labels)
+    num, unit = fmt_unit_value(1.0, entry.unit, ctx.currency)
+    unit_word = unit or ("points" if entry.unit == "points" else entry.unit if entry.unit != "score" else "")
+    return svg.line_chart(points, entry.title, target=target, zero=zero, axis_label=unit_word,
+                          fmt=lambda v: _value_text(entry, v, ctx), labels=labels)
+
+
+def _header(report, ctx: _Ctx) -> str:
+    tz = getattr(report, "timezone", None)
+    generated = local_time(report.generated_at, tz)
+    if ctx.headline_period:
+        period = f"{ctx.name(ctx.headline_period)}"
+        if ctx.compare_period:
+            period += f" compared with {ctx.name(ctx.compare_period)}"
+        period += f" · by {report.period}"
+    elif report.period:
+        period = f"by {report.period}"
+    else:
+        period = "all data (no --period): each headline is the total"
+    meta = []
+    starts = [e.data_from for e in report.entries if e.data_from]
+    ends = [e.data_to for e in report.entries if e.data_to]
+    if starts and ends:
+        # the range most KPIs share; a KPI whose data reaches further back says so in its card
+        common_from = max(set(starts), key=starts.count)
+        meta.append(f"data {fmt_date(common_from)} – {fmt_date(max(ends))}"
+                    + (f" (some sources from {fmt_date(min(starts))})" if min(starts) < common_from else ""))
+    meta.append(f"generated {generated}")
+    meta.append(f"cxkpi {report.to_dict()['cxkpi_version']}")
+    return (f'<header><div class="in"><h1>{_e(report.title)}</h1><p class="period" data-period="'
+            f'{_e(ctx.headline_period or "")}">{_e(period)}</p>'
+            f'<p class="meta">{_e(" · ".join(meta))}</p></div></header>')
 
 
 def render(report, **_) -> str:
     entries = report.entries
+    ctx = _Ctx(report)
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_e(report.title)}</title>",
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{_CSS}</style>",
-             f"<script>{_SCRIPT}</script></head><body>",
-             f"<header><h1>{_e(report.title)}</h1><p>generated {_e(report.generated_at)} by cxkpi "
-             f"{_e(report.to_dict()['cxkpi_version'])}"
-             + (f" · by {_e(report.period)}" if report.period else "")
-             + (f" · compared with {_e(report.compare)}" if report.compare else "") + "</p></header><main>"]
+             f"<script>{_SCRIPT}</script></head><body>", _header(report, ctx), "<main>"]
     areas: dict[str, list] = {}
     for e in entries:
         areas.setdefault(e.area, []).append(e)
-    parts.append("<h2>Summary</h2>" + _legend(entries))
+    parts.append("<h2>Summary</h2>" + _attention(report, ctx) + _legend(entries))
     for area, items in areas.items():
-        parts.append(f"<h3>{_e(area)}</h3><div class=\"cards\">" + "".join(_card(e) for e in items) + "</div>")
+        parts.append(f"<h3>{_e(area)}</h3><div class=\"cards\">" + "".join(_card(e, ctx) for e in items) + "</div>")
     if report.breaches:
         parts.append("<h2>Breaches</h2><ul>" + "".join(
-            f"<li><b>{_e(b.title)}</b>: {fmt_value(b.headline)} — {_e(b.status)} "
-            f"(warn {fmt_value(b.thresholds.warn)}, alert {fmt_value(b.thresholds.alert)})</li>" for b in report.breaches)
-            + "</ul>")
-    trends = [svg.line_chart(list((p, v) for p, v, _ in e.trend), e.title, unit=f" {e.unit}")
-              for e in entries if len(e.trend) > 1]
+            f"<li><b>{_e(b.title)}</b>: {_e(_value_text(b, b.headline, ctx))} — {_e(b.status)} "
+            f"({_e(_limit_text(b, ctx))})</li>" for b in report.breaches) + "</ul>")
+
+    def box(chart):
+        return f'<div class="chart-box">{chart}</div>'
+
+    periods = _trend_periods(entries, ctx)
+    trends = [t for t in (_trend(e, periods, ctx) for e in entries if len(e.trend) > 1) if t]
     if trends:
-        parts.append("<h2>Trends</h2><div class=\"charts\">" + "".join(trends) + "</div>")
-    dists = [d for d in (_distribution(e) for e in entries) if d]
+        span = f" ({ctx.name(periods[0])} – {ctx.name(periods[-1])})" if periods else ""
+        parts.append(f"<h2>Trends{_e(span)}</h2><div class=\"charts\">" + "".join(map(box, trends)) + "</div>")
+    dists = [d for d in (_distribution(e, ctx) for e in entries) if d]
     if dists:
-        parts.append("<h2>Distribution of scores</h2><div class=\"charts\">" + "".join(dists) + "</div>")
+        parts.append("<h2>Distribution of scores</h2><div class=\"charts\">" + "".join(map(box, dists)) + "</div>")
     heats = [h for h in (_heat(e) for e in entries) if h]
     if heats:
-        parts.append("<h2>Busiest hours</h2><div class=\"charts\">" + "".join(heats) + "</div>")
-    topics = [t for t in (_topics(e) for e in entries) if t]
+        parts.append("<h2>Busiest hours</h2><div class=\"charts\">" + "".join(map(box, heats)) + "</div>")
+    topics = [t for t in (_topics(e, ctx) for e in entries) if t]
     if topics:
-        parts.append("<h2>Top topics</h2><div class=\"charts\">" + "".join(topics) + "</div>")
-    parts.append("<h2>Data quality</h2><table><tr><th>KPI</th><th>file</th><th>rows</th><th>used</th>"
-                 "<th>skipped</th><th>reasons</th></tr>")
+        parts.append("<h2>Top topics</h2><div class=\"charts\">" + "".join(map(box, topics)) + "</div>")
+    titles = {e.kpi: e.title for e in entries}
+    parts.append("<h2>Data quality</h2><p class=\"legend\">rows: rows read for the KPI · used: rows − skipped · "
+                 "skipped: rows that could not be used, with the reasons</p>"
+                 "<div class=\"scroll\"><table><tr><th>KPI</th><th>file</th><th class=num>rows</th>"
+                 "<th class=num>used</th><th class=num>skipped</th><th>reasons</th></tr>")
     for kpi, q in report.data_quality().items():
-        reasons = "; ".join(f"{_e(k)}: {v}" for k, v in q["reasons"].items())
-        parts.append(f"<tr><td>{_e(kpi)}</td><td>{_e(q['file'])}</td><td class=num>{q['rows']:,}</td>"
-                     f"<td class=num>{q['used']:,}</td><td class=num>{q['skipped']:,}</td><td>{reasons}</td></tr>")
-    parts.append("</table>")
+        reasons = "; ".join(f"{_e(k)}: {v:,}" for k, v in q["reasons"].items())
+        file = q["file"] or ""
+        parts.append(f"<tr><td>{_e(titles.get(kpi, kpi))}</td><td title=\"{_e(file)}\">{_e(os.path.basename(file))}</td>"
+                     f"<td class=num>{q['rows']:,}</td><td class=num>{q['used']:,}</td>"
+                     f"<td class=num>{q['skipped']:,}</td><td class=reasons>{reasons}</td></tr>")
+    parts.append("</table></div>")
     if report.failed_sources:
         parts.append("<h2>Failed sources</h2><ul>" + "".join(
             f"<li><b>{_e(s)}</b>: {_e(msg)}</li>" for s, msg in report.failed_sources.items()) + "</ul>")

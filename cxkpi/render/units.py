@@ -1,0 +1,129 @@
+"""Human units for the report: durations as ``4h 58m``, money with the configured currency, named periods.
+
+JSON keeps plain numbers in the KPI's unit; only the human-readable layouts use these.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+
+from .text import fmt_value
+
+# minutes in one of each duration unit a KPI can declare (engine.DURATION_UNITS)
+_MINUTES = {"s": 1 / 60, "min": 1.0, "h": 60.0, "d": 1440.0}
+MONEY_UNITS = {"currency"}
+
+
+def is_duration(unit: str | None) -> bool:
+    return unit in _MINUTES
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
+
+
+def fmt_duration(value, unit: str = "min") -> str:
+    """A duration in its two largest units: ``45s``, ``12m``, ``4h 58m``, ``2d 4h``; rounded, never ``0h 60m``.
+
+    Negative values (a change) keep their sign: ``-1h 5m``.
+    """
+    if _missing(value):
+        return "–"
+    seconds = round(abs(float(value)) * _MINUTES[unit] * 60)
+    sign = "-" if value < 0 and seconds else ""
+    if seconds < 60:
+        return f"{sign}{seconds}s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{sign}{minutes}m"
+    if minutes < 1440:
+        h, m = divmod(minutes, 60)
+        return f"{sign}{h}h {m}m"
+    hours = round(minutes / 60)
+    d, h = divmod(hours, 24)
+    return f"{sign}{d}d {h}h"
+
+
+def fmt_money(value, currency: str | None, digits: int = 2) -> str:
+    """``1,234.50 EUR``; with no currency configured just the number (never the word "currency")."""
+    text = fmt_value(value, digits)
+    return f"{text} {currency}" if currency and text != "–" else text
+
+
+def fmt_unit_value(value, unit: str | None, currency: str | None = None) -> tuple[str, str]:
+    """(number text, unit text) for a headline: durations carry their unit inside the number."""
+    if is_duration(unit):
+        return fmt_duration(value, unit), ""
+    if unit in MONEY_UNITS:
+        return fmt_value(value), (currency or "")
+    if unit == "tickets" and isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}", unit
+    return fmt_value(value), "" if unit in (None, "", "score") else unit
+
+
+def fmt_change(value, unit: str | None, currency: str | None = None) -> str:
+    """A signed change in the KPI's unit: ``+1.36``, ``-1h 5m``, ``+12 tickets``, ``+3.10 EUR``."""
+    if _missing(value):
+        return "–"
+    sign = "+" if value > 0 else ""
+    if is_duration(unit):
+        return ("+" if value > 0 else "") + fmt_duration(value, unit)
+    if unit == "tickets" and float(value).is_integer():
+        return f"{sign}{int(value):,}"
+    text = sign + fmt_value(float(value))
+    if unit in MONEY_UNITS and currency:
+        text += f" {currency}"
+    return text
+
+
+def period_name(label: str | None, period: str | None) -> str | None:
+    """``2025-10`` by month → ``October 2025``; ``2025-Q3`` → ``Q3 2025``; ``2025-W40`` → ``week 40 2025 (29 Sep–5 Oct)``."""
+    if not label:
+        return None
+    try:
+        if period == "month":
+            y, m = label.split("-")
+            return f"{calendar.month_name[int(m)]} {int(y)}"
+        if period == "quarter":
+            y, q = label.split("-Q")
+            return f"Q{int(q)} {int(y)}"
+        if period == "week":
+            y, w = label.split("-W")
+            start = dt.date.fromisocalendar(int(y), int(w), 1)
+            end = start + dt.timedelta(days=6)
+            return f"week {int(w)} {int(y)} ({start.day} {start:%b}–{end.day} {end:%b})"
+        if period == "day":
+            d = dt.date.fromisoformat(label)
+            return f"{d.day} {calendar.month_name[d.month]} {d.year}"
+    except (ValueError, IndexError):
+        return label
+    return label
+
+
+def fmt_date(value: str | None) -> str:
+    """``2025-05-01`` → ``1 May 2025``."""
+    if not value:
+        return "–"
+    try:
+        d = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{d.day} {calendar.month_abbr[d.month]} {d.year}"
+
+
+def local_time(iso: str, timezone: str | None) -> str:
+    """An ISO timestamp shown in ``timezone`` (the config's), e.g. ``3 Dec 2026 09:43 CET``."""
+    try:
+        t = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if timezone:
+        try:
+            from zoneinfo import ZoneInfo
+
+            t = t.astimezone(ZoneInfo(timezone))
+        except Exception:  # noqa: BLE001 - an unknown zone keeps the stored (UTC) time
+            pass
+    return f"{t.day} {calendar.month_abbr[t.month]} {t.year} {t:%H:%M} {t.tzname() or ''}".rstrip()
