@@ -119,6 +119,10 @@ def plan(files: list[str], *, output: str | None = None, timezone: str | None = 
     for given in files:
         if given == "-":
             raise UsageError("init: - (stdin) cannot be named in a config; save the export to a file first")
+        from .io.read import is_stream
+
+        if is_stream(given):  # <(…), a FIFO: read once, and a config that names it reads nothing next time
+            raise UsageError(f"init: {given} is a pipe, which a config cannot name; save the export to a file first")
         absolute = os.path.abspath(given)
         if absolute in seen:
             continue

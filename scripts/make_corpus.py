@@ -39,6 +39,11 @@ def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
     ws.title = sheet
     for r in rows:
         ws.append(r)
+    return _stable(wb)
+
+
+def _stable(wb) -> bytes:
+    """The workbook's bytes, the same every run."""
     import datetime as dt
 
     wb.properties.created = wb.properties.modified = dt.datetime(2025, 1, 1)
@@ -54,6 +59,63 @@ def _xlsx(rows: list[list], sheet: str = "Sheet1") -> bytes:
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0)), body,
                          compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def _rezip(good: bytes, change: dict[str, bytes | None], sizes: dict[str, int] | None = None) -> bytes:
+    """``good`` with members replaced, added (``change``) or dropped (``None``); ``sizes`` forges the
+    uncompressed size a member's central-directory entry declares (what a zip bomb lies about)."""
+    src, out = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            if info.filename in change:
+                continue
+            z.writestr(info, src.read(info.filename))
+        for name, body in change.items():
+            if body is not None:
+                z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), body, compress_type=zipfile.ZIP_DEFLATED)
+    data = bytearray(out.getvalue())
+    for name, size in (sizes or {}).items():
+        at = 0  # central directory entries start with PK\1\2
+        while True:
+            at = data.find(b"PK\x01\x02", at)
+            if at < 0:
+                break
+            n = int.from_bytes(data[at + 28:at + 30], "little")
+            if data[at + 46:at + 46 + n] == name.encode():
+                data[at + 24:at + 28] = size.to_bytes(4, "little")
+            at += 46
+    return bytes(data)
+
+
+def _ole2(streams: list[str]) -> bytes:
+    """A minimal OLE2 compound file: header, then one directory sector naming ``streams``
+    (a legacy .xls has "Workbook", a password-protected .xlsx "EncryptionInfo" and "EncryptedPackage")."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[24:26], header[26:28], header[28:30] = (0x3E).to_bytes(2, "little"), (3).to_bytes(2, "little"), b"\xfe\xff"
+    header[30:32] = (9).to_bytes(2, "little")  # 512-byte sectors; the directory is sector 0
+    sector = bytearray(512)
+    for i, name in enumerate(["Root Entry", *streams]):
+        raw = (name + "\0").encode("utf-16-le")
+        sector[i * 128:i * 128 + len(raw)] = raw
+        sector[i * 128 + 64:i * 128 + 66] = len(raw).to_bytes(2, "little")
+    return bytes(header + sector)
+
+
+def _chart_first(rows: list[list]) -> bytes:
+    """A workbook whose first sheet is a chart sheet, the cells on the second."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for r in rows:
+        ws.append(r)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=4, min_row=1, max_row=len(rows)))
+    wb.create_chartsheet("Chart", 0).add_chart(chart)
+    return _stable(wb)
 
 
 def _entity_bomb(good: bytes) -> bytes:
@@ -74,6 +136,22 @@ def _entity_bomb(good: bytes) -> bytes:
             z.writestr(info, body)
         z.writestr(zipfile.ZipInfo("xl/sharedStrings.xml", date_time=(2025, 1, 1, 0, 0, 0)), bomb)
     return out.getvalue()
+
+
+def _entity_free_strings(good: bytes, text: str) -> bytes:
+    """``good`` with a sharedStrings part holding one string, ``text``, used by cell A2."""
+    sst = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+           f"<si><t>{text}</t></si></sst>").encode()
+    z = zipfile.ZipFile(io.BytesIO(good))
+    rels = z.read("xl/_rels/workbook.xml.rels").replace(
+        b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    types = z.read("[Content_Types].xml").replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    sheet = re.sub(rb'<c r="A2"[^>]*>.*?</c>', b'<c r="A2" t="s"><v>0</v></c>', z.read("xl/worksheets/sheet1.xml"))
+    return _rezip(good, {"xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types,
+                         "xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": sst})
 
 
 def data_files() -> dict[str, bytes]:
@@ -154,6 +232,7 @@ def data_files() -> dict[str, bytes]:
     f["html_named.xlsx"] = b"<html><body><table><tr><td>Score</td></tr></table></body></html>"
     f.update(hostile_outputs())
     f.update(terminal_text())
+    f.update(hostile_inputs(good_rows))
     return f
 
 
@@ -231,6 +310,32 @@ def terminal_text() -> dict[str, bytes]:
     return f
 
 
+def hostile_inputs(good_rows: list[list]) -> dict[str, bytes]:
+    """Files the reader must recognise by their content, and workbooks over the bounds (test_hostile_inputs.py)."""
+    f: dict[str, bytes] = {}
+    # --- workbooks chosen by content, not by name (issue 14, class 5) ---------------------------
+    f["legacy_97_2003.xls"] = _ole2(["Workbook", "\x05SummaryInformation"])
+    f["legacy_named.xlsx"] = _ole2(["Book"])
+    f["encrypted_workbook.xlsx"] = _ole2(["\x06DataSpaces", "EncryptionInfo", "EncryptedPackage"])
+    f["binary_workbook.xlsb"] = _rezip(_xlsx(good_rows), {"xl/workbook.xml": None, "xl/workbook.bin": b"\x83\x01\x00"})
+    f["opendocument.ods"] = _rezip(_xlsx(good_rows), {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                                                      "xl/workbook.xml": None, "content.xml": b"<office:document-content/>"})
+    f["html_doctype.xlsx"] = b"\xef\xbb\xbf\r\n  <!DOCTYPE html><html><body><table><tr><td>Score</td></tr></table></body></html>"
+    f["xlsx_named.csv"] = _xlsx(good_rows)
+    f["xlsx_no_extension"] = _xlsx(good_rows)
+    f["chart_sheet_first.xlsx"] = _chart_first(good_rows)
+    # --- workbook bounds, checked before anything is expanded (class 7) ------------------------
+    sheet = zipfile.ZipFile(io.BytesIO(_xlsx(good_rows))).read("xl/worksheets/sheet1.xml")
+    f["xlsx_dimension_6m_rows.xlsx"] = _rezip(_xlsx(good_rows), {
+        "xl/worksheets/sheet1.xml": sheet.replace(b'<dimension ref="A1:D5"', b'<dimension ref="A1:D6000000"')})
+    f["xlsx_dimension_wide.xlsx"] = _rezip(_xlsx(good_rows), {
+        "xl/worksheets/sheet1.xml": sheet.replace(b'<dimension ref="A1:D5"', b'<dimension ref="A1:ZZZ5"')})
+    f["xlsx_declares_2_5_gib.xlsx"] = _rezip(_entity_free_strings(_xlsx([["Score"], [9]]), "x" * 64),
+                                             {}, sizes={"xl/sharedStrings.xml": 5 << 29})
+    f["xlsx_shared_string_2mb.xlsx"] = _entity_free_strings(_xlsx([["Score"], [9]]), "9" * (2 << 20))
+    return f
+
+
 def config_files() -> dict[str, bytes]:
     c: dict[str, bytes] = {}
     c["cfg_unknown_keys.yaml"] = b"sources:\n  surveys:\n    file: ok.csv\n    colums: {score: Score}\nkpis:\n  nps:\n    promotor_min: 9\nbogus: 1\n"
@@ -262,10 +367,31 @@ def config_files() -> dict[str, bytes]:
     return c
 
 
+# Cases decided by the loader every command shares (content sniffing, workbook bounds, special paths):
+# the every-command matrix runs them through one command per loader path (tests/test_corpus.py).
+LOADER_CASES = {
+    "legacy_97_2003.xls", "legacy_named.xlsx", "encrypted_workbook.xlsx", "binary_workbook.xlsb", "opendocument.ods",
+    "html_doctype.xlsx", "xlsx_named.csv", "xlsx_no_extension", "chart_sheet_first.xlsx",
+    "xlsx_dimension_6m_rows.xlsx", "xlsx_dimension_wide.xlsx", "xlsx_declares_2_5_gib.xlsx",
+    "xlsx_shared_string_2mb.xlsx", "symlink_loop.csv", "header_wider_than_1mib.csv",
+}
+# a name longer than a file system allows (ENAMETOOLONG): never written, only given
+LONG_NAME = "name_too_long_" + "x" * 250 + ".csv"
+LOADER_CASES.add(LONG_NAME)
+
+
 def build_big(folder: Path) -> dict[str, Path]:
     """The large cases, written into ``folder`` at test time (they stay out of git)."""
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
+    p = folder / "symlink_loop.csv"  # symlink_loop.csv -> symlink_loop_b.csv -> symlink_loop.csv (ELOOP)
+    if not p.is_symlink():
+        p.symlink_to("symlink_loop_b.csv")
+        (folder / "symlink_loop_b.csv").symlink_to("symlink_loop.csv")
+    out[p.name] = p
+    p = folder / "header_wider_than_1mib.csv"  # no line end in the first MiB: a header of 190,000+ columns
+    p.write_bytes((",".join(f"col{i}" for i in range(190_000)) + "\n1\n").encode())
+    out[p.name] = p
     p = folder / "cell_5mb.csv"
     p.write_bytes((H + "\n1,2025-01-01 10:00,web,9\n2,2025-01-02 10:00,web," + "9" * (5 << 20) + "\n"
                    "3,2025-01-03 10:00,web,2\n").encode())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from . import values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
 from .presets import PRESET_NOTE, Preset, detect, find_candidate
-from .read import RawTable, existing_file, header_rows, max_file_bytes, read_table
+from .read import RawTable, header_rows, read_input, read_table
 
 
 @dataclass
@@ -174,17 +173,10 @@ def load_source(
     options = options or LoadOptions()
     extra = extra or []
     label = "<stdin>" if str(path) == "-" else str(path)
-    stdin_data: bytes | None = None  # stdin is read once, kept, and then read like a file
-    if str(path) == "-":
-        limit = max_file_bytes()
-        stdin_data = (stdin or sys.stdin.buffer).read(limit + 1)
-        if len(stdin_data) > limit:
-            raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
-    else:
-        existing_file(path, label)
+    payload = read_input(path, label, stdin)  # stdin and pipes are read once, kept, then read like a file
 
     def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
-        src = io.BytesIO(stdin_data) if stdin_data is not None else Path(path)
+        src = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
         return read_table(src, label, opts, columns=[] if columns is None else columns)
 
     options, index, preset_notes = _prepare(read, source, options, label)
@@ -235,14 +227,10 @@ def load_any(
     ``none_viable(file, headers)`` gives the message of the ``MissingColumnsError``.
     """
     label = "<stdin>" if str(path) == "-" else str(path)
-    if str(path) == "-":
-        data = (stdin or sys.stdin.buffer).read()
-        payload: Path | bytes = data
-    else:
-        payload = existing_file(path, label)
+    payload = read_input(path, label, stdin)
 
     def table(options: LoadOptions, columns: list[str] | None) -> RawTable:
-        source = io.BytesIO(payload) if isinstance(payload, bytes) else payload
+        source = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
         return read_table(source, label, options, columns=columns)
 
     headers: list[str] = []
@@ -284,6 +272,11 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
         if canonical in options.labels:
             col = values.label_map(col, options.labels[canonical])
         parsed, bad = _parse(col, kind, canonical, options)
+        if parsed.attrs.get("dst_gap"):
+            count, zone = parsed.attrs["dst_gap"]
+            times = "time falls" if count == 1 else "times fall"
+            notes = notes + [f"{canonical}: {count} local {times} in a daylight-saving gap in {zone} (the clocks "
+                             "skipped that hour): skipped as unreadable, not moved"]
         if canonical in options.add and kind in ("number", "seconds", "duration"):
             parsed = parsed + options.add[canonical]
         frame[canonical] = parsed

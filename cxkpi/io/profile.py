@@ -24,6 +24,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -34,8 +35,8 @@ import pandas as pd
 from ..errors import InputError
 from . import sniff, values
 from .load import LoadOptions, header_for
-from .read import (check_cells, excel_column, existing_file, header_rows, is_excel, max_cell_chars, odd_quotes,
-                   read_table, scan_records)
+from .read import (check_cells, excel_column, existing_file, header_rows, is_excel, is_stream, max_cell_chars,
+                   odd_quotes, read_table, scan_records)
 from .suggest import Suggestion, by_answers, suggest
 
 SCHEMA = "cxkpi.inspect/1"
@@ -155,11 +156,12 @@ def profile_file(
     if block_size < 1 or batch_rows < 1 or sample_size < 1 or distinct_cap < 1:
         raise ValueError("block_size, batch_rows, sample_size and distinct_cap must be positive")
     label = "<stdin>" if str(path) == "-" else str(path)
-    if str(path) == "-":
+    pipe = str(path) != "-" and is_stream(existing_file(path, label, cap=False))  # a FIFO, <(…): read once
+    if str(path) == "-" or pipe:
         with tempfile.TemporaryDirectory(prefix="cxkpi-inspect-") as folder:
             spooled = Path(folder) / "stdin"
-            with open(spooled, "wb") as f:
-                shutil.copyfileobj(stdin or sys.stdin.buffer, f, 1 << 20)
+            with open(spooled, "wb") as f, (open(path, "rb") if pipe else nullcontext(stdin or sys.stdin.buffer)) as src:
+                shutil.copyfileobj(src, f, 1 << 20)
             return _profile(spooled, label, options, block_size, batch_rows, sample_size, distinct_cap,
                             max_columns, progress)
     p = existing_file(path, label, cap=False)  # streamed: no size cap
@@ -317,15 +319,17 @@ def _scan_excel(path: Path, label: str, options: LoadOptions, stats: list[_Colum
                 batch_rows: int, progress) -> tuple[str, tuple[str, ...], int]:
     from openpyxl import load_workbook
 
+    handle = open(path, "rb")  # a file object: openpyxl would judge a path by its extension
     try:  # read_table has opened it once already
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        handle.close()
         raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
     try:
         names = wb.sheetnames
         sheet = options.sheet
         if sheet is None:
-            ws = wb[names[0]]
+            ws = wb.worksheets[0]  # read_table has said so when there is none (only chart sheets)
         elif sheet in names:
             ws = wb[sheet]
         else:
@@ -366,6 +370,7 @@ def _scan_excel(path: Path, label: str, options: LoadOptions, stats: list[_Colum
         title = ws.title
     finally:
         wb.close()
+        handle.close()
     for s in stats:
         s.finish()
     return title, tuple(names), rows

@@ -109,18 +109,78 @@ def compose_headers(block: list[list[str]]) -> tuple[list[str], dict[str, list[s
     return headers, {h: list(dict.fromkeys(a)) for h, a in aliases.items() if a}
 
 
+EXCEL_MAX_ROWS = 1_048_576  # Excel's own sheet limits: no workbook Excel wrote is larger
+EXCEL_MAX_COLUMNS = 16_384
+SAVE_AS = "open it in Excel or LibreOffice and save it as .xlsx or CSV"
+
+
 def is_excel(source, label: str) -> bool:
-    """The content decides, not the name: an ``.xlsx`` that is really CSV text is read as CSV."""
+    """The content decides, not the name: a workbook named ``.csv`` is read as a workbook, an
+    ``.xlsx`` that is really CSV text as CSV. Formats cxkpi does not read (legacy ``.xls``,
+    encrypted workbooks, ``.xlsb``, OpenDocument, HTML pages) each get their own message."""
     head = _head_bytes(source)[:1024]
-    if head[:4] == b"PK\x03\x04":
+    kind = sniff.container(head)
+    if kind == "zip":
+        _check_zip(source, label)
         return True
-    probe = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if probe.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+    if kind == "ole2":
+        streams = sniff.ole2_streams(lambda at, n: _bytes_at(source, at, n))
+        if streams & {"EncryptionInfo", "EncryptedPackage"}:
+            raise InputError(f"{label}: an encrypted (password-protected) workbook, which cxkpi cannot read; "
+                             f"remove the password in Excel (File > Info > Protect Workbook) and save it as .xlsx or CSV")
+        if streams & {"Workbook", "Book"} or not streams:
+            raise InputError(f"{label}: a legacy Excel 97-2003 .xls workbook, which cxkpi does not read; {SAVE_AS}")
+        raise InputError(f"{label}: a legacy Office (OLE2) file, not a workbook cxkpi reads; {SAVE_AS}")
+    if kind == "html":
         raise InputError(f"{label}: an HTML/XML page, not a CSV or .xlsx file (some tools save web tables as "
                          ".xls); open it in a spreadsheet and save it as .xlsx or CSV")
     if isinstance(source, Path) and source.suffix.lower() in EXCEL_SUFFIXES and b"\x00" in head:
         raise InputError(f"{label}: not a readable .xlsx workbook (not a zip archive)")
     return False
+
+
+def _bytes_at(source, at: int, n: int) -> bytes:
+    if isinstance(source, Path):
+        with open(source, "rb") as f:
+            f.seek(at)
+            return f.read(n)
+    return source.getvalue()[at:at + n]
+
+
+def _open_binary(source):
+    return open(source, "rb") if isinstance(source, Path) else io.BytesIO(source.getvalue())
+
+
+def _check_zip(source, label: str) -> None:
+    """A zip is an .xlsx unless it says otherwise (.xlsb, OpenDocument), and it may not expand past the
+    input limit: the sizes its directory declares are checked before anything is decompressed (zipfile
+    never inflates a member past its declared size)."""
+    with _open_binary(source) as f:
+        try:
+            z = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
+        with z:
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+            if "xl/workbook.bin" in names:
+                raise InputError(f"{label}: a binary Excel workbook (.xlsb), which cxkpi does not read; "
+                                 "open it in Excel and save it as .xlsx or CSV")
+            if "mimetype" in names and "xl/workbook.xml" not in names:
+                try:
+                    with z.open("mimetype") as m:
+                        mime = m.read(128).decode("ascii", errors="replace").strip()
+                except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+                    mime = ""
+                if mime == "application/vnd.oasis.opendocument.spreadsheet":
+                    raise InputError(f"{label}: an OpenDocument spreadsheet (.ods), which cxkpi does not read; "
+                                     "save it as .xlsx or CSV (LibreOffice: File > Save As)")
+                if mime.startswith("application/vnd.oasis.opendocument"):
+                    raise InputError(f"{label}: an OpenDocument file ({mime[:80]}), not a spreadsheet")
+            total, limit = sum(i.file_size for i in infos), max_file_bytes()
+            if total > limit:
+                raise InputError(f"{label}: the workbook expands to {total / (1 << 20):,.1f} MB, over the "
+                                 f"{limit >> 20:,} MB input limit (a zip bomb?; raise CXKPI_MAX_FILE_MB if it is real)")
 
 
 def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str] | None) -> RawTable:
@@ -142,7 +202,7 @@ def _head_bytes(source) -> bytes:
     return source.getvalue()[: sniff.SAMPLE_BYTES]
 
 
-def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTable:
+def _read_csv(source, label: str, options, columns: list[str] | None, block: int = 1 << 24) -> RawTable:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -153,6 +213,10 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
         raise InputError(f"{label}: the file is empty (expected a header row and data)")
     if "\x00" in text:
         raise InputError(f"{label}: looks like a binary file, not CSV (NUL bytes); pass --encoding if it is text")
+    if len(head) >= sniff.SAMPLE_BYTES and "\n" not in text and "\r" not in text:
+        raise InputError(f"{label}: the header row is longer than {sniff.SAMPLE_BYTES >> 20} MiB (no line end in it; more "
+                         f"than {max(text.count(d) for d in sniff.DELIMITERS) + 1:,} columns), the limit for a header "
+                         "row; not an export cxkpi can read")
     delimiter = options.delimiter or sniff.sniff_delimiter(text)
     if delimiter in ("\\t", "tab"):
         delimiter = "\t"
@@ -178,10 +242,10 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
     if skip:  # a multi-row header: our composed names, the header lines skipped
         # skip_rows_after_names counts parsed records (skip_rows counts lines, and a question text may
         # hold a quoted newline)
-        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24, column_names=headers,
+        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block, column_names=headers,
                                       skip_rows_after_names=skip + 1)
     else:
-        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24)
+        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block)
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     convert_opts = pacsv.ConvertOptions(
         include_columns=list(dict.fromkeys(wanted)),
@@ -203,8 +267,13 @@ def _read_csv(source, label: str, options, columns: list[str] | None) -> RawTabl
         if "UTF8" in msg or "utf8" in msg.lower():
             if options.encoding is None and encoding.startswith("utf-8"):
                 retry = type(options)(**{**options.__dict__, "encoding": "cp1252"})
-                return _read_csv(source, label, retry, columns)
+                return _read_csv(source, label, retry, columns, block)
             raise InputError(f"{label}: not valid {encoding} text; pass --encoding (e.g. cp1252 or utf-16)") from None
+        if "straddling" in msg and read_opts.block_size < (1 << 30):
+            # a field longer than a read block: over the cell cap it is the cap's message (with its line),
+            # under a raised cap it is read with blocks large enough to hold it
+            scan_records(source, encoding, delimiter, label)
+            return _read_csv(source, label, options, columns, block=min(1 << 30, 4 * max_cell_chars() + (1 << 24)))
         raise InputError(f"{label}: cannot parse CSV: {msg}") from None
     frame = table.to_pandas()
     first_row = 2 + skip  # spreadsheet row number of the first data row (header = row 1)
@@ -235,23 +304,84 @@ def max_cell_chars() -> int:
 
 
 def existing_file(path, label: str, cap: bool = True) -> Path:
-    """``path`` as a readable file, or the one-line error a user sees (missing, a folder, over the size cap).
+    """``path`` as a readable file, or the one-line error a user sees (missing, a folder, a device, a
+    symlink loop, a name too long, over the size cap). A FIFO (``<(…)``, ``/dev/stdin`` on a pipe) is
+    returned too: ``read_input`` reads it once.
 
     ``cap=False`` for readers that stream (inspect), whose memory does not grow with the file.
     """
+    import errno
+    import os
+    import stat
+
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{label}: no such file")
-    if p.is_dir():
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        dangling = os.path.islink(p)
+        raise InputError(f"{label}: no such file" + (" (a symbolic link to a missing file)" if dangling else "")) from None
+    except PermissionError:
+        raise InputError(f"{label}: permission denied") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise InputError(f"{label}: a symbolic link loop (the links point back to each other); give the real "
+                             "file") from None
+        if e.errno == errno.ENAMETOOLONG:
+            short = label if len(label) <= 60 else label[:60] + "…"
+            raise InputError(f"{short}: the file name is too long ({len(os.fsencode(str(p))):,} bytes; a name may have "
+                             "at most 255, a path 4,096); rename the file") from None
+        if e.errno == errno.ENOTDIR:
+            raise InputError(f"{label}: a part of the path is a file, not a folder") from None
+        raise InputError(f"{label}: cannot read ({e.strerror or type(e).__name__})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{label}: is a directory, expected a CSV or XLSX file")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        raise InputError(f"{label}: a device, not a file (a terminal, a disk, /dev/null…); give the export's path, "
+                         "or pipe it in with - (cxkpi nps - < export.csv)")
+    if stat.S_ISSOCK(st.st_mode):
+        raise InputError(f"{label}: a socket, not a file; give the export's path, or pipe it in with -")
     from ..outputs import remember_input
 
     remember_input(p)
     limit = max_file_bytes()
-    if cap and p.is_file() and p.stat().st_size > limit:
-        raise InputError(f"{label}: {p.stat().st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
+    if cap and stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise InputError(f"{label}: {st.st_size / (1 << 20):,.1f} MB is over the {limit >> 20:,} MB input limit "
                          "(raise CXKPI_MAX_FILE_MB if the machine has the memory, or split the file)")
     return p
+
+
+def is_stream(path) -> bool:
+    """A FIFO (a named pipe, ``<(…)``, ``/dev/stdin`` on a pipe): readable once, not seekable."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def read_input(path, label: str, stdin=None) -> Path | io.BytesIO:
+    """What ``read_table`` reads, however often: a regular file by its path; ``-`` (stdin), a FIFO,
+    ``/dev/stdin`` or ``<(…)`` read once into memory, up to the input limit. A pipe with no writer
+    yet blocks, as ``cat`` does, until one opens it and closes it."""
+    import sys
+
+    if str(path) == "-":
+        return io.BytesIO(read_stream(stdin or sys.stdin.buffer, label))
+    p = existing_file(path, label)
+    if not is_stream(p):
+        return p
+    with open(p, "rb") as f:
+        return io.BytesIO(read_stream(f, label))
+
+
+def read_stream(stream, label: str) -> bytes:
+    limit = max_file_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
+    return data
 
 
 def max_file_bytes() -> int:
@@ -394,9 +524,11 @@ def _defused_errors() -> tuple:
 def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTable:
     from openpyxl import load_workbook
 
+    handle = _open_binary(source)  # a file object: openpyxl would judge a path by its extension
     try:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        wb = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, *_defused_errors()) as e:
+        handle.close()
         cause = e if isinstance(e, _defused_errors()) else (e.__cause__ or e.__context__)
         if isinstance(cause, _defused_errors()):  # openpyxl may wrap the parser's error in a ValueError
             from ..errors import UnsafeInputError
@@ -409,8 +541,11 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         if not names:
             raise InputError(f"{label}: the workbook has no sheets")
         sheet = options.sheet
-        if sheet is None:
-            ws = wb[names[0]]
+        if sheet is None:  # the first worksheet: a chart sheet before it has no cells
+            if not wb.worksheets:
+                raise InputError(f"{label}: the workbook has only chart sheets ({', '.join(map(repr, names))}), "
+                                 "no sheet of cells")
+            ws = wb.worksheets[0]
         elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
             i = int(sheet)
             if not 0 <= i < len(names):
@@ -420,6 +555,11 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
             ws = wb[sheet]
         else:
             raise InputError(f"{label}: no sheet {sheet!r}; the workbook has: {', '.join(map(repr, names))}")
+        if not hasattr(ws, "iter_rows"):
+            cells = [w.title for w in wb.worksheets]
+            raise InputError(f"{label}: sheet {ws.title!r} is a chart, not a sheet of cells"
+                             + (f" (sheets of cells: {', '.join(map(repr, cells))})" if cells else ""))
+        _check_bounds(ws, label)
         rows = ws.iter_rows(values_only=True)
         header_row = next(rows, None)
         if header_row is None:
@@ -444,14 +584,19 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         wanted = headers if columns is None else columns
         positions = [headers.index(c) for c in wanted]
         data = []
+        room = EXCEL_MAX_ROWS - header_rows(options)
         filled = 0  # rows up to the last one with any cell: trailing blank sheet rows are no data
         for r in rows:
+            if len(data) >= room:  # the declared dimension said less (or nothing): stop here
+                raise InputError(f"{label}: sheet {ws.title!r} has more than {EXCEL_MAX_ROWS:,} rows, Excel's limit "
+                                 "(not a workbook Excel wrote); export it as CSV")
             data.append([r[i] if i < len(r) else None for i in positions])
             if r.count(None) != len(r):  # decided on the whole sheet row, not the columns read, as a CSV has it
                 filled = len(data)
         del data[filled:]
     finally:
         wb.close()
+        handle.close()
     frame = pd.DataFrame(data, columns=wanted, dtype=object)
     first_row = 1 + header_rows(options)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
@@ -459,6 +604,20 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         frame[c] = excel_column(frame[c])
     check_cells(frame, label)
     return RawTable(frame, headers, aliases=aliases)
+
+
+def _check_bounds(ws, label: str) -> None:
+    """Before a row is expanded: the sheet's declared size within Excel's limits, no shared text over the
+    cell cap (openpyxl holds the shared strings in memory, bounded by the input limit on the zip)."""
+    rows, cols = ws.max_row or 0, ws.max_column or 0
+    if rows > EXCEL_MAX_ROWS or cols > EXCEL_MAX_COLUMNS:
+        raise InputError(f"{label}: sheet {ws.title!r} declares {rows:,} rows x {cols:,} columns, over Excel's limit "
+                         f"of {EXCEL_MAX_ROWS:,} x {EXCEL_MAX_COLUMNS:,} (not a workbook Excel wrote); export it as CSV")
+    limit = max_cell_chars()
+    longest = max((len(t) for t in getattr(ws, "_shared_strings", None) or () if isinstance(t, str)), default=0)
+    if longest > limit:
+        raise InputError(f"{label}: the workbook holds a text of {longest:,} characters, over the cell limit of "
+                         f"{limit:,} (raise CXKPI_MAX_CELL_CHARS if it is real)")
 
 
 def excel_column(col: pd.Series) -> pd.Series:

@@ -68,3 +68,43 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+# --- what kind of container a file is, from its bytes (the name does not decide) -----------------
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office (.xls, .doc) and encrypted OOXML
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml")
+
+
+def container(head: bytes) -> str:
+    """``zip``, ``ole2``, ``html`` or ``text`` (what is left: CSV, or a binary the CSV reader refuses)."""
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head.startswith(OLE2_MAGIC):
+        return "ole2"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower().startswith(_HTML_STARTS):
+        return "html"
+    return "text"
+
+
+def ole2_streams(read_at) -> set[str]:
+    """Names in an OLE2 file's first directory sector (``read_at(offset, size) -> bytes``).
+
+    Enough to tell a password-protected OOXML workbook (``EncryptionInfo``, ``EncryptedPackage``)
+    from a legacy ``.xls`` (``Workbook``, ``Book``); a damaged header gives an empty set.
+    """
+    header = read_at(0, 512)
+    if len(header) < 512:
+        return set()
+    shift = int.from_bytes(header[30:32], "little")
+    first_dir = int.from_bytes(header[48:52], "little")
+    if not 7 <= shift <= 16 or first_dir >= 0xFFFFFFFA:
+        return set()
+    size = 1 << shift
+    sector = read_at((first_dir + 1) * size, size)
+    names: set[str] = set()
+    for at in range(0, len(sector) - 127, 128):
+        length = int.from_bytes(sector[at + 64:at + 66], "little")
+        if 2 <= length <= 64:
+            names.add(sector[at:at + length - 2].decode("utf-16-le", errors="replace"))
+    return names
