@@ -350,3 +350,29 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(run_cli, tmp_pat
     code, out, err = run_cli("nps", str(tmp_path / os.fsdecode(b"gone\x9b.csv")))
     assert code == 1 and "gone\\x9b.csv: no such file" in err, err
     assert_safe(err)
+
+
+@pytest.mark.parametrize("args", [
+    ["nps", "{corpus}/term_control_values.csv", "--by", "channel", "--format", "csv"],
+    ["nps", "{corpus}/term_control_values.csv", "--by", "channel", "--format", "markdown"],
+    ["inspect", "{corpus}/term_control_values.csv", "--format", "csv"],
+], ids=lambda a: f"{a[0]} {a[-1]}")
+def test_text_formats_on_a_terminal_escape_controls(args):
+    """CSV/Markdown on a tty: the controls are shown escaped (a pipe or file still gets the exact
+    value, see below); the pty turns each \\n into \\r\\n, so CRs are only checked inside lines."""
+    args = [a.format(corpus=CORPUS) for a in args]
+    code, out, err = _pty_run(args)
+    assert code == 0, err
+    text = out.replace("\r\n", "\n")
+    assert "\x1b" not in SGR.sub("", text)
+    assert_safe(SGR.sub("", text))
+    assert re.search(r"\\+x1b\\?\[2J", text), text  # Markdown also escapes the backslash and the bracket
+
+
+def test_csv_to_a_pipe_keeps_the_exact_value():
+    """Not a terminal: the CSV is data and keeps ESC (a spreadsheet or script gets the real value)."""
+    proc = subprocess.run([sys.executable, "-m", "cxkpi", "nps", str(CORPUS / "term_control_values.csv"), "--by",
+                           "channel", "--format", "csv"], capture_output=True, cwd=ROOT, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
+    assert b"\x1b[2J" in proc.stdout

@@ -59,6 +59,10 @@ def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False,
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        if sys.stdout.isatty():  # CSV/Markdown/JSON read on screen: no value may drive the terminal
+            from ..render.safe import terminal_document
+
+            data = terminal_document(data)
         sys.stdout.write(data)
         sys.stdout.flush()
     results = obj.results if isinstance(obj, Report) else obj

@@ -104,6 +104,10 @@ def inspect(
         write_atomic(output, data)
         say(f"wrote {output}", quiet)
     else:
+        if sys.stdout.isatty():  # CSV/Markdown/JSON read on screen: no value may drive the terminal
+            from ..render.safe import terminal_document
+
+            data = terminal_document(data)
         sys.stdout.write(data)
         sys.stdout.flush()
 

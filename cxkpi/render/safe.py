@@ -60,6 +60,12 @@ def _visible(m) -> str:
     return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
 
+def terminal_document(text: str) -> str:
+    """A CSV/Markdown/JSON document about to be written to an interactive terminal: controls
+    escaped as in a table (CRLF line ends kept). Only for a tty: a pipe or file gets the exact bytes."""
+    return "\r\n".join(escape_controls(part) for part in text.split("\r\n"))
+
+
 # in a JSON document these can only stand inside a string, where \\uXXXX means the same character
 _JSON_UNESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
