@@ -130,7 +130,8 @@ def test_topic_labels_show_with_period_and_no_all_row(report_html):
     assert "(all)" not in chart and "2025-09" not in labels
     assert "2 · 66.7 %" in chart and "1 · 33.3 %" in chart
     card = _text(_card(page, "topics"))
-    assert "billing top topic" in card and "66.7 % of tickets (2)" in card
+    assert "billing top topic" in card and "October 2025: 66.7 % of tickets (2)" in card
+    assert "n = 3 · October 2025" in card          # October's 3 tickets, not all 5
 
 
 def test_data_quality_used_never_exceeds_rows(run_cli):

@@ -174,8 +174,18 @@ def _headline(entry, ctx: _Ctx) -> tuple[str, str, str, str]:
         top = _topic_rows(entry)
         if top:
             name, share, tickets = top[0]
-            return (name, "top topic", f"{share:.1f} % of tickets ({tickets:,}) · {len(top)} topics", "")
-    if entry.kpi == "themes" and entry.unit == "% of comments":
+            period, _ = _latest_groups(entry.result)
+            when = f"{ctx.name(period)}: " if period else ""
+            return (name, "top topic", f"{when}{share:.1f} % of tickets ({tickets:,}) · {len(top)} topics", "")
+    if entry.kpi == "themes":
+        theme = _detractor_theme(entry)
+        covered = f"all periods: {fmt_value(entry.headline, 0)} % of comments carry a theme" if entry.headline is not None else ""
+        if theme:
+            name, g = theme
+            period, _ = _latest_groups(entry.result)
+            line = (f"{ctx.name(period) + ': ' if period else ''}in {g['detractors_pct']:.1f} % of detractors' comments vs {g['promoters_pct']:.1f} % of "
+                    f"promoters' (lift {g['lift']:,.1f}×)")
+            return name, "top detractor theme", " · ".join(x for x in (line, covered) if x), ""
         return num, "%", "of comments carry a theme", ""
     return num, unit, "", ""
 
@@ -191,6 +201,12 @@ def _card(entry, ctx: _Ctx) -> str:
         period = f" · {ctx.name(entry.headline_period)}"
     n = entry.n if entry.n is not None else (entry.trend[-1][2] if entry.trend else
                                             (entry.result.n if entry.result else 0))
+    if entry.kpi in ("topics", "themes") and entry.result is not None and not entry.headline_period:
+        # the headline is the latest period's breakdown: so is its n (tickets, or comments, of that period)
+        latest, groups = _latest_groups(entry.result)
+        if latest and groups:
+            n = sum(g.n for g in groups) if entry.kpi == "topics" else max(g.n for g in groups)
+            period = f" · {ctx.name(latest)}"
     late = ""
     if entry.headline_period and ctx.headline_period and entry.headline_period != ctx.headline_period:
         late = (f'<div class="m late">latest data: {_e(ctx.name(entry.headline_period))}, not '
@@ -290,6 +306,21 @@ def _latest_groups(r):
     return period, groups
 
 
+def _detractor_theme(entry):
+    """(theme, breakdown) of the theme most over-represented in detractors' comments (highest lift)."""
+    r = entry.result
+    if r is None or not r.groups or _label_key(r) is None:
+        return None
+    key = _label_key(r)
+    _, groups = _latest_groups(r)
+    best = [g for g in groups if isinstance(g.breakdown.get("lift"), (int, float))
+            and g.breakdown.get("detractors_pct") is not None and g.breakdown.get("promoters_pct") is not None]
+    if not best:
+        return None
+    g = max(best, key=lambda g: (g.breakdown["lift"], g.breakdown.get("mentions", 0)))
+    return str(g.key.get(key)), g.breakdown
+
+
 def _topic_rows(entry) -> list[tuple[str, float, int]]:
     """(topic, share %, tickets) of the latest period, most tickets first."""
     r = entry.result
@@ -370,7 +401,7 @@ def _header(report, ctx: _Ctx) -> str:
             period += f" compared with {ctx.name(ctx.compare_period)}"
         period += f" · by {report.period}"
     elif report.period:
-        period = f"by {report.period}"
+        period = "each headline is the total of all periods · trends by period"
     else:
         period = "all data (no --period): each headline is the total"
     meta = []

@@ -73,13 +73,13 @@ def line_chart(points: list[tuple[str, float | None]], title: str, width: int = 
     fmt = fmt or (lambda v: f"{_fmt(v)}{unit}")
     labels = labels or [p for p, _ in points]
     vals = [v for _, v in points if not _missing(v)]
-    pad_l, pad_r, pad_t, pad_b = 52, 32, 40, 30
+    pad_l, pad_r, pad_t, pad_b = 52, 32, 46, 30
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [f'<svg class="chart line-chart" role="img" aria-label="{_esc(title)}" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
              f'<text x="12" y="17" class="chart-title">{_esc(title)}</text>']
     if axis_label:
-        parts.append(f'<text x="12" y="31" class="axis unit">{_esc(axis_label)}</text>')
+        parts.append(f'<text x="12" y="34" class="axis unit">{_esc(axis_label)}</text>')
     if not vals:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="axis">no data</text></svg>')
         return "".join(parts)
