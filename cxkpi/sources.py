@@ -42,7 +42,8 @@ SOURCES: dict[str, Source] = {
                 "resolved_at:time resolution_minutes:duration status:category channel:category agent:category "
                 "team:category priority:category topic:category tags:text agent_replies:number reopens:number "
                 "contacts:number handle_seconds:seconds customer_id:id satisfaction:score cost:money fcr_answer:score "
-                "agent_wait_minutes:duration requester_wait_minutes:duration on_hold_minutes:duration"
+                "agent_wait_minutes:duration requester_wait_minutes:duration on_hold_minutes:duration "
+                "first_response_due_at:time due_at:time"
             ),
             "helpdesk ticket export",
             area="Helpdesk",

@@ -22,6 +22,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "first_response_at": ("first_response_at", "first_reply_at", "first_responded_at"),
     "resolved_at": ("resolved_at", "solved_at", "resolved", "resolved_time", "closed_at"),
     "ticket_id": ("ticket_id", "id", "ticket"),
+    # SLA due instants per ticket (Freshdesk "First response due by" / "Due by Time", Zendesk "Due Date")
+    "first_response_due_at": ("first_response_due_at", "first_response_due_by", "first_response_due",
+                              "fr_due_by", "first_reply_due_at", "first_reply_due_by"),
+    "due_at": ("due_at", "due_by_time", "due_by", "due_date", "resolution_due_by", "resolution_due_at",
+               "resolution_due"),
     # business sources
     "customer_id": ("customer_id", "customerid", "customer", "account_id", "client_id"),
     "order_at": ("order_at", "ordered_at", "order_date", "purchase_date", "created_at", "invoicedate",

@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import MissingColumnsError, UsageError
+from ..errors import InputError, MissingColumnsError, UsageError
 from ..io.values import durations as parse_durations
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
@@ -491,17 +491,24 @@ def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 # ---------------------------------------------------------------------- SLA
+# a ticket's own due instant per metric: judged against it instead of a target when the row has one
+DUE = {"frt": "first_response_due_at", "resolution": "due_at"}
+
+
 def _sla_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    labels = ["met", "breached", "pending", "frt_met_pct", "frt_breached", "resolution_met_pct", "resolution_breached"]
+    # by_due_date / by_target only when the export has due-date columns (values then carry `by_due`)
+    dues = "by_due" in values.columns
+    labels = ["met", "breached", "pending", *(["by_due_date", "by_target"] if dues else []), "frt_met_pct",
+              "frt_breached", "resolution_met_pct", "resolution_breached"]
     if values.empty and not keys:
         return pd.DataFrame([{"value": np.nan, "n": 0, **{k: (np.nan if k.endswith("pct") else 0) for k in labels}}])
-    frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in
-                             ("met", "breached", "pending", "frt_met", "frt_breached",
-                              "resolution_met", "resolution_breached")})
+    counts = ("met", "breached", "pending", *(["by_due"] if dues else []), "frt_met", "frt_breached",
+              "resolution_met", "resolution_breached")
+    frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in counts})
     g = grouped(frame, keys)
-    out = g.agg(met=("_met", "sum"), breached=("_breached", "sum"), pending=("_pending", "sum"),
-                frt_met=("_frt_met", "sum"), frt_breached=("_frt_breached", "sum"),
-                resolution_met=("_resolution_met", "sum"), resolution_breached=("_resolution_breached", "sum"))
+    out = g.agg(**{("by_due_date" if c == "by_due" else c): (f"_{c}", "sum") for c in counts})
+    if dues:  # every ticket kept is met, breached or pending: judged by a due date on any metric, or by targets
+        out["by_target"] = out["met"] + out["breached"] + out["pending"] - out["by_due_date"]
     out["n"] = out["met"] + out["breached"]
     out["value"] = 100 * out["met"] / out["n"].where(out["n"] > 0)
     out["low"], out["high"] = wilson_interval(out["met"], out["n"])
@@ -535,9 +542,13 @@ def _targets(frame: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
 
 
 def _as_of(frame: pd.DataFrame, settings: dict, notes: list[str]) -> pd.Timestamp | None:
-    """The instant open/unanswered tickets are judged at: --as-of, else the latest timestamp in the export."""
+    """The instant open/unanswered tickets are judged at: --as-of, else the latest timestamp in the export.
+
+    Due dates are not events (they lie in the future by design), so they never set the default.
+    """
     cols = [c for c in ("created_at", "first_response_at", "resolved_at") if c in frame.columns]
-    tz = getattr(frame["created_at"].dtype, "tz", None) if "created_at" in frame.columns else None
+    zoned = [c for c in (*cols, *DUE.values()) if c in frame.columns]
+    tz = getattr(frame[zoned[0]].dtype, "tz", None) if zoned else None
     if settings.get("as_of"):
         ts = pd.Timestamp(settings["as_of"])
         if tz is not None and ts.tzinfo is None:
@@ -556,17 +567,94 @@ def _as_of(frame: pd.DataFrame, settings: dict, notes: list[str]) -> pd.Timestam
     return ts
 
 
+def _same_zone(a: pd.Series, b: pd.Series) -> None:
+    if isinstance(a.dtype, pd.DatetimeTZDtype) != isinstance(b.dtype, pd.DatetimeTZDtype):
+        raise InputError(f"{a.name!r} and {b.name!r}: one has a time zone and the other has not; "
+                         "set `timezone:` in the config (or --tz) so both are read in the same zone")
+
+
+def _event_at(frame: pd.DataFrame, metric: str, notes: list[str], exported: bool) -> pd.Series | None:
+    """The instant of the first response (resolution): its timestamp, else created_at + the export's minutes."""
+    at, minutes_col, what = METRICS[metric]
+    if at in frame.columns:
+        return frame[at].rename(at)
+    if "created_at" in frame.columns and minutes_col in frame.columns and not exported:
+        notes.append(f"{what} instant for due dates = created_at + {minutes_col} (calendar time; map {at} "
+                     "if the export's minutes are business time)")
+        return (frame["created_at"] + pd.to_timedelta(frame[minutes_col].astype("float64"), unit="min")).rename(at)
+    return None
+
+
+class _DueJudgement:
+    """One metric of every row judged against the row's own due date (rows without one: all False)."""
+
+    def __init__(self, frame: pd.DataFrame, metric: str, due: pd.Series, as_of: pd.Timestamp | None,
+                 notes: list[str], reasons: pd.Series, exported: bool):
+        at, minutes_col, what = METRICS[metric]
+        idx = frame.index
+        self.has = due.notna()
+        event = _event_at(frame, metric, notes, exported)
+        if event is None:
+            raise MissingColumnsError(f"sla: {DUE[metric]} needs '{at}' (or 'created_at' + '{minutes_col}') to tell "
+                                      f"when the {what} came; map it, or leave {DUE[metric]} unmapped")
+        _same_zone(event, due)
+        self.silent = pd.Series(False, index=idx)
+        if metric == "frt":  # a solve with no reply counts as the reply, as for the targets
+            solved = _event_at(frame, "resolution", [], exported)
+            if solved is not None:
+                _same_zone(solved, due)
+                self.silent = event.isna() & solved.notna()
+                event = event.where(~self.silent, solved)
+        # a due date written without a time of day (every value at midnight) is due by the end of that day
+        dated = due.dropna()
+        date_only = not dated.empty and bool((dated == dated.dt.normalize()).all())
+        end = due + pd.Timedelta(days=1) if date_only else due
+        if date_only:
+            notes.append(f"{DUE[metric]} has dates without a time: due by the end of that day")
+
+        def late(t):
+            return (t >= end) if date_only else (t > end)
+
+        self.reasons = reasons
+        if "created_at" in frame.columns:
+            _same_zone(frame["created_at"], event)
+            bad = self.has & (event < frame["created_at"]).fillna(False).astype(bool) & self.reasons.isna()
+            source = "resolved_at" if metric == "frt" else at
+            self.reasons = self.reasons.mask(bad & self.silent, f"{source} before created_at (negative duration)")
+            self.reasons = self.reasons.mask(bad & ~self.silent, f"{at} before created_at (negative duration)")
+        done = self.has & event.notna()
+        waiting = self.has & event.isna()
+        if as_of is None:
+            state = "unanswered" if metric == "frt" else "open"
+            self.reasons = self.reasons.mask(waiting & self.reasons.isna(),
+                                             f"{state} with a due date and no timestamp to judge it at (set --as-of)")
+            overdue = pd.Series(False, index=idx)
+        else:
+            overdue = waiting & late(pd.Series(as_of, index=idx)).fillna(False).astype(bool)
+        self.met = done & ~late(event).fillna(False).astype(bool)
+        self.late_done = done & late(event).fillna(False).astype(bool)
+        self.overdue = overdue
+        self.pending = waiting & ~overdue & (as_of is not None)
+        until = event.where(done, as_of if as_of is not None else pd.NaT)
+        self.over = ((until - end).dt.total_seconds() / 60).where(self.late_done | self.overdue)
+        self.minutes = minutes_between(frame["created_at"], until.rename(at)) if "created_at" in frame.columns \
+            else pd.Series(np.nan, index=idx)
+        self.due = due
+
+
 @kpi(
     name="sla",
     title="SLA attainment",
     source="tickets",
-    needs=("created_at+first_response_at|first_response_minutes|created_at+resolved_at|resolution_minutes",),
+    needs=("created_at+first_response_at|first_response_minutes|created_at+resolved_at|resolution_minutes|"
+           "first_response_due_at+first_response_at|due_at+resolved_at",),
     optional=("created_at", "first_response_at", "first_response_minutes", "resolved_at", "resolution_minutes",
-              "priority", "ticket_id"),
+              "first_response_due_at", "due_at", "priority", "ticket_id"),
     unit="%",
     higher_is_better=True,
-    formula="100 × tickets within every target (FRT ≤ frt target, ART ≤ resolution target) / tickets decided; "
-            "unanswered or open past a target = breached, not yet past = pending",
+    formula="100 × tickets within every target (FRT ≤ frt target, ART ≤ resolution target; or responded / "
+            "resolved at or before the row's own first_response_due_at / due_at) / tickets decided; "
+            "unanswered or open past a target or due date = breached, not yet past = pending",
     aggregate=_sla_aggregate,
     params=(
         Param("frt_target", float, None, "First-response target for every ticket, e.g. 60m, 4h, 1d or 90 (minutes).",
@@ -588,37 +676,64 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     A ticket is judged on each metric with a target for its priority: met when
     the response (resolution) came within the target, breached when it came
     later or has not come and the target has passed; while neither, the ticket
-    is `pending` and left out of the denominator.
+    is `pending` and left out of the denominator. A row with its own due date
+    (``first_response_due_at``, ``due_at``: Freshdesk's "First response due by",
+    "Due by Time") is judged against it for that metric instead: met at or
+    before the due instant, breached after it or when still waiting past it.
     """
     notes: list[str] = []
-    if settings.get("frt_target") is None and settings.get("resolution_target") is None and not settings.get("targets"):
+    due_cols = {m: frame[c] for m, c in DUE.items() if c in frame.columns}
+    if settings.get("frt_target") is None and settings.get("resolution_target") is None \
+            and not settings.get("targets") and not due_cols:
         raise UsageError("sla needs a target: --frt-target 60m and/or --resolution-target 24h, "
-                         "or per-priority kpis.sla.targets in the config")
+                         "per-priority kpis.sla.targets in the config, or due-date columns (due_at, "
+                         "first_response_due_at)")
     targets = _targets(frame, settings)
+    by_due = {m: (due_cols[m].notna() if m in due_cols else pd.Series(False, index=frame.index)) for m in METRICS}
+    for m in METRICS:  # a row's own due date replaces the target for that metric
+        targets[m] = targets[m].where(~by_due[m])
     active = [m for m in METRICS if targets[m].notna().any()]  # none: every row is skipped with its reason
     timed = "created_at" in frame.columns
     exported = _exports_business(settings)
     schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
-    as_of = _as_of(frame, settings, notes) if timed else None
+    as_of = _as_of(frame, settings, notes) if timed or due_cols else None
     reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
-    no_target = targets["frt"].isna() & targets["resolution"].isna()
+    no_target = targets["frt"].isna() & targets["resolution"].isna() & ~by_due["frt"] & ~by_due["resolution"]
+    lead = "no due date and " if due_cols else ""
     if "priority" in frame.columns:
         prio = frame["priority"].astype("string").str.strip()
-        reasons = reasons.mask(no_target & prio.notna(), "no SLA target for priority " + prio.str.lower())
-        reasons = reasons.mask(no_target & prio.isna(), "no priority and no default SLA target")
+        reasons = reasons.mask(no_target & prio.notna(), lead + "no SLA target for priority " + prio.str.lower())
+        reasons = reasons.mask(no_target & prio.isna(), f"{lead}no priority and no default SLA target"
+                               if not due_cols else "no due date, no priority and no default SLA target")
     else:
-        reasons[no_target] = "no SLA target"
+        reasons[no_target] = f"{lead}no SLA target"
     cols: dict[str, pd.Series] = {}
     offenders = []
+    false = pd.Series(False, index=frame.index)
     state_met = pd.Series(True, index=frame.index)
-    any_breach = pd.Series(False, index=frame.index)
-    any_pending = pd.Series(False, index=frame.index)
+    any_breach = false.copy()
+    any_pending = false.copy()
     for m in METRICS:
+        cols[f"{m}_met"], cols[f"{m}_breached"] = false, false
+        if m in due_cols and by_due[m].any():
+            j = _DueJudgement(frame, m, due_cols[m], as_of, notes, reasons, exported)
+            reasons = j.reasons
+            cols[f"{m}_met"], cols[f"{m}_breached"] = j.met, j.late_done | j.overdue
+            state_met &= ~j.has | j.met
+            any_breach |= j.late_done | j.overdue
+            any_pending |= j.pending
+            offenders.append(pd.DataFrame({
+                "metric": m,
+                "state": np.select([j.late_done & j.silent, j.late_done],
+                                   ["closed unanswered", "answered" if m == "frt" else "resolved"],
+                                   "unanswered" if m == "frt" else "open"),
+                "minutes": j.minutes, "target_minutes": np.nan, "due_at": j.due.astype("string"),
+                "over_by_minutes": j.over,
+            }).dropna(subset=["over_by_minutes"]))
+        if m not in active:
+            continue
         target = targets[m]
         has = target.notna()
-        if m not in active:
-            cols[f"{m}_met"] = cols[f"{m}_breached"] = pd.Series(False, index=frame.index)
-            continue
         at, minutes_col, what = METRICS[m]
         if not (_timed(frame, m) or minutes_col in frame.columns):
             raise MissingColumnsError(f"sla: a {m} target needs columns 'created_at' + '{at}', or '{minutes_col}'")
@@ -650,7 +765,8 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
         late_done = has & done & (actual > target)
         late_waiting = has & waiting & (waited > target)
         pending = has & waiting & (waited <= target)
-        cols[f"{m}_met"], cols[f"{m}_breached"] = met, late_done | late_waiting
+        cols[f"{m}_met"] = cols[f"{m}_met"] | met
+        cols[f"{m}_breached"] = cols[f"{m}_breached"] | late_done | late_waiting
         state_met &= ~has | met
         any_breach |= late_done | late_waiting
         any_pending |= pending
@@ -668,17 +784,27 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     pending = ~breached & any_pending
     met = ~breached & ~pending & state_met
     values = pd.DataFrame({"met": met, "breached": breached, "pending": pending,
+                           **({"by_due": by_due["frt"] | by_due["resolution"]} if due_cols else {}),
                            **{k: v.astype(bool) for k, v in cols.items()}}).loc[keep]
     excluded = int(values["pending"].sum())
     if excluded:
-        notes.append(f"{_tickets(excluded)} still within a target, not counted yet (breakdown: pending)")
-    notes.append("an unanswered (open) ticket past its target counts as breached")
+        within = "within a target or before their due date" if due_cols else "within a target"
+        notes.append(f"{_tickets(excluded)} still {within}, not counted yet: pending tickets are not in the "
+                     "denominator (breakdown: pending)")
+    if due_cols:
+        judged = int(values["by_due"].sum())
+        notes.append(f"{_tickets(judged)} judged by their own due date, {_tickets(len(values) - judged)} by the "
+                     "targets (breakdown: by_due_date, by_target)")
+        notes.append("an unanswered (open) ticket past its target or due date counts as breached")
+    else:
+        notes.append("an unanswered (open) ticket past its target counts as breached")
     measured = Measured(values, skipped, notes, excluded=excluded)
     measured.extra = {"offenders": _offenders(frame, offenders, keep, settings)}
     if measured.extra["offenders"]:
         worst = measured.extra["offenders"][:3]
         shown = ", ".join(f"{o.get('ticket_id') or 'row ' + str(o['row'])} ({o['metric']} "
-                          f"+{_human(o['over_by_minutes'], schedule is not None)})" for o in worst)
+                          f"+{_human(o['over_by_minutes'], schedule is not None and o.get('due_at') is None)})"
+                          for o in worst)
         notes.append(f"worst breaches: {shown} (all in --format json: offenders)")
     return measured
 
@@ -698,11 +824,13 @@ def _offenders(frame: pd.DataFrame, parts: list[pd.DataFrame], keep: pd.Index, s
     if "priority" in frame.columns:
         out["priority"] = frame["priority"].reindex(out.index).astype("string")
     order = [c for c in ("ticket_id", "row", "priority", "metric", "state", "minutes", "target_minutes",
-                         "over_by_minutes") if c in out.columns]
+                         "due_at", "over_by_minutes") if c in out.columns]
     records = out[order].astype(object).where(out[order].notna(), None).to_dict("records")
     for r in records:
         for k in ("minutes", "target_minutes", "over_by_minutes"):
             r[k] = None if r[k] is None else round(float(r[k]), 2)
+        if "due_at" in r and r["due_at"] is None:
+            del r["due_at"]
     return records
 
 
