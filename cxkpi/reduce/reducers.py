@@ -346,9 +346,18 @@ class Ratio(_Additive):
 
 # --------------------------------------------------------------------------- exact quantiles
 
+def _by_group_then_value(g: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``np.lexsort((v, g))``, 3-5 times faster: sort the values, then a stable sort of the
+    group codes, which numpy does as a radix sort once they fit 8 or 16 bits."""
+    order = np.argsort(v)
+    top = int(g.max()) if len(g) else 0
+    small = np.int8 if top < 2**7 else np.int16 if top < 2**15 else g.dtype
+    return order[np.argsort(g[order].astype(small, copy=False), kind="stable")]
+
+
 def _compact(g: np.ndarray, v: np.ndarray, c: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort (group, value) pairs and fold equal pairs into one with their summed count."""
-    order = np.lexsort((v, g))
+    order = _by_group_then_value(g, v)
     g, v = g[order], v[order]
     if len(g) == 0:
         return g.astype(np.int32), v, np.zeros(0, dtype=np.int64)
@@ -484,6 +493,12 @@ def _concat(tables):
     return pa.concat_tables(tables, promote_options="permissive")
 
 
+def _distinct(t):
+    """The distinct (g, key) rows, one chunk per column (a chunked table pickles its chunks' parents).
+    Single-threaded: the engine parallelises over batches, and on 2 cores threads made it 3 × slower."""
+    return t.group_by(["g", "key"], use_threads=False).aggregate([]).combine_chunks()
+
+
 class TopK:
     """The ``k`` most frequent labels of each group, by count (ties: label ascending, as
     topics sorts today: by label, then a stable sort by count descending).
@@ -501,11 +516,13 @@ class TopK:
 
     def partial(self, values, groups, n_groups: int) -> dict:
         t = _pairs_table(values, groups, n_groups)
-        t = t.group_by(["g", "key"]).aggregate([([], "count_all")]).rename_columns(["g", "key", "count"])
+        t = t.group_by(["g", "key"], use_threads=False).aggregate([([], "count_all")])
+        t = t.rename_columns(["g", "key", "count"]).combine_chunks()
         return {"n_groups": n_groups, "table": t}
 
     def _fold(self, t, n_groups: int) -> dict:
-        t = t.group_by(["g", "key"]).aggregate([("count", "sum")]).rename_columns(["g", "key", "count"])
+        t = t.group_by(["g", "key"], use_threads=False).aggregate([("count", "sum")])
+        t = t.rename_columns(["g", "key", "count"]).combine_chunks()
         return {"n_groups": n_groups, "table": t}
 
     def merge(self, a: dict, b: dict) -> dict:
@@ -555,7 +572,7 @@ class DistinctPairs:
     """
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        pairs = _pairs_table(values, groups, n_groups).group_by(["g", "key"]).aggregate([])
+        pairs = _distinct(_pairs_table(values, groups, n_groups))
         return {"n_groups": n_groups, "table": pairs}
 
     def merge(self, a: dict, b: dict) -> dict:
@@ -563,7 +580,7 @@ class DistinctPairs:
 
     def merge_many(self, states) -> dict:
         states = list(states)
-        t = _concat([s["table"] for s in states]).group_by(["g", "key"]).aggregate([])
+        t = _distinct(_concat([s["table"] for s in states]))
         return {"n_groups": max(s["n_groups"] for s in states), "table": t}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
@@ -573,7 +590,7 @@ class DistinctPairs:
         m = _mapping(mapping, state["n_groups"])[t.column("g").to_numpy()]
         keep = m >= 0
         t = t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
-        return {"n_groups": n_groups, "table": t.group_by(["g", "key"]).aggregate([])}
+        return {"n_groups": n_groups, "table": _distinct(t)}
 
     def pairs(self, state: dict):
         return state["table"]
