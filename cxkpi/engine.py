@@ -246,12 +246,41 @@ def _filter(frame: pd.DataFrame, spec: KpiSpec, request: Request, settings: dict
             raise MissingColumnsError(f"{data.file}: --where {w.column!r}: no such column (have: {', '.join(frame.columns)})")
         col = frame[w.column].astype("string").str.strip().str.lower()
         hit = col.isin([v.lower() for v in w.values]).fillna(False).astype(bool)
-        frame = frame[~hit if w.negate else hit]
+        kept = frame[~hit if w.negate else hit]
+        if len(frame) and not len(kept):  # a typo (channel=emial) must not pass for "n 0"
+            message = _no_match(w, frame[w.column], len(frame))
+            if request.strict:
+                raise UsageError(f"{data.file}: {message}")
+            notes.append(message)
+        frame = kept
     if "survey" in settings and "survey" in frame.columns:
         frame, note = _survey_rows(frame, spec.name, settings.get("survey"))
         if note:
             notes.append(note)
     return frame, notes
+
+
+WHERE_NOTE = "--where "  # notes about a filter: said on stderr even when the table shows them
+_SHOWN_VALUES = 10
+
+
+def _no_match(w: Where, column: pd.Series, rows: int) -> str:
+    """'--where channel=emial: no row matched (of 500); 'channel' has 'email', 'chat' (closest first)'."""
+    import difflib
+
+    text = column.astype("string").str.strip()
+    counts = text[text.notna() & (text != "")].value_counts().head(10_000)  # an id column: its most common
+    wanted = [v.lower() for v in w.values]
+
+    def closeness(value: str) -> float:
+        return max(difflib.SequenceMatcher(None, v, value.lower()).ratio() for v in wanted)
+
+    ranked = sorted(counts.index, key=lambda v: (-closeness(v), -int(counts[v]), v))
+    shown = ", ".join(repr(str(v)) for v in ranked[:_SHOWN_VALUES])
+    more = f" … (+{len(ranked) - _SHOWN_VALUES} more)" if len(ranked) > _SHOWN_VALUES else ""
+    has = f"has {shown}{more} (closest first)" if ranked else "is empty in every row"
+    op = "!=" if w.negate else "="
+    return f"{WHERE_NOTE}{w.column}{op}{','.join(w.values)}: no row matched (of {rows}); {w.column!r} {has}"
 
 
 def _survey_rows(frame: pd.DataFrame, kpi: str, wanted: str | None):

@@ -45,7 +45,7 @@ COMMON: list[inspect.Parameter] = [
     _p("min_sample", Annotated[Optional[int], typer.Option(help="Flag groups with fewer answers than this as low-sample (default 30).", rich_help_panel=SLICE)]),
     _p("format", Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Output format (default: table, or from --output's extension).", rich_help_panel=OUTPUT, case_sensitive=False)]),
     _p("output", Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.", rich_help_panel=OUTPUT)]),
-    _p("strict", Annotated[bool, typer.Option("--strict", help="Fail on the first row that has to be skipped.", rich_help_panel=OUTPUT)], False),
+    _p("strict", Annotated[bool, typer.Option("--strict", help="Fail on the first row that has to be skipped (and, exit 2, on a --where that matches no row).", rich_help_panel=OUTPUT)], False),
     _p("raw", Annotated[bool, typer.Option("--raw", help="Do not neutralise spreadsheet formulas in CSV cells.", rich_help_panel=OUTPUT)], False),
     _p("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No messages on stderr.", rich_help_panel=OUTPUT)], False),
 ]

@@ -8,7 +8,7 @@ from ..api import RunOptions, compute_file
 from ..config import Config, load_config
 from ..errors import UsageError
 from ..io.presets import PRESET_NOTE
-from ..engine import PERIODS
+from ..engine import PERIODS, WHERE_NOTE
 from ..registry import KpiSpec
 from ..render import format_for
 from .emit import emit, say
@@ -41,6 +41,6 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, 
     result = compute_file(spec, config=cfg, run=run)
     # which preset read the file is said first, on stderr, even when the table shows the notes too
     for note in sorted(result.notes, key=lambda n: not n.startswith(PRESET_NOTE)):
-        always = note.startswith(PRESET_NOTE)
+        always = note.startswith((PRESET_NOTE, WHERE_NOTE))
         say(f"{spec.name}: {note}", quiet or (format.value == "table" and output is None and not always))
     emit([result], format, output, quiet=quiet, raw=raw)
