@@ -223,7 +223,10 @@ def _unit(spec: KpiSpec, settings: dict) -> str:
 
 
 def _missing_message(spec: KpiSpec, missing: list[str], data: Dataset) -> str:
-    wants = " and ".join(repr(m.replace("|", "' or '").replace("+", "' + '")) for m in missing)
+    # "created_at+first_response_at|first_response_minutes" -> 'created_at' + 'first_response_at' or
+    # 'first_response_minutes' (repr of the joined text gave "created_at' + '…' or '…minutes")
+    wants = " and ".join(" or ".join(" + ".join(repr(c) for c in alt.split("+")) for alt in m.split("|"))
+                         for m in missing)
     shown = ", ".join(repr(h) for h in data.headers[:20])
     more = f" … (+{len(data.headers) - 20})" if len(data.headers) > 20 else ""
     flag = " (map it with --score COL)" if "score" in missing else " (map it with --map CANONICAL=HEADER or in the config)"

@@ -376,3 +376,12 @@ def test_csv_to_a_pipe_keeps_the_exact_value():
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.returncode == 0, proc.stderr
     assert b"\x1b[2J" in proc.stdout
+
+
+def test_missing_column_message_quotes_each_alternative(run_cli):
+    """frt needs created_at + first_response_at, or first_response_minutes; the message quoted the
+    whole phrase once ("created_at' + 'first_response_at' or 'first_response_minutes")."""
+    code, _out, err = run_cli("frt", str(CORPUS / "term_markup_values.csv"))
+    assert code == 2
+    assert "frt needs column 'created_at' + 'first_response_at' or 'first_response_minutes' (map it" in err, err
+    assert err.count("\n") == 1 and "'[/x]'" not in err  # one line; the headers are listed, not values
