@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from cxkpi.kpis import aggregate
-from cxkpi.reduce import Count, DistinctPairs, Mean, Nps, Proportion, Quantiles, Ratio, Sum, TopK
+from cxkpi.reduce import Count, DistinctPairs, FirstRows, Mean, Nps, Proportion, Quantiles, Ratio, Sum, TopK
 from cxkpi.stats import mean_interval
 
 SEEDS = range(6)
@@ -339,19 +339,50 @@ def test_distinct_pairs(seed, n_groups, kind):
     _close(got["value"][want.index.to_numpy()], want.to_numpy(), "distinct")
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n_groups", GROUP_COUNTS)
+def test_first_rows(seed, n_groups):
+    """Skip accounting: rows per (group, reason) and the first 5 row numbers, as
+    ``frame.groupby(g).row.nsmallest(5)`` gives them (row numbers shuffled across batches)."""
+    rng, n, groups = data(seed, n_groups)
+    rows = rng.permutation(n) + 2  # spreadsheet row numbers, in no particular order
+    got = check(FirstRows(5), rows, groups, n_groups, rng)
+    for code in range(n_groups):
+        want = np.sort(rows[groups == code])[:5]
+        assert got["n"][code] == (groups == code).sum()
+        assert got["first"][code].tolist() == want.tolist() + [-1] * (5 - len(want))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_arrow_inputs_and_nan_in_flags(seed):
+    """Arrow arrays with nulls are values with NaN; a NaN flag or NPS answer is not counted."""
+    rng, n, groups = data(seed, 4, n_rows=250)
+    x = rng.normal(10, 2, size=n)
+    x[rng.random(n) < 0.2] = np.nan
+    arrow = pa.array(x, from_pandas=True)  # NaN → null
+    assert arrow.null_count == np.isnan(x).sum()
+    _close(check(Mean(), arrow, groups, 4, rng), Mean().finalize(Mean().partial(x, groups, 4)))
+    flag = np.where(np.isnan(x), np.nan, x > 10)
+    got = check(Proportion(), flag, groups, 4, rng)
+    kept = ~np.isnan(x)
+    _close(got, Proportion().finalize(Proportion().partial(x[kept] > 10, groups[kept], 4)))
+    sign = np.where(np.isnan(x), np.nan, np.sign(x - 10))
+    _close(check(Nps(), sign, groups, 4, rng), Nps().finalize(Nps().partial(sign[kept], groups[kept], 4)))
+
+
 # ----------------------------------------------------------------------------- edges and promises
 
 @pytest.mark.parametrize("reducer, values", [
     (Count(), np.zeros(0)), (Sum(), np.zeros(0)), (Mean(), np.zeros(0)), (Proportion(), np.zeros(0, bool)),
     (Nps(), np.zeros(0)), (Ratio(), (np.zeros(0), np.zeros(0))), (Quantiles(), np.zeros(0)),
-    (TopK(2), np.zeros(0)), (DistinctPairs(), np.zeros(0)),
+    (TopK(2), np.zeros(0)), (DistinctPairs(), np.zeros(0)), (FirstRows(3), np.zeros(0, np.int64)),
 ])
 def test_no_rows_is_absent_not_zero(reducer, values):
     out = reducer.finalize(reducer.merge(reducer.partial(values, np.zeros(0, np.int32), 2),
                                          reducer.partial(values, np.zeros(0, np.int32), 2)))
     np.testing.assert_array_equal(out["n"], [0, 0])
     for name in ("value", "median", "p90", "low", "high"):
-        if name in out and not isinstance(reducer, (Count, DistinctPairs)):
+        if name in out and not isinstance(reducer, (Count, DistinctPairs, FirstRows)):
             assert np.isnan(out[name]).all(), name
 
 

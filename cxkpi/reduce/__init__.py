@@ -3,6 +3,6 @@
 See :mod:`cxkpi.reduce.reducers` for the contract, the state sizes and the formulas.
 """
 
-from .reducers import Count, DistinctPairs, Mean, Nps, Proportion, Quantiles, Ratio, Sum, TopK
+from .reducers import Count, DistinctPairs, FirstRows, Mean, Nps, Proportion, Quantiles, Ratio, Sum, TopK
 
-__all__ = ["Count", "Sum", "Mean", "Proportion", "Nps", "Ratio", "Quantiles", "TopK", "DistinctPairs"]
+__all__ = ["Count", "Sum", "Mean", "Proportion", "Nps", "Ratio", "Quantiles", "TopK", "DistinctPairs", "FirstRows"]

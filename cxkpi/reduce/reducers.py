@@ -40,6 +40,7 @@ Ratio           n, a, b                                          24 B × groups
 Quantiles       sorted distinct (group, value) pairs + counts    20 B × distinct pairs
 TopK            Arrow table (group, label, count)                ~12 B + label × pairs
 DistinctPairs   Arrow table of distinct (group, key)             ~4 B + key × pairs
+FirstRows       n, the k smallest row numbers of each group      8 B × groups + 12 B × k × groups
 ==============  ===============================================  ===========================
 
 Missing values: NaN (and Arrow nulls) in ``values`` are skipped, as pandas'
@@ -55,7 +56,7 @@ import numpy as np
 
 from ..stats import mean_interval, nps_interval, wilson_interval
 
-__all__ = ["Count", "Sum", "Mean", "Proportion", "Nps", "Ratio", "Quantiles", "TopK", "DistinctPairs"]
+__all__ = ["Count", "Sum", "Mean", "Proportion", "Nps", "Ratio", "Quantiles", "TopK", "DistinctPairs", "FirstRows"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -452,6 +453,60 @@ class Quantiles:
                     value = np.where(frac == 0, val, val + (nxt - val) * frac)
             out[_qname(q)] = np.where(has, value, np.nan)
         return out
+
+
+# --------------------------------------------------------------------------- first rows (skip accounting)
+
+def _first_k(g: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest rows of each group, sorted by (group, row)."""
+    order = _by_group_then_value(g, rows)
+    g, rows = g[order], rows[order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]])) if len(g) else np.zeros(0, np.intp)
+    rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.append(starts, len(g))))
+    keep = rank < k
+    return g[keep].astype(np.int32), rows[keep]
+
+
+class FirstRows:
+    """How many rows each group has and the ``k`` smallest row numbers among them: the skip
+    accounting's "n rows skipped for <reason>, first at rows 3, 8, 41" (group codes then
+    stand for (group, reason)). ``values``: the rows' numbers (integers). ``finalize`` gives
+    ``n`` and ``first``, an (n_groups × k) int64 array, ascending, padded with −1."""
+
+    def __init__(self, k: int = 5):
+        self.k = int(k)
+
+    def partial(self, values, groups, n_groups: int) -> dict:
+        rows = _numeric(values).astype(np.int64, copy=False)
+        g = _codes(groups, n_groups, len(rows))
+        first_g, first = _first_k(g, rows, self.k)
+        return {"n": _count(g, n_groups), "g": first_g, "rows": first}
+
+    def merge(self, a: dict, b: dict) -> dict:
+        return self.merge_many([a, b])
+
+    def merge_many(self, states) -> dict:
+        states = list(states)
+        size = max(len(s["n"]) for s in states)
+        g, rows = _first_k(np.concatenate([s["g"] for s in states]), np.concatenate([s["rows"] for s in states]),
+                           self.k)
+        return {"n": sum(_pad(s["n"], size) for s in states), "g": g, "rows": rows}
+
+    def remap(self, state: dict, mapping, n_groups: int) -> dict:
+        m = _mapping(mapping, len(state["n"]))
+        keep = m >= 0
+        n = _add(m[keep], state["n"][keep], n_groups)
+        mg = m[state["g"]]
+        g, rows = _first_k(mg[mg >= 0], state["rows"][mg >= 0], self.k)
+        return {"n": n, "g": g, "rows": rows}
+
+    def finalize(self, state: dict) -> dict:
+        n, g, rows = state["n"], state["g"], state["rows"]
+        first = np.full((len(n), self.k), -1, dtype=np.int64)
+        if len(g):
+            starts = np.searchsorted(g, np.arange(len(n)))
+            first[g, np.arange(len(g)) - starts[g]] = rows
+        return {"n": n.copy(), "first": first}
 
 
 # --------------------------------------------------------------------------- label keys (Arrow)
