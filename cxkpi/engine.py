@@ -18,6 +18,7 @@ import pandas as pd
 
 from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
+from .io.values import reasons
 from .registry import Context, KpiSpec, get_kpi
 from .results import GroupResult, Interval, KpiResult, Skipped
 from .sources import SOURCES
@@ -113,7 +114,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
             continue
         hit = frame.index.intersection(bad.index)
         if len(hit):
-            skipped_parts.append(pd.Series(f"{col}: unreadable value", index=hit))
+            why = reasons(bad)  # "unreadable value", or "not a finite number" for inf and 1e400
+            skipped_parts.append((col + ": " + why[~why.index.duplicated()].reindex(hit)).rename(None))
             frame = frame.drop(index=hit)
 
     try:

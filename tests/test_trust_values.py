@@ -48,6 +48,59 @@ def test_frt_skips_ticket_on_february_30(run_cli, write):
     assert result["skipped"]["reasons"] == {"created_at: unreadable value": {"count": 1, "rows": [4]}}
 
 
+# --- non-finite and out-of-range numbers ------------------------------------------------------------
+
+def test_parsers_refuse_inf_and_huge_numbers_with_a_reason():
+    from cxkpi.io.values import durations, money, numbers, reasons
+
+    s = pd.Series(["12", "inf", "-inf", "1e308", "nan", "x", "2e15", "1000000000000000"])
+    for parse in (numbers, money, durations):
+        parsed, bad = parse(s)
+        # 12 and exactly 1e15 are read; "nan" is a missing token (not counted as unreadable)
+        assert parsed.tolist()[0] == 12.0 and parsed.tolist()[7] == 1e15, parse.__name__
+        assert parsed[1:7].isna().all(), parse.__name__
+        assert bad.tolist() == ["inf", "-inf", "1e308", "x", "2e15"], parse.__name__
+        assert reasons(bad).tolist() == ["not a finite number"] * 3 + ["unreadable value", "not a finite number"]
+    # money no longer strips the exponent's letter: "1e3" is a thousand, not 13
+    assert money(pd.Series(["1e3"]))[0].tolist() == [1000.0]
+
+
+def test_numeric_columns_refuse_inf_too():
+    import numpy as np
+
+    from cxkpi.io.values import durations, numbers, reasons
+
+    parsed, bad = numbers(pd.Series([1.0, np.inf, np.nan, -1e300]))
+    assert parsed.isna().tolist() == [False, True, True, True]  # NaN stays missing, not unreadable
+    assert list(bad.index) == [1, 3] and reasons(bad).tolist() == ["not a finite number"] * 2
+    # 1e14 days = 1.44e17 minutes, beyond 1e15 once in minutes
+    parsed, bad = durations(pd.Series([2.0, 1e14]), "d")
+    assert parsed.tolist()[0] == 2880.0 and list(bad.index) == [1]
+
+
+def test_frt_skips_an_infinite_duration(run_cli, write):
+    # minutes 30, 60, inf: the inf row is skipped with its reason → mean (30 + 60) / 2 = 45 (it read inf)
+    path = write("t.csv", "ticket_id,created_at,first_response_minutes\n"
+                          "1,2025-01-10 10:00,30\n2,2025-01-11 09:00,60\n3,2025-01-12 10:00,inf\n")
+    code, out, err = run_cli("frt", path, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["n"], result["value"]) == (2, 45.0)
+    assert result["skipped"]["reasons"] == {"first_response_minutes: not a finite number": {"count": 1, "rows": [4]}}
+
+
+def test_frt_values_whose_sum_overflows_are_skipped(run_cli, write):
+    # 1e308 + 1e308 overflows to inf; both rows are beyond 1e15 and skipped → the mean is the one
+    # readable value, 30
+    path = write("t.csv", "ticket_id,created_at,first_response_minutes\n"
+                          "1,2025-01-10 10:00,30\n2,2025-01-11 09:00,1e308\n3,2025-01-12 10:00,1e308\n")
+    code, out, err = run_cli("frt", path, "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["n"], result["value"]) == (1, 30.0)
+    assert result["skipped"]["reasons"]["first_response_minutes: not a finite number"]["count"] == 2
+
+
 # --- XLSX trailing rows ---------------------------------------------------------------------------
 
 def test_xlsx_keeps_a_trailing_row_whose_read_columns_are_empty(run_cli, write, tmp_path):

@@ -37,6 +37,41 @@ _SLASH_FORMATS = ["%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M:%S %p", None]
 _ZONE_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
+# a number beyond this (or infinite) is no measurement an export means; refusing it keeps every sum finite
+# (a million values of 1e15 add up to 1e21, far inside a float's range)
+FINITE_LIMIT = 1e15
+NOT_FINITE = "not a finite number"
+
+
+def _over(parsed: pd.Series) -> pd.Series:
+    """Rows holding inf, -inf or a number beyond ±FINITE_LIMIT (missing rows are not over)."""
+    x = parsed.astype("float64")
+    return (x.notna() & ~(x.abs() <= FINITE_LIMIT)).astype(bool)
+
+
+def _flag_not_finite(bad: pd.Series, over: pd.Series) -> pd.Series:
+    """Remember which unreadable values were numbers out of range, for the skipped reason."""
+    bad.attrs["not_finite"] = tuple(over.index[over.to_numpy()])
+    return bad
+
+
+def reasons(bad: pd.Series) -> pd.Series:
+    """Why each value a parser returned as unreadable was not read: ``not a finite number`` for inf
+    and numbers beyond ±1e15, else ``unreadable value``."""
+    out = pd.Series("unreadable value", index=bad.index, dtype=object)
+    flagged = bad.attrs.get("not_finite", ())
+    if flagged:
+        out[out.index.isin(flagged)] = NOT_FINITE
+    return out
+
+
+def _numeric_column(series: pd.Series, factor: float = 1.0) -> tuple[pd.Series, pd.Series]:
+    """An already-numeric column (XLSX cells, a DataFrame): NaN is missing, inf and huge values unreadable."""
+    parsed = series.astype("float64") * factor
+    over = _over(parsed)
+    return parsed.mask(over), _flag_not_finite(series[over.to_numpy()], over)
+
+
 def text(series: pd.Series) -> pd.Series:
     """Strip whitespace; turn the usual missing tokens into NA."""
     s = series.astype("string").str.strip()
@@ -47,7 +82,7 @@ def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Plain numbers, and those written with thousands separators or a decimal comma
     (``1,234``, ``1.234,5``, ``12,5``, ``1 234``, ``1'234``)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype("float64"), series.iloc[:0]
+        return _numeric_column(series)
     s = text(series)
     cleaned = s.str.replace(r"[\s\u00a0']", "", regex=True)
     parsed = pd.to_numeric(cleaned, errors="coerce").astype("float64")
@@ -57,8 +92,9 @@ def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         again = pd.to_numeric(_separators(pd.Series(digits.str.lstrip("-"), dtype="string")),
                               errors="coerce").astype("float64")
         parsed[retry] = again.mask(digits.str.startswith("-"), -again).to_numpy()
-    bad = s[s.notna() & parsed.isna()]
-    return parsed, bad
+    over = _over(parsed)
+    parsed = parsed.mask(over)
+    return parsed, _flag_not_finite(s[s.notna() & parsed.isna()], over)
 
 
 def _separators(core: pd.Series) -> pd.Series:
@@ -76,14 +112,18 @@ def _separators(core: pd.Series) -> pd.Series:
 def money(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts such as ``$1,234.50``, ``1.234,50 €``, ``EUR 12``, ``(12.00)``."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype("float64"), series.iloc[:0]
+        return _numeric_column(series)
     s = text(series)
     negative = s.str.match(r"^\(.*\)$|^-").fillna(False)
     core = s.str.replace(r"[^0-9.,]", "", regex=True)
     parsed = pd.to_numeric(_separators(core), errors="coerce").astype("float64")
     parsed = parsed.mask(negative, -parsed)
-    bad = s[s.notna() & parsed.isna()]
-    return parsed, bad
+    # a plain number is read as one: "1e308" is not 1308 with its letter stripped, "inf" is infinite
+    plain = pd.to_numeric(s.str.replace(r"[\s\u00a0]", "", regex=True), errors="coerce").astype("float64")
+    parsed = plain.fillna(parsed)
+    over = _over(parsed)
+    parsed = parsed.mask(over)
+    return parsed, _flag_not_finite(s[s.notna() & parsed.isna()], over)
 
 
 _UNIT_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "seconds": 1 / 60, "min": 1.0, "m": 1.0, "minutes": 1.0,
@@ -105,11 +145,12 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
     """
     factor = unit_factor(unit)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype("float64") * factor, series.iloc[:0]
+        return _numeric_column(series, factor)
     if pd.api.types.is_timedelta64_dtype(series):
         return series.dt.total_seconds() / 60, series.iloc[:0]
     s = text(series)
-    plain = numbers(s)[0] * factor  # "1,234" is a thousand and more, "12,5" twelve and a half
+    plain, plain_bad = numbers(s)  # "1,234" is a thousand and more, "12,5" twelve and a half
+    plain = plain * factor
     hms = s.str.extract(r"^(-?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
     hms_minutes = (hms[1].astype("float64") * 60 + hms[2].astype("float64")
                    + hms[3].astype("float64").fillna(0) / 60)
@@ -125,8 +166,10 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
                     + parts[2].astype("float64").fillna(0) + parts[3].astype("float64").fillna(0) / 60)
     part_minutes = part_minutes.where(any_part)
     parsed = plain.fillna(hms_minutes).fillna(part_minutes).astype("float64")
-    bad = s[s.notna() & parsed.isna()]
-    return parsed, bad
+    over = _over(parsed)
+    parsed = parsed.mask(over)
+    over |= s.index.isin(plain_bad.attrs.get("not_finite", ())) & parsed.isna()  # "inf", "1e400"
+    return parsed, _flag_not_finite(s[s.notna() & parsed.isna()], over)
 
 
 FLAG_TRUE = {"yes", "y", "true", "t", "1", "x", "abandoned", "ja", "oui", "si", "sí"}
