@@ -176,6 +176,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
     _guard_size(raw, label)
     problems: list[str] = []
     _check_keys(raw, TOP_KEYS, "config", problems)
+    _check_finite(raw, problems)
     sources = raw.get("sources") or {}
     if isinstance(sources, dict):
         for name, block in sources.items():
@@ -347,6 +348,23 @@ def _param_type(p):
     if p.type is float:
         return (int, float)
     return p.type
+
+
+def _check_finite(raw: dict, problems: list[str]) -> None:
+    """``.nan``, ``.inf`` and ``-.inf`` are refused wherever they stand, naming the key: a NaN
+    threshold compares false with every value (no alert ever fires), an infinite one always or never."""
+    import math
+
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in reversed(raw.items())]  # popped in file order
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            shown = ".nan" if math.isnan(item) else (".inf" if item > 0 else "-.inf")
+            problems.append(f"{where}: expected a finite number, got {shown}")
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
 
 
 def _guard_size(raw: Any, label: str | None, limit: int = 100_000) -> None:

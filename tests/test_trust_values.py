@@ -140,3 +140,30 @@ def test_xlsx_still_drops_blank_sheet_rows_at_the_end(tmp_path):
     wb.save(tmp_path / "s.xlsx")
     table = read_table(tmp_path / "s.xlsx", "s.xlsx", LoadOptions(), columns=["score"])
     assert list(table.frame.index) == [2, 3]  # two data rows (sheet rows 2 and 3), the blank ones are gone
+
+
+# --- non-finite thresholds in the config ----------------------------------------------------------
+
+def test_nan_and_infinite_thresholds_are_config_errors(write):
+    import pytest
+
+    from cxkpi.config import load_config
+    from cxkpi.errors import ConfigError
+
+    path = write("c.yaml", "kpis:\n  nps:\n    target: 40\n    warn: .nan\n    alert: -.inf\n"
+                           "  sla:\n    frt_target: .inf\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    # a NaN alert compares false with every value, so it would never fire; each key is named, in file order
+    assert str(exc.value).endswith("3 problems: kpis.nps.warn: expected a finite number, got .nan; "
+                                   "kpis.nps.alert: expected a finite number, got -.inf; "
+                                   "kpis.sla.frt_target: expected a finite number, got .inf")
+    assert load_config(write("ok.yaml", "kpis:\n  nps:\n    target: 40\n    alert: -10.5\n")).kpis["nps"]["alert"] == -10.5
+
+
+def test_report_with_a_nan_alert_exits_2_naming_the_key(run_cli, write):
+    write("s.csv", "response_id,score\n1,10\n2,5\n")
+    config = write("c.yaml", "sources:\n  surveys:\n    file: s.csv\nkpis:\n  nps:\n    alert: .nan\n")
+    code, out, err = run_cli("report", "--config", config)
+    assert code == 2 and out == ""
+    assert "kpis.nps.alert: expected a finite number, got .nan" in err and len(err.strip().splitlines()) == 1
