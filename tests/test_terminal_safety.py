@@ -50,7 +50,7 @@ def _wide(monkeypatch):
 def assert_safe(text: str) -> None:
     """No control character a terminal would act on (rich's SGR colours aside, see the pty tests),
     and no lone surrogate (an undecodable file-name byte would go out raw, or fail to encode)."""
-    hits = RAW.findall(text) + re.findall("[\ud800-\udfff]", text)
+    hits = RAW.findall(text) + re.findall("[\ud800-\udfff\u202a-\u202e\u2066-\u2069]", text)
     assert not hits, f"raw controls {hits!r} in {text!r}"
 
 
@@ -100,6 +100,12 @@ def test_escape_controls_covers_c0_c1_and_undecodable_name_bytes():
     assert escape_controls("\x1b[2J\x07\x9b\x08\r\t\n") == "\\x1b[2J\\x07\\x9b\\x08\\x0d\t\n"
     # a file name byte that is not UTF-8 (0x9b) arrives as the lone surrogate U+DC9B: shown as \x9b
     assert escape_controls(os.fsdecode(b"raw\x9b.csv")) == "raw\\x9b.csv"
+
+
+def test_bidi_overrides_are_shown_not_obeyed():
+    # RLO (U+202E) would show "gpj.exe" reversed; isolates (U+2066-U+2069) likewise. RLM (U+200F),
+    # which right-to-left text needs and which reorders nothing, is kept.
+    assert escape_controls("a\u202egnp.exe \u2066x\u2069 \u200f") == "a\\u202egnp.exe \\u2066x\\u2069 \u200f"
 
 
 def test_one_line_keeps_an_error_on_one_line():

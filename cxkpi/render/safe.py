@@ -19,12 +19,15 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def escape_controls(s) -> str:
     """Control characters shown as ``\\x1b`` instead of being sent to the terminal; a byte of a
     file name that is not UTF-8 (a lone surrogate from the OS) likewise, so a raw 0x9b never
-    reaches the terminal as CSI and printing never fails with UnicodeEncodeError."""
+    reaches the terminal as CSI and printing never fails with UnicodeEncodeError. The bidi
+    embedding/override/isolate controls (U+202A-U+202E, U+2066-U+2069) are shown as ``\\u202e``:
+    in a name they reorder the rest of the line on screen ("Trojan Source" spoofing)."""
     return _SURROGATES.sub(_surrogate, _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(s)))
 
 
-# lone surrogates: os.fsdecode turns an undecodable byte 0xNN into U+DCNN
-_SURROGATES = re.compile("[\ud800-\udfff]")
+# lone surrogates (os.fsdecode turns an undecodable byte 0xNN into U+DCNN) and bidi overrides;
+# LRM/RLM/ALM (U+200E, U+200F, U+061C) are kept: right-to-left text uses them and they reorder nothing
+_SURROGATES = re.compile("[\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 def _surrogate(m) -> str:
