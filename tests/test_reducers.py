@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from cxkpi.kpis import aggregate
 from cxkpi.reduce import Count, DistinctPairs, FirstRows, Mean, Nps, Proportion, Quantiles, Ratio, Sum, TopK
@@ -423,3 +426,27 @@ def test_import_does_not_load_pandas():
     code = "import sys, cxkpi.reduce; print('pandas' in sys.modules, 'pyarrow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+# ----------------------------------------------------------------------------- properties (hypothesis)
+
+_value = st.one_of(st.floats(-1e9, 1e9, allow_nan=False), st.integers(-50, 50).map(float), st.just(np.nan))
+_rows = st.lists(st.tuples(st.integers(0, 3), _value), max_size=60)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(rows=_rows, seed=st.integers(0, 2**32 - 1))
+def test_property_quantiles_and_mean_any_split(rows, seed):
+    """Any values (repeats, NaN, ±1e9), any split: batched = one-shot; quantiles = pandas bit for bit."""
+    rng = np.random.default_rng(seed)
+    groups = np.array([g for g, _ in rows], dtype=np.int32)
+    x = np.array([v for _, v in rows], dtype=np.float64)
+    q = check(Quantiles((0.5, 0.9)), x, groups, 4, rng)
+    m = check(Mean(), x, groups, 4, rng)
+    g = pd.Series(x).groupby(groups)
+    codes = g.count().index.to_numpy()
+    np.testing.assert_array_equal(q["median"][codes], g.median().to_numpy())
+    np.testing.assert_array_equal(q["p90"][codes], g.quantile(0.9).to_numpy())
+    _close(m["n"][codes], g.count().to_numpy())
+    mean = g.mean().to_numpy()
+    np.testing.assert_allclose(m["value"][codes], mean, rtol=1e-12, atol=1e-6, equal_nan=True)

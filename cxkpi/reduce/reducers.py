@@ -192,8 +192,8 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Mean(_Additive):
-    """Mean with its normal-approximation interval (``cxkpi.stats.mean_interval``, the
-    sample std with ddof=1, as pandas' ``std``).
+    """Mean of finite values (NaN skipped) with its normal-approximation interval
+    (``cxkpi.stats.mean_interval``, the sample std with ddof=1, as pandas' ``std``).
 
     The state is (n, mean as a double-double hi + lo, M2 = Σ(x − mean)²). Each batch uses
     a corrected two-pass; batches merge with Chan et al.'s parallel formula. Σx and Σx²
