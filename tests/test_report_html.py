@@ -81,6 +81,8 @@ def test_header_names_the_period_the_comparison_and_the_data_range(report_html):
     assert "October 2025 compared with September 2025" in header
     # data from the first row (2 Sep survey / 1 Sep ticket) to the last (5 Oct survey)
     assert "data 1 Sep 2025 – 5 Oct 2025" in header
+    # October ends on the 31st, the data on the 5th: the headline month is partial and says so
+    assert "(partial: the data ends 5 Oct 2025)" in header
     assert "generated" in header and ("CET" in header or "CEST" in header)  # the config's zone, not +00:00
     assert (data["headline_period"], data["compare_period"]) == ("2025-10", "2025-09")
 
@@ -164,6 +166,8 @@ def test_money_shows_the_configured_currency_never_the_word():
     assert units.fmt_unit_value(638.303497, "currency", None) == ("638.30", "")
     assert units.period_name("2025-10", "month") == "October 2025"
     assert units.period_name("2025-Q3", "quarter") == "Q3 2025"
+    assert str(units.period_end("2025-02", "month")) == "2025-02-28"
+    assert str(units.period_end("2025-W44", "week")) == "2025-11-02"   # ISO week 44: Mon 27 Oct – Sun 2 Nov
 
 
 def test_currency_in_the_config_is_validated(run_cli, write):

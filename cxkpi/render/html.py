@@ -14,7 +14,8 @@ import os
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from . import svg
 from .text import fmt_value
-from .units import (fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration, local_time, period_name)
+from .units import (fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration, local_time, period_end,
+                    period_name)
 
 _CSS = """
 *{box-sizing:border-box}
@@ -109,6 +110,10 @@ class _Ctx:
 
     def name(self, label):
         return period_name(label, self.period) if self.period else label
+
+    def short(self, label):
+        """A label for a heading or an axis: ``October 2025``, ``Q3 2025``, but ``2025-W40`` as it is."""
+        return label if self.period in ("week", "day") else self.name(label)
 
 
 def _value_text(entry, value, ctx: _Ctx) -> str:
@@ -255,7 +260,7 @@ def _attention(report, ctx: _Ctx) -> str:
             f'{word} attention: {items}.</p>')
 
 
-def _distribution(entry, ctx: _Ctx) -> str | None:
+def _distribution(entry, ctx: _Ctx, periods: list[str] | None = None) -> str | None:
     r = entry.result
     if r is None:
         return None
@@ -273,7 +278,8 @@ def _distribution(entry, ctx: _Ctx) -> str | None:
 
     rows = [("all", values(r.breakdown, r.n))]
     if r.group_by == ("period",):
-        rows += [(g.key["period"], values(g.breakdown, g.n)) for g in r.groups]
+        rows += [(g.key["period"], values(g.breakdown, g.n)) for g in r.groups
+                 if not periods or g.key["period"] in periods]
     return svg.stacked_bars(rows, series, f"{r.title}: answers (share of each period)")
 
 
@@ -400,6 +406,10 @@ def _header(report, ctx: _Ctx) -> str:
         if ctx.compare_period:
             period += f" compared with {ctx.name(ctx.compare_period)}"
         period += f" · by {report.period}"
+        ends = [e.data_to for e in report.entries if e.data_to]
+        last_day = period_end(ctx.headline_period, report.period)
+        if ends and last_day and max(ends) < last_day.isoformat():
+            period += f" (partial: the data ends {fmt_date(max(ends))})"
     elif report.period:
         period = "each headline is the total of all periods · trends by period"
     else:
@@ -442,9 +452,9 @@ def render(report, **_) -> str:
     periods = _trend_periods(entries, ctx)
     trends = [t for t in (_trend(e, periods, ctx) for e in entries if len(e.trend) > 1) if t]
     if trends:
-        span = f" ({ctx.name(periods[0])} – {ctx.name(periods[-1])})" if periods else ""
+        span = f" ({ctx.short(periods[0])} – {ctx.short(periods[-1])})" if periods else ""
         parts.append(f"<h2>Trends{_e(span)}</h2><div class=\"charts\">" + "".join(map(box, trends)) + "</div>")
-    dists = [d for d in (_distribution(e, ctx) for e in entries) if d]
+    dists = [d for d in (_distribution(e, ctx, periods) for e in entries) if d]
     if dists:
         parts.append("<h2>Distribution of scores</h2><div class=\"charts\">" + "".join(map(box, dists)) + "</div>")
     heats = [h for h in (_heat(e) for e in entries) if h]

@@ -102,6 +102,30 @@ def period_name(label: str | None, period: str | None) -> str | None:
     return label
 
 
+def period_end(label: str | None, period: str | None) -> dt.date | None:
+    """The last day of a period label (``2025-10`` by month → 2025-10-31); None when it can't be read."""
+    if not label:
+        return None
+    try:
+        if period == "day":
+            return dt.date.fromisoformat(label)
+        if period == "week":
+            y, w = label.split("-W")
+            return dt.date.fromisocalendar(int(y), int(w), 7)
+        if period == "month":
+            y, m = map(int, label.split("-"))
+            return dt.date(y, m, calendar.monthrange(y, m)[1])
+        if period == "quarter":
+            y, q = label.split("-Q")
+            m = 3 * int(q)
+            return dt.date(int(y), m, calendar.monthrange(int(y), m)[1])
+        if period == "year":
+            return dt.date(int(label), 12, 31)
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
 def fmt_date(value: str | None) -> str:
     """``2025-05-01`` → ``1 May 2025``."""
     if not value:
