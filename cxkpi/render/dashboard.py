@@ -8,7 +8,8 @@ import math
 from .safe import term_cell, term_text
 from .text import fmt_value
 
-_STATUS_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red", "failed": "bold red", "none": "dim"}
+_STATUS_STYLE = {"on target": "green", "below target": "dark_orange", "warn": "yellow", "alert": "bold red",
+                 "failed": "bold red", "none": "dim"}
 _BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 24  # the last 24 periods: a longer line would squeeze every other column
 

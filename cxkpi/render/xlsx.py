@@ -54,7 +54,7 @@ def _append(ws, values, raw: bool) -> None:
     _as_text(ws[ws.max_row])
 
 
-_FILL = {"ok": "DCFCE7", "warn": "FEF3C7", "alert": "FEE2E2", "failed": "FECACA"}
+_FILL = {"on target": "DCFCE7", "below target": "FFEDD5", "warn": "FEF3C7", "alert": "FEE2E2", "failed": "FECACA"}
 _RESERVED = {"history"}  # Excel keeps this sheet name for itself
 
 
