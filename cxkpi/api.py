@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .config import Config
-from .engine import Request, Where, compute, time_column
+from .engine import MAX_GROUPS, Request, Where, compute, time_column
 from .errors import UsageError
 from .io.columns import norm
 from .io.load import LoadOptions, SourceChoice, load_any, load_source
@@ -49,6 +49,7 @@ class RunOptions:
     settings: dict[str, Any] = field(default_factory=dict)
     source: str | None = None  # for KPIs that read several sources: which one FILE is (default: detected)
     preset: str | None = None  # --preset NAME (``none``: no preset, no detection); default: detected
+    max_groups: int | None = None  # --max-groups; default engine.MAX_GROUPS
 
 
 def _timestamp(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -136,6 +137,7 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
         settings=settings,
         min_sample=run.min_sample if run.min_sample is not None else block.get("min_sample", config.min_sample),
         strict=run.strict,
+        max_groups=run.max_groups if run.max_groups is not None else MAX_GROUPS,
     )
 
 

@@ -52,6 +52,9 @@ class Where:
         return cls(col, vals, negate)
 
 
+MAX_GROUPS = 10_000  # a table of more groups than this is not a report; --max-groups raises it
+
+
 @dataclass(frozen=True)
 class Request:
     by: tuple[str, ...] = ()
@@ -62,6 +65,7 @@ class Request:
     settings: dict[str, Any] = field(default_factory=dict)
     min_sample: int = 30
     strict: bool = False
+    max_groups: int = MAX_GROUPS  # --by with more distinct groups is refused (0: no limit)
 
 
 def time_column(spec: KpiSpec, source: str | None = None) -> str | None:
@@ -150,6 +154,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
             values = values.assign(**{k: col})
         else:
             values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
+    _check_groups(values, list(request.by), request.max_groups, data.file)
     if request.period and tcol and not spec.periodic:
         keys.append("period")
         values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
@@ -192,6 +197,16 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         file=data.file,
         extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
     )
+
+
+def _check_groups(values: pd.DataFrame, by: list[str], limit: int, file: str) -> None:
+    """Refuse a --by with more distinct groups than ``limit``, before one group is computed."""
+    if not by or not limit or len(values) <= limit:
+        return
+    n = values.groupby(by, observed=True, dropna=False, sort=False).ngroups
+    if n > limit:
+        raise UsageError(f"{file}: --by {', '.join(by)} makes {n:,} groups, over the limit of {limit:,}; group by a "
+                         "column with fewer distinct values, or raise --max-groups (0: no limit)")
 
 
 def _window(request: Request, frame: pd.DataFrame, tcol: str | None):

@@ -333,6 +333,15 @@ def hostile_inputs(good_rows: list[list]) -> dict[str, bytes]:
     f["xlsx_declares_2_5_gib.xlsx"] = _rezip(_entity_free_strings(_xlsx([["Score"], [9]]), "x" * 64),
                                              {}, sizes={"xl/sharedStrings.xml": 5 << 29})
     f["xlsx_shared_string_2mb.xlsx"] = _entity_free_strings(_xlsx([["Score"], [9]]), "9" * (2 << 20))
+    # --- resource bounds: a --by with one group per row (class 7) -------------------------------
+    f["groups_25_channels.csv"] = (H + "\n" + "".join(f"{i},2025-01-{i:02d} 10:00,ch{i},10\n"
+                                                      for i in range(1, 26))).encode()
+    # --- dates and zones (class 8) --------------------------------------------------------------
+    f["dates_year_zero.csv"] = (H + "\n1,0000-01-01 10:00,web,9\n2,2025-01-02 10:00,web,10\n"
+                                "3,2025-01-03 10:00,web,3\n").encode()
+    # 2025-03-30 02:30 does not exist in Europe/Berlin (clocks went 02:00 -> 03:00)
+    f["dates_dst_gap.csv"] = (H + "\n1,2025-03-30 02:30,web,9\n2,2025-03-30 03:30,web,10\n"
+                              "3,2025-10-26 02:30,web,3\n").encode()
     return f
 
 

@@ -303,3 +303,92 @@ def test_a_path_through_a_file(run_cli, tmp_path):
 def test_a_directory_is_not_a_file(run_cli, tmp_path):
     code, _out, err = run_cli("nps", str(tmp_path))
     assert code == 1 and _error(err).endswith(f"{tmp_path}: is a directory, expected a CSV or XLSX file")
+
+
+# --- class 7: --by on a column with one value per row --------------------------------------------
+
+def test_max_groups_refuses_with_the_cardinality_and_the_limit(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "groups_25_channels.csv"), "--by", "channel", "--max-groups", "10")
+    assert code == 2 and out == ""
+    assert _error(err) == (f"cxkpi: error: {CORPUS / 'groups_25_channels.csv'}: --by channel makes 25 groups, over "
+                           "the limit of 10; group by a column with fewer distinct values, or raise --max-groups "
+                           "(0: no limit)")
+
+
+def test_max_groups_counts_combinations(run_cli, tmp_path):
+    # 3 channels x 4 regions, every pair present: 12 groups; 11 is too few, 12 is enough
+    rows = "".join(f"{i},ch{i % 3},r{i % 4},9\n" for i in range(12))
+    p = tmp_path / "pairs.csv"
+    p.write_text("Response ID,Channel,Region,Score\n" + rows)
+    code, _out, err = run_cli("nps", str(p), "--by", "channel", "--by", "region", "--max-groups", "11")
+    assert code == 2 and "--by channel, region makes 12 groups, over the limit of 11" in _error(err)
+    code, out, err = run_cli("nps", str(p), "--by", "channel", "--by", "region", "--max-groups", "12",
+                             "--format", "json")
+    assert code == 0, err
+    assert len(_json(out)["groups"]) == 12
+
+
+def test_max_groups_default_is_ten_thousand(run_cli, tmp_path):
+    p = tmp_path / "ids.csv"
+    p.write_text("Response ID,Channel,Score\n" + "".join(f"{i},c{i},9\n" for i in range(10_001)))
+    code, _out, err = run_cli("nps", str(p), "--by", "channel")
+    assert code == 2 and "--by channel makes 10,001 groups, over the limit of 10,000" in _error(err)
+
+
+def test_max_groups_zero_is_no_limit(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "groups_25_channels.csv"), "--by", "channel", "--max-groups", "0",
+                             "--format", "json")
+    assert code == 0, err
+    result = _json(out)
+    # 25 rows, each score 10 in its own channel: 25 groups of NPS 100
+    assert (result["n"], result["value"], len(result["groups"])) == (25, 100.0, 25)
+
+
+# --- class 8: dates and zones --------------------------------------------------------------------
+
+def test_year_zero_with_period_is_an_unreadable_date(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "dates_year_zero.csv"), "--period", "month", "--format", "json")
+    assert code == 0, err
+    result = _json(out)
+    # row 2 is year 0: skipped; rows 3 (10, promoter) and 4 (3, detractor): NPS (1 - 1) / 2 = 0
+    assert (result["n"], result["value"]) == (2, 0.0)
+    assert result["skipped"]["reasons"]["responded_at: unreadable value"] == {"count": 1, "rows": [2]}
+    assert [g["key"]["period"] for g in result["groups"]] == ["2025-01"]
+
+
+def test_an_unknown_timezone_is_an_error_without_a_time_column(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "single_column.csv"), "--timezone", "Mars/Olympus")
+    assert code == 2 and out == ""
+    assert _error(err) == ("cxkpi: error: --timezone 'Mars/Olympus': unknown time zone (expected an IANA name such "
+                           "as Europe/Berlin or UTC)")
+
+
+def test_an_unknown_timezone_in_the_config(run_cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("timezone: Europe/Berlinn\n")
+    code, _out, err = run_cli("nps", str(CORPUS / "single_column.csv"), "--config", str(cfg))
+    assert code == 2 and f"{cfg}: timezone 'Europe/Berlinn': unknown time zone" in _error(err)
+
+
+def test_a_local_time_in_a_dst_gap_is_skipped_with_a_note(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "dates_dst_gap.csv"), "--timezone", "Europe/Berlin",
+                             "--period", "day", "--format", "json")
+    assert code == 0, err
+    result = _json(out)
+    # row 2, 2025-03-30 02:30, never happened in Berlin: skipped, not moved to 03:30. Rows 3 (10) and 4 (3)
+    # remain: NPS 0 over 2, one group per day (03-30 and 10-26)
+    assert (result["n"], result["value"]) == (2, 0.0)
+    assert result["skipped"]["reasons"]["responded_at: unreadable value"] == {"count": 1, "rows": [2]}
+    assert "responded_at: 1 local time falls in a daylight-saving gap in Europe/Berlin (the clocks skipped that " \
+           "hour): skipped as unreadable, not moved" in result["notes"]
+    days = {g["key"]["period"]: g["n"] for g in result["groups"]}
+    assert days == {"2025-03-30": 1, "2025-10-26": 1}
+
+
+def test_without_a_timezone_no_time_is_in_a_gap(run_cli):
+    code, out, err = run_cli("nps", str(CORPUS / "dates_dst_gap.csv"), "--format", "json")
+    assert code == 0, err
+    result = _json(out)
+    # zone-less times without --timezone are taken as they are: 9, 10, 3 -> (2 - 1) / 3 = 33.33
+    assert result["n"] == 3 and abs(result["value"] - 100 / 3) < 1e-5  # JSON keeps 6 decimals
+    assert not any("daylight-saving" in n for n in result["notes"])

@@ -24,17 +24,35 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def check_timezone(name: str | None, what: str) -> None:
+    """An IANA zone name (Europe/Berlin, UTC), or the usage error that says what was expected."""
+    if name is None:
+        return
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise UsageError(f"{what} {name!r}: unknown time zone (expected an IANA name such as Europe/Berlin or "
+                         "UTC)") from None
+
+
 def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
-                    strict, raw, quiet, source=None) -> None:
+                    strict, raw, quiet, source=None, max_groups=None) -> None:
     format = format_for(output, format)  # an unknown --output extension fails before any work
     if period is not None and period not in PERIODS:
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
     cfg = load_config(config) if config else Config()
+    # checked before the file is read: a file with no time column never asks the zone, and a typo
+    # would pass unseen until the day it has one
+    check_timezone(timezone, "--timezone")
+    check_timezone(cfg.timezone, f"{config}: timezone")
     run = RunOptions(
         file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
+        max_groups=max_groups,
         progress=not quiet and sys.stderr.isatty(),
         source=source, preset=preset,
     )

@@ -269,8 +269,32 @@ def timestamps(
         if parsed.notna().sum() < present.size * 0.5:
             parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
                               naive_zone)
+    gap = parsed.attrs.get("dst_gap")
+    parsed = _in_python_range(parsed)
+    if gap:
+        parsed.attrs["dst_gap"] = gap
     bad = s[s.notna() & parsed.isna()]
     return parsed, bad
+
+
+def _in_python_range(parsed: pd.Series) -> pd.Series:
+    """Years 1-9999 only, what Python's datetime (and so a period label) can hold: year 0 is unreadable."""
+    if not parsed.notna().any():
+        return parsed
+    year = parsed.dt.year
+    out = (year < 1) | (year > 9999)
+    return parsed.mask(out) if out.any() else parsed
+
+
+def _localize(naive: pd.Series, zone: str, ambiguous) -> pd.Series:
+    """Zone-less times read in ``zone``. One inside a daylight-saving gap (02:30 on the spring-forward
+    day) never happened there: it becomes NaT, so it is skipped as unreadable and a note says why,
+    rather than moved silently to 03:30. ``attrs["dst_gap"]`` = (count, zone)."""
+    local = naive.dt.tz_localize(zone, nonexistent="NaT", ambiguous=ambiguous)
+    gap = int((local.isna() & naive.notna()).sum())
+    if gap:
+        local.attrs["dst_gap"] = (gap, zone)
+    return local
 
 
 def _distinct_head(present: pd.Series, k: int, window: int = 50_000) -> pd.Series:
@@ -348,19 +372,26 @@ def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None, naive_zone
     has_zone = s.str.contains(_ZONE_RE, regex=True).fillna(False)
     zoned = pd.to_datetime(s.where(has_zone), format="ISO8601", utc=True, errors="coerce")
     naive = pd.to_datetime(s.where(~has_zone), format="ISO8601", errors="coerce")
-    naive = naive.dt.tz_localize(naive_zone or timezone or "UTC", nonexistent="shift_forward",
-                                 ambiguous="NaT").dt.tz_convert("UTC")
-    combined = zoned.where(has_zone, naive)
-    return combined.dt.tz_convert(timezone) if timezone else combined
+    naive = _localize(naive, naive_zone or timezone or "UTC", ambiguous="NaT")
+    gap = naive.attrs.get("dst_gap")
+    combined = zoned.where(has_zone, naive.dt.tz_convert("UTC"))
+    combined = combined.dt.tz_convert(timezone) if timezone else combined
+    if gap:
+        combined.attrs["dst_gap"] = gap
+    return combined
 
 
 def _in_zone(parsed: pd.Series, timezone: str | None, naive_zone: str | None = None) -> pd.Series:
     if timezone is None:
         return parsed
+    gap = None
     if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize(naive_zone or timezone, nonexistent="shift_forward",
-                                       ambiguous=np.zeros(len(parsed), dtype=bool))
-    return parsed.dt.tz_convert(timezone)
+        parsed = _localize(parsed, naive_zone or timezone, ambiguous=np.zeros(len(parsed), dtype=bool))
+        gap = parsed.attrs.get("dst_gap")
+    out = parsed.dt.tz_convert(timezone)
+    if gap:
+        out.attrs["dst_gap"] = gap
+    return out
 
 
 def label_map(series: pd.Series, labels: dict[str, float] | None) -> pd.Series:
