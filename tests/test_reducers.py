@@ -450,3 +450,8 @@ def test_property_quantiles_and_mean_any_split(rows, seed):
     _close(m["n"][codes], g.count().to_numpy())
     mean = g.mean().to_numpy()
     np.testing.assert_allclose(m["value"][codes], mean, rtol=1e-12, atol=1e-6, equal_nan=True)
+
+
+def test_remap_beyond_the_new_groups_is_refused():
+    with pytest.raises(ValueError):
+        Count().remap(Count().partial(None, np.array([0, 1]), 2), [0, 2], 2)

@@ -33,7 +33,7 @@ reducer         state                                            size
 ==============  ===============================================  ===========================
 Count           n                                                8 B × groups
 Sum             n, sum                                           16 B × groups
-Mean            n, mean (hi + lo), M2 (Chan's parallel formula)   32 B × groups
+Mean            n, mean (hi + lo), M2 (Chan's parallel formula)  32 B × groups
 Proportion      n, hits                                          16 B × groups
 Nps             n, promoters, detractors                         24 B × groups
 Ratio           n, a, b                                          24 B × groups
@@ -106,10 +106,12 @@ def _pad(a: np.ndarray, n: int) -> np.ndarray:
     return a if len(a) == n else np.concatenate([a, np.zeros(n - len(a), dtype=a.dtype)])
 
 
-def _mapping(mapping, n_old: int) -> np.ndarray:
+def _mapping(mapping, n_old: int, n_new: int) -> np.ndarray:
     m = np.asarray(mapping, dtype=np.intp)
     if m.shape != (n_old,):
         raise ValueError(f"mapping has {m.shape} entries for {n_old} groups")
+    if n_old and m.max() >= n_new:
+        raise ValueError(f"mapping sends a group to {m.max()}, beyond 0..{n_new - 1}")
     return m
 
 
@@ -132,7 +134,7 @@ class _Additive:
         return reduce(self.merge, states)
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        m = _mapping(mapping, len(state["n"]))
+        m = _mapping(mapping, len(state["n"]), n_groups)
         keep = m >= 0
         return {f: _add(m[keep], state[f][keep], n_groups) for f in self.fields}
 
@@ -239,7 +241,7 @@ class Mean(_Additive):
         return {"n": n, "mean": hi, "lo": lo, "m2": m2}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        m = _mapping(mapping, len(state["n"]))
+        m = _mapping(mapping, len(state["n"]), n_groups)
         keep = (m >= 0) & (state["n"] > 0)
         m, n, hi, lo, m2 = (m[keep], *(state[f][keep] for f in self.fields))
         out = self.empty(n_groups)
@@ -417,7 +419,7 @@ class Quantiles:
         return {"n_groups": max(s["n_groups"] for s in states), "g": g, "v": v, "c": c}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        m = _mapping(mapping, state["n_groups"])[state["g"]]
+        m = _mapping(mapping, state["n_groups"], n_groups)[state["g"]]
         keep = m >= 0
         g, v, c = _compact(m[keep], state["v"][keep], state["c"][keep])
         return {"n_groups": n_groups, "g": g, "v": v, "c": c}
@@ -493,7 +495,7 @@ class FirstRows:
         return {"n": sum(_pad(s["n"], size) for s in states), "g": g, "rows": rows}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        m = _mapping(mapping, len(state["n"]))
+        m = _mapping(mapping, len(state["n"]), n_groups)
         keep = m >= 0
         n = _add(m[keep], state["n"][keep], n_groups)
         mg = m[state["g"]]
@@ -591,7 +593,7 @@ class TopK:
         import pyarrow as pa
 
         t = state["table"]
-        m = _mapping(mapping, state["n_groups"])[t.column("g").to_numpy()]
+        m = _mapping(mapping, state["n_groups"], n_groups)[t.column("g").to_numpy()]
         keep = m >= 0
         t = t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
         return self._fold(t, n_groups)
@@ -642,7 +644,7 @@ class DistinctPairs:
         import pyarrow as pa
 
         t = state["table"]
-        m = _mapping(mapping, state["n_groups"])[t.column("g").to_numpy()]
+        m = _mapping(mapping, state["n_groups"], n_groups)[t.column("g").to_numpy()]
         keep = m >= 0
         t = t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
         return {"n_groups": n_groups, "table": _distinct(t)}
