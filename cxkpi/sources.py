@@ -76,6 +76,17 @@ SOURCES: dict[str, Source] = {
             area="Helpdesk",
         ),
         Source(
+            "call_intervals",
+            "interval_start",
+            _cols(
+                "interval_start:time calls_offered:number calls_answered:number calls_abandoned:number "
+                "asa_seconds:seconds aht_seconds:seconds answered_in_sl:number queue:category agent:category"
+            ),
+            "phone-system report of pre-aggregated rows: one row per day or 15-minute interval with counts "
+            "(offered, answered, abandoned, answered within the service level) and averages (ASA, AHT)",
+            area="Helpdesk",
+        ),
+        Source(
             "orders",
             "order_at",
             _cols("order_id:id customer_id:id order_at:time amount:money quantity:number unit_price:money"),

@@ -1,6 +1,10 @@
 """Contact-center KPIs: average handle time (calls and tickets), speed of answer,
 abandonment, chat wait / duration / missed chats (docs/workload.md; conventions in docs/conventions.md).
 
+``aht`` reads a call log (one row per call) or a phone system's report of pre-aggregated rows
+(``call_intervals``: one row per day or 15-minute interval). Such rows are pooled, never averaged:
+abandonment = Σ abandoned / Σ offered, AHT and ASA = Σ(average × answered) / Σ answered.
+
 Durations are measured in minutes at row level and converted to ``--unit``
 (default ``min``, as for every duration KPI in the spec; ``--unit s`` gives
 the seconds contact centers usually quote) by the aggregators.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import UsageError
 from ..io.values import unit_factor
 from ..registry import Context, Measured, Param, kpi
 from .aggregate import grouped
@@ -51,6 +56,8 @@ _AHT_COLUMNS = ["value", "n", "mean", "median", "p90", "talk_mean", "hold_mean",
 
 
 def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    if "w_handle" in values.columns:
+        return _intervals_aggregate(values, keys, ctx)
     if values.empty and not keys:
         return _empty(_AHT_COLUMNS)
     f = _factor(ctx)
@@ -74,18 +81,115 @@ def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     return out[_AHT_COLUMNS]
 
 
+# ------------------------------------------------ call_intervals: one row per day / 15-minute interval
+# what an export of averages can tell: no median, p90, talk / hold / wrap split (those need one row per call)
+_INTERVAL_COLUMNS = ["value", "n", "mean", "asa_mean", "offered", "abandoned", "abandoned_pct", "answered",
+                     "in_service_level", "service_level_pct", "intervals"]
+_INTERVAL_COUNTS = ("calls_offered", "calls_answered", "calls_abandoned", "answered_in_sl")
+
+
+def _intervals_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    """Pool pre-aggregated rows: sums of counts, averages weighted by answered calls (never a mean of means)."""
+    if values.empty and not keys:
+        row = {c: np.nan for c in _INTERVAL_COLUMNS}
+        row.update(n=0, offered=0, abandoned=0, intervals=0, answered=0, in_service_level=0)
+        return pd.DataFrame([row])
+    f = _factor(ctx)
+    g = grouped(values, keys)
+
+    def total(col):
+        return g[col].sum(min_count=1)
+
+    n = total("w_handle")
+    waited = total("w_asa")
+    offered = total("offered")
+    sl_base = total("sl_offered")
+    out = pd.DataFrame({
+        # n = the answered calls behind the AHT (its weight), not the number of rows (that is `intervals`)
+        "n": n.fillna(0),
+        "mean": total("handle_w") / n.where(n > 0) * f,
+        "asa_mean": total("asa_w") / waited.where(waited > 0) * f,
+        "offered": offered.where(offered > 0),
+        "abandoned": total("abandoned"),
+        "intervals": g["offered"].size(),
+        "answered": total("answered"),
+        "in_service_level": total("in_sl"),
+    })
+    out["abandoned_pct"] = 100 * out["abandoned"] / out["offered"]
+    out["service_level_pct"] = 100 * out["in_service_level"] / sl_base.where(sl_base > 0)
+    out["value"] = out["mean"]
+    return out[_INTERVAL_COLUMNS]
+
+
+def _aht_intervals(frame: pd.DataFrame, settings: dict) -> Measured:
+    """AHT, ASA, abandonment and service level of pre-aggregated rows (``call_intervals``)."""
+    stat = settings.get("stat") or "mean"
+    if stat != "mean":
+        raise UsageError(f"aht --stat {stat}: a report of pre-aggregated rows (one per day or interval) holds "
+                         "averages only; median and p90 need one row per call (use --stat mean)")
+    idx = frame.index
+    nan = pd.Series(np.nan, index=idx, dtype="float64")
+
+    def col(name):
+        return frame[name].astype("float64") if name in frame.columns else nan
+
+    offered, answered, abandoned = col("calls_offered"), col("calls_answered"), col("calls_abandoned")
+    aht, asa, in_sl = col("aht_seconds"), col("asa_seconds"), col("answered_in_sl")
+    reasons = [negative(col(c), f"{c} is negative") for c in _INTERVAL_COUNTS if c in frame.columns]
+    reasons += [negative(aht, "aht_seconds is negative"), negative(asa, "asa_seconds is negative")]
+    for part, name in ((answered, "calls_answered"), (abandoned, "calls_abandoned"), (in_sl, "answered_in_sl")):
+        over = (part > offered).fillna(False).astype(bool)
+        reasons.append(pd.Series(f"{name} greater than calls_offered", index=idx[over.to_numpy()], dtype="object"))
+    nothing = offered.isna() & answered.isna() & abandoned.isna()
+    reasons.append(pd.Series("no calls_offered, calls_answered or calls_abandoned", index=idx[nothing.to_numpy()],
+                             dtype="object"))
+    skipped = first_reason(*reasons)
+
+    notes = ["pre-aggregated rows: AHT and ASA are averages weighted by answered calls "
+             "(Σ aht × answered / Σ answered), abandoned % = Σ abandoned / Σ offered; n = answered calls"]
+    for name, what in (("aht_seconds", "AHT"), ("asa_seconds", "ASA")):
+        if name not in frame.columns:
+            notes.append(f"{name} not mapped: {what} not computed")
+    if "calls_answered" not in frame.columns:
+        notes.append("calls_answered not mapped: AHT and ASA cannot be weighted, so they are not computed")
+    if "calls_offered" not in frame.columns or "calls_abandoned" not in frame.columns:
+        notes.append("abandoned % not computed: needs calls_offered and calls_abandoned")
+    if "answered_in_sl" in frame.columns:
+        notes.append("service level % = Σ answered_in_sl / Σ calls_offered (at the phone system's own threshold)")
+    no_aht = (answered > 0) & aht.isna()
+    if "aht_seconds" in frame.columns and no_aht.drop(skipped.index).any():
+        notes.append(f"{int(no_aht.drop(skipped.index).sum())} rows with answered calls but no AHT: "
+                     "not in AHT")
+    # an average counts with its answered calls as weight; a row without the average adds no weight
+    w_handle = answered.where(aht.notna())
+    w_asa = answered.where(asa.notna())
+    known = offered.notna() & abandoned.notna()  # abandonment only where both counts are there
+    values = pd.DataFrame({
+        "handle_w": aht / 60 * w_handle, "w_handle": w_handle,
+        "asa_w": asa / 60 * w_asa, "w_asa": w_asa,
+        "offered": offered.where(known), "abandoned": abandoned.where(known),
+        "answered": answered,
+        "in_sl": in_sl.where(offered.notna()), "sl_offered": offered.where(in_sl.notna()),
+    }, index=idx).drop(index=skipped.index)
+    return Measured(values, skipped, notes)
+
+
 @kpi(
     name="aht",
     title="Average handle time (calls)",
-    source="calls",
-    needs=("talk_seconds|answered_at+ended_at",),
+    source=("calls", "call_intervals"),
+    needs=("talk_seconds|answered_at+ended_at|calls_answered+aht_seconds|calls_answered+asa_seconds|"
+           "calls_offered+calls_abandoned",),
     optional=("queued_at", "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds",
-              "wait_seconds", "abandoned"),
+              "wait_seconds", "abandoned", "calls_offered", "calls_answered", "calls_abandoned", "aht_seconds",
+              "asa_seconds", "answered_in_sl"),
     unit="min",
     higher_is_better=False,
     formula="mean of talk + hold + wrap per answered call (ended_at − answered_at + wrap when talk_seconds is "
             "missing); ASA = answered_at − queued_at (or wait_seconds); abandoned % = calls never answered "
-            "(or flagged abandoned) / calls offered",
+            "(or flagged abandoned) / calls offered. Pre-aggregated rows (a day or interval report): "
+            "AHT = Σ(aht × answered) / Σ answered, ASA likewise, abandoned % = Σ abandoned / Σ offered, "
+            "service level % = Σ answered_in_sl / Σ offered",
     aggregate=_aht_aggregate,
     params=(UNIT, STAT),
     example="cxkpi aht sample_data/calls.csv --by agent --unit s",
@@ -98,7 +202,15 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     columns are optional: a missing column (or an empty cell on an answered
     call) counts as 0 seconds, and a note says so. Without talk_seconds the
     talk is ended_at − answered_at − hold (the connected time includes hold).
+
+    A phone system's report of one row per day or interval (``call_intervals``:
+    offered, answered, abandoned, ASA, AHT, answered within the service level)
+    is pooled: sums of the counts and averages weighted by answered calls.
     """
+    have = set(frame.columns)
+    per_call = "talk_seconds" in have or {"answered_at", "ended_at"} <= have
+    if not per_call and {"calls_offered", "calls_answered", "calls_abandoned"} & have:
+        return _aht_intervals(frame, settings)
     idx = frame.index
     notes: list[str] = []
     nan = pd.Series(np.nan, index=idx, dtype="float64")
