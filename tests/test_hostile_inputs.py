@@ -392,3 +392,30 @@ def test_without_a_timezone_no_time_is_in_a_gap(run_cli):
     # zone-less times without --timezone are taken as they are: 9, 10, 3 -> (2 - 1) / 3 = 33.33
     assert result["n"] == 3 and abs(result["value"] - 100 / 3) < 1e-5  # JSON keeps 6 decimals
     assert not any("daylight-saving" in n for n in result["notes"])
+
+
+# --- class 9: a cause the user can act on is a one-line error, not an internal error ---------------
+
+@pytest.mark.parametrize("command", ["nps", "inspect"])
+@pytest.mark.parametrize("encoding", ["bogus", "base64"])
+def test_an_unknown_encoding(run_cli, command, encoding):
+    code, _out, err = run_cli(command, str(CORPUS / "ok.csv"), "--encoding", encoding)
+    assert code == 2
+    assert _error(err) == (f"cxkpi: error: --encoding {encoding!r} (or the config's encoding:): unknown text "
+                           "encoding (e.g. utf-8, cp1252, utf-16, latin-1)")
+
+
+@pytest.mark.parametrize("delimiter", ["ab", '"', ";;"])
+def test_a_delimiter_that_is_not_one_character(run_cli, delimiter):
+    code, _out, err = run_cli("nps", str(CORPUS / "ok.csv"), "--delimiter", delimiter)
+    assert code == 2
+    assert _error(err) == (f"cxkpi: error: --delimiter {delimiter!r}: expected one character other than a quote or "
+                           "a line end (e.g. , ; | or tab)")
+
+
+def test_delimiter_tab_by_name(run_cli, tmp_path):
+    p = tmp_path / "t.tsv"
+    p.write_bytes(OK.replace(b",", b"\t"))
+    code, out, err = run_cli("nps", str(p), "--delimiter", "tab", "--format", "json")
+    assert code == 0, err
+    assert _json(out)["n"] == 4  # as OK: 25 points over 4

@@ -185,6 +185,7 @@ def _check_zip(source, label: str) -> None:
 
 def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str] | None) -> RawTable:
     """``columns=None`` reads every column, ``[]`` only the header."""
+    check_text_options(options)
     try:
         if is_excel(source, label):
             return _read_excel(source, label, options, columns)
@@ -193,6 +194,27 @@ def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str
         raise InputError(f"{label}: permission denied") from None
     except IsADirectoryError:
         raise InputError(f"{label}: is a directory, expected a CSV or XLSX file") from None
+
+
+def check_text_options(options) -> None:
+    """``--encoding`` and ``--delimiter`` as a one-line usage error, before a byte is read."""
+    import codecs
+
+    from ..errors import UsageError
+
+    encoding = getattr(options, "encoding", None)
+    if encoding:
+        try:
+            text = getattr(codecs.lookup(encoding), "_is_text_encoding", True)  # base64, rot13: not text
+        except LookupError:
+            text = False
+        if not text:
+            raise UsageError(f"--encoding {encoding!r} (or the config's encoding:): unknown text encoding (e.g. "
+                             "utf-8, cp1252, utf-16, latin-1)")
+    delimiter = getattr(options, "delimiter", None)
+    if delimiter is not None and delimiter not in ("\\t", "tab") and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise UsageError(f"--delimiter {delimiter!r}: expected one character other than a quote or a line end "
+                         "(e.g. , ; | or tab)")
 
 
 def _head_bytes(source) -> bytes:
