@@ -173,8 +173,12 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     groups = ()
     if groups_frame is not None:
         virtual = [k for k in keys if k in spec.dimensions]
+        # a skipped row is counted in its group when its keys can be read: its period from its time
+        periods = (_period_start(source_frame[tcol].reindex(skipped.index), request.period)
+                   if request.period and tcol in source_frame.columns and not spec.periodic and len(skipped)
+                   else None)
         groups = _groups(groups_frame, group_keys, request, skipped, source_frame,
-                         skipped_keys=[] if virtual else keys)
+                         skipped_keys=[] if virtual else keys, skipped_periods=periods)
     n_total = int(total_row.get("n", 0) or 0)
     return KpiResult(
         kpi=spec.name,
@@ -418,10 +422,13 @@ def _raise_strict(file: str, skipped: pd.Series, bad_rows: dict[str, list[int]])
 
 
 def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.Series,
-            source_frame: pd.DataFrame, skipped_keys: list[str] | None = None) -> tuple[GroupResult, ...]:
-    """``skipped_keys``: the leading keys skipped rows can be placed by (file columns; default all)."""
+            source_frame: pd.DataFrame, skipped_keys: list[str] | None = None,
+            skipped_periods: pd.Series | None = None) -> tuple[GroupResult, ...]:
+    """``skipped_keys``: the leading keys skipped rows can be placed by (file columns; default all);
+    ``skipped_periods``: the period start of each skipped row (NaT: no readable time)."""
     skipped_keys = keys if skipped_keys is None else skipped_keys
-    skipped_by_group = _skipped_by_group(skipped, skipped_keys, request, source_frame) if skipped_keys else {}
+    skipped_by_group = _skipped_by_group(skipped, skipped_keys, request, source_frame,
+                                         skipped_periods) if skipped_keys else {}
     out = []
     stats = stats.reset_index()
     for record in stats.to_dict("records"):
@@ -441,19 +448,27 @@ def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.
     return tuple(out)
 
 
-def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, frame: pd.DataFrame) -> dict:
+def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, frame: pd.DataFrame,
+                      periods: pd.Series | None = None) -> dict:
     if not len(skipped):
         return {}
     known = skipped[skipped.index.isin(frame.index)]
+    if "period" in keys and periods is not None:
+        # a row skipped for its time (unreadable, none) has no period: counted in the total only
+        placed = periods[~periods.index.duplicated()].reindex(known.index)
+        known = known[placed.notna().to_numpy()]
     if known.empty:
         return {}
     parts = {}
     for k in keys:
-        if k == "period" or k not in frame.columns:
-            # a skipped row often has no usable time (or no label, e.g. a tag the KPI derived);
+        if k == "period" and periods is not None:
+            parts[k] = periods[~periods.index.duplicated()].reindex(known.index)
+        elif k == "period" or k not in frame.columns:
+            # no label for a skipped row (a tag the KPI derived, a period the KPI makes itself);
             # counted in the total only
             return {}
-        parts[k] = _key_column(frame.loc[known.index, k]).astype("string")
+        else:
+            parts[k] = _key_column(frame.loc[known.index, k]).astype("string")
     parts["reason"] = known
     table = pd.DataFrame(parts)
     out: dict = {}

@@ -142,6 +142,42 @@ def test_xlsx_still_drops_blank_sheet_rows_at_the_end(tmp_path):
     assert list(table.frame.index) == [2, 3]  # two data rows (sheet rows 2 and 3), the blank ones are gone
 
 
+# --- per-group skipped with --period --------------------------------------------------------------
+
+NEGATIVE_FRT = ("ticket_id,created_at,first_response_at,channel\n"
+                "1,2025-01-10 10:00,2025-01-10 10:30,email\n"   # row 2: 30 min
+                "2,2025-01-11 09:00,2025-01-11 08:00,email\n"   # row 3: negative, email / 2025-01
+                "3,2025-01-12 10:00,2025-01-12 10:20,chat\n"    # row 4: 20 min
+                "4,2025-02-03 10:00,2025-02-03 11:00,email\n"   # row 5: 60 min
+                "5,2025-02-04 10:00,2025-02-04 09:00,chat\n"    # row 6: negative, chat / 2025-02
+                "6,,2025-02-04 09:00,chat\n")                   # row 7: no created_at, so no period
+
+
+def _groups_of(out: str) -> dict:
+    return {tuple(g["key"].values()): (g["n"], g["value"], g["skipped"]["total"]) for g in json.loads(out)["groups"]}
+
+
+def test_skipped_rows_counted_in_their_group_and_period(run_cli, write):
+    path = write("t.csv", NEGATIVE_FRT)
+    code, out, err = run_cli("frt", path, "--by", "channel", "--period", "month", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["skipped"]["total"] == 3  # rows 3, 6, 7
+    # the negative email ticket of January is skipped in email / 2025-01 (it read 0 there);
+    # chat / 2025-02 has no measured ticket (row 6 was its only one), so it has no group row
+    assert _groups_of(out) == {("chat", "2025-01"): (1, 20.0, 0),
+                               ("email", "2025-01"): (1, 30.0, 1),
+                               ("email", "2025-02"): (1, 60.0, 0)}
+
+
+def test_skipped_rows_counted_in_their_period(run_cli, write):
+    path = write("t.csv", NEGATIVE_FRT)
+    code, out, err = run_cli("frt", path, "--period", "month", "--format", "json")
+    assert code == 0, err
+    # 2025-01: rows 2 and 4 → (30 + 20) / 2 = 25, row 3 skipped; 2025-02: row 5 → 60, row 6 skipped;
+    # row 7 has no time: in the total's 3 only
+    assert _groups_of(out) == {("2025-01",): (2, 25.0, 1), ("2025-02",): (1, 60.0, 1)}
+
+
 # --- non-finite thresholds in the config ----------------------------------------------------------
 
 def test_nan_and_infinite_thresholds_are_config_errors(write):
