@@ -307,6 +307,11 @@ def terminal_text() -> dict[str, bytes]:
                                    "\x9b31m\n"
                                    "3,2025-01-03 10:00,2025-01-03 10:20,2025-01-03 13:00,[link=http://evil]y[/link],"
                                    "\x1b[2J,[conceal]t[/conceal]\n").encode()
+    # a workbook: XML allows the C1 controls (CSI U+009B) and brackets in a cell.
+    # nps: 9, 10, 3, 8 -> 2 promoters, 1 detractor: 100 x (2 - 1) / 4 = 25
+    f["term_xlsx_values.xlsx"] = _xlsx([["Response ID", "Channel", "Score"], [1, "[/x]", 9], [2, "\x9b31m", 10],
+                                        [3, "[link=http://evil]y[/link]", 3], [4, "[bold]x[/bold]\x9b2J", 8]],
+                                       sheet="Sheet \u009b2J \u202e")
     return f
 
 

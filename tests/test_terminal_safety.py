@@ -225,6 +225,8 @@ def test_report_dashboard_with_markup_titles_and_a_failed_source(run_cli, tmp_pa
     ["inspect", "term_hostile_headers.csv"],
     ["topics", "term_ticket_values.csv"],
     ["peak", "term_ticket_values.csv", "--by", "agent"],
+    ["nps", "term_xlsx_values.xlsx", "--by", "channel"],  # CSI U+009B is legal XML: a workbook can carry it
+    ["inspect", "term_xlsx_values.xlsx"],  # the sheet name holds CSI and RLO too
 ], ids=lambda a: " ".join(a))
 def test_corpus_terminal_cases_render_safely(run_cli, args):
     code, out, err = run_cli(args[0], str(CORPUS / args[1]), *args[2:])
