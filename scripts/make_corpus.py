@@ -338,6 +338,14 @@ def hostile_inputs(good_rows: list[list]) -> dict[str, bytes]:
     f["xlsx_declares_2_5_gib.xlsx"] = _rezip(_entity_free_strings(_xlsx([["Score"], [9]]), "x" * 64),
                                              {}, sizes={"xl/sharedStrings.xml": 5 << 29})
     f["xlsx_shared_string_2mb.xlsx"] = _entity_free_strings(_xlsx([["Score"], [9]]), "9" * (2 << 20))
+    # no <dimension>: the size shows only as the cells stream (a cell past Excel's last column XFD; one
+    # past openpyxl's last column ZZZ)
+    small = zipfile.ZipFile(io.BytesIO(_xlsx([["Score"], [9]]))).read("xl/worksheets/sheet1.xml")
+    small = re.sub(rb'<dimension ref="[^"]*" />', b"", small)
+    f["xlsx_header_beyond_xfd.xlsx"] = _rezip(_xlsx([["Score"], [9]]), {"xl/worksheets/sheet1.xml": small.replace(
+        b"<is><t>Score</t></is></c>", b'<is><t>Score</t></is></c><c r="XFE1" t="inlineStr"><is><t>x</t></is></c>')})
+    f["xlsx_cell_beyond_zzz.xlsx"] = _rezip(_xlsx([["Score"], [9]]), {"xl/worksheets/sheet1.xml": small.replace(
+        b"<v>9</v></c>", b'<v>9</v></c><c r="AAAA2" t="n"><v>1</v></c>')})
     # --- resource bounds: a --by with one group per row (class 7) -------------------------------
     f["groups_25_channels.csv"] = (H + "\n" + "".join(f"{i},2025-01-{i:02d} 10:00,ch{i},10\n"
                                                       for i in range(1, 26))).encode()
@@ -387,7 +395,8 @@ LOADER_CASES = {
     "legacy_97_2003.xls", "legacy_named.xlsx", "encrypted_workbook.xlsx", "binary_workbook.xlsb", "opendocument.ods",
     "html_doctype.xlsx", "xlsx_named.csv", "xlsx_no_extension", "chart_sheet_first.xlsx",
     "xlsx_dimension_6m_rows.xlsx", "xlsx_dimension_wide.xlsx", "xlsx_declares_2_5_gib.xlsx",
-    "xlsx_shared_string_2mb.xlsx", "symlink_loop.csv", "header_wider_than_1mib.csv",
+    "xlsx_shared_string_2mb.xlsx", "xlsx_header_beyond_xfd.xlsx", "xlsx_cell_beyond_zzz.xlsx", "symlink_loop.csv",
+    "header_wider_than_1mib.csv",
 }
 # a name longer than a file system allows (ENAMETOOLONG): never written, only given
 LONG_NAME = "name_too_long_" + "x" * 250 + ".csv"

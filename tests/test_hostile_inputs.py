@@ -419,3 +419,15 @@ def test_delimiter_tab_by_name(run_cli, tmp_path):
     code, out, err = run_cli("nps", str(p), "--delimiter", "tab", "--format", "json")
     assert code == 0, err
     assert _json(out)["n"] == 4  # as OK: 25 points over 4
+
+
+@pytest.mark.parametrize("command", ["nps", "inspect"])
+def test_cells_past_the_last_column_without_a_dimension(run_cli, command):
+    code, _out, err = run_cli(command, str(CORPUS / "xlsx_header_beyond_xfd.xlsx"))
+    assert code == 1
+    assert _error(err).endswith("xlsx_header_beyond_xfd.xlsx: sheet 'Sheet1' has cells in column 16,385, beyond "
+                                "Excel's limit of 16,384 (not a workbook Excel wrote); export it as CSV")
+    code, _out, err = run_cli(command, str(CORPUS / "xlsx_cell_beyond_zzz.xlsx"))
+    assert code == 1  # a data row's cell AAAA2: met while the rows stream, after the header was read
+    assert "xlsx_cell_beyond_zzz.xlsx: not a readable .xlsx workbook (ValueError: 'AAAA' is not a valid column " \
+           "name" in _error(err)

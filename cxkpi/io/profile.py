@@ -368,6 +368,8 @@ def _scan_excel(path: Path, label: str, options: LoadOptions, stats: list[_Colum
             if progress is not None and size:
                 progress(min(rows + n_header, size), size)
         title = ws.title
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as e:  # met as the rows stream (a cell past ZZZ)
+        raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
     finally:
         wb.close()
         handle.close()

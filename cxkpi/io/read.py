@@ -551,74 +551,90 @@ def _read_excel(source, label: str, options, columns: list[str] | None) -> RawTa
         wb = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, *_defused_errors()) as e:
         handle.close()
-        cause = e if isinstance(e, _defused_errors()) else (e.__cause__ or e.__context__)
-        if isinstance(cause, _defused_errors()):  # openpyxl may wrap the parser's error in a ValueError
-            from ..errors import UnsafeInputError
-
-            raise UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused "
-                                   f"({type(cause).__name__})") from None
-        raise InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
+        raise _unreadable(e, label) from None
     try:
-        names = wb.sheetnames
-        if not names:
-            raise InputError(f"{label}: the workbook has no sheets")
-        sheet = options.sheet
-        if sheet is None:  # the first worksheet: a chart sheet before it has no cells
-            if not wb.worksheets:
-                raise InputError(f"{label}: the workbook has only chart sheets ({', '.join(map(repr, names))}), "
-                                 "no sheet of cells")
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
-            i = int(sheet)
-            if not 0 <= i < len(names):
-                raise InputError(f"{label}: no sheet number {i} (sheets: {', '.join(map(repr, names))}; numbers start at 0)")
-            ws = wb[names[i]]
-        elif sheet in names:
-            ws = wb[sheet]
-        else:
-            raise InputError(f"{label}: no sheet {sheet!r}; the workbook has: {', '.join(map(repr, names))}")
-        if not hasattr(ws, "iter_rows"):
-            cells = [w.title for w in wb.worksheets]
-            raise InputError(f"{label}: sheet {ws.title!r} is a chart, not a sheet of cells"
-                             + (f" (sheets of cells: {', '.join(map(repr, cells))})" if cells else ""))
-        _check_bounds(ws, label)
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise InputError(f"{label}: sheet {ws.title!r} is empty")
-        block = [[("" if h is None else str(h)).strip() for h in header_row]]
-        for _ in range(header_rows(options) - 1):
-            line = next(rows, None)
-            if line is None:
-                raise InputError(f"{label}: expected {header_rows(options)} header rows, sheet {ws.title!r} has "
-                                 f"{len(block)} rows")
-            block.append([("" if v is None else str(v)).strip() for v in line])
-        width = max((i + 1 for r in block for i, v in enumerate(r) if v), default=0)  # blank on every line: gone
-        block = [(r + [""] * width)[:width] for r in block]
-        aliases: dict[str, list[str]] = {}
-        if len(block) > 1:
-            headers, aliases = compose_headers(block)
-        else:
-            headers = block[0]
-        _check_headers(headers, label)
-        if columns == []:
-            return RawTable(pd.DataFrame(), headers, aliases=aliases)
-        wanted = headers if columns is None else columns
-        positions = [headers.index(c) for c in wanted]
-        data = []
-        room = EXCEL_MAX_ROWS - header_rows(options)
-        filled = 0  # rows up to the last one with any cell: trailing blank sheet rows are no data
-        for r in rows:
-            if len(data) >= room:  # the declared dimension said less (or nothing): stop here
-                raise InputError(f"{label}: sheet {ws.title!r} has more than {EXCEL_MAX_ROWS:,} rows, Excel's limit "
-                                 "(not a workbook Excel wrote); export it as CSV")
-            data.append([r[i] if i < len(r) else None for i in positions])
-            if r.count(None) != len(r):  # decided on the whole sheet row, not the columns read, as a CSV has it
-                filled = len(data)
-        del data[filled:]
+        return _read_sheet(wb, label, options, columns)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, *_defused_errors()) as e:
+        # met while the rows stream: a member cut short or failing its CRC, a cell beyond column ZZZ
+        raise _unreadable(e, label) from None
     finally:
         wb.close()
         handle.close()
+
+
+def _unreadable(e: Exception, label: str) -> InputError:
+    cause = e if isinstance(e, _defused_errors()) else (e.__cause__ or e.__context__)
+    if isinstance(cause, _defused_errors()):  # openpyxl may wrap the parser's error in a ValueError
+        from ..errors import UnsafeInputError
+
+        return UnsafeInputError(f"{label}: unsafe workbook: XML entity declarations are refused "
+                                f"({type(cause).__name__})")
+    return InputError(f"{label}: not a readable .xlsx workbook ({type(e).__name__}: {e})")
+
+
+def _read_sheet(wb, label: str, options, columns: list[str] | None) -> RawTable:
+    names = wb.sheetnames
+    if not names:
+        raise InputError(f"{label}: the workbook has no sheets")
+    sheet = options.sheet
+    if sheet is None:  # the first worksheet: a chart sheet before it has no cells
+        if not wb.worksheets:
+            raise InputError(f"{label}: the workbook has only chart sheets ({', '.join(map(repr, names))}), "
+                             "no sheet of cells")
+        ws = wb.worksheets[0]
+    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+        i = int(sheet)
+        if not 0 <= i < len(names):
+            raise InputError(f"{label}: no sheet number {i} (sheets: {', '.join(map(repr, names))}; numbers start at 0)")
+        ws = wb[names[i]]
+    elif sheet in names:
+        ws = wb[sheet]
+    else:
+        raise InputError(f"{label}: no sheet {sheet!r}; the workbook has: {', '.join(map(repr, names))}")
+    if not hasattr(ws, "iter_rows"):
+        cells = [w.title for w in wb.worksheets]
+        raise InputError(f"{label}: sheet {ws.title!r} is a chart, not a sheet of cells"
+                         + (f" (sheets of cells: {', '.join(map(repr, cells))})" if cells else ""))
+    _check_bounds(ws, label)
+    rows = ws.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise InputError(f"{label}: sheet {ws.title!r} is empty")
+    if len(header_row) > EXCEL_MAX_COLUMNS:
+        raise InputError(f"{label}: sheet {ws.title!r} has cells in column {len(header_row):,}, beyond Excel's "
+                         f"limit of {EXCEL_MAX_COLUMNS:,} (not a workbook Excel wrote); export it as CSV")
+    block = [[("" if h is None else str(h)).strip() for h in header_row]]
+    for _ in range(header_rows(options) - 1):
+        line = next(rows, None)
+        if line is None:
+            raise InputError(f"{label}: expected {header_rows(options)} header rows, sheet {ws.title!r} has "
+                             f"{len(block)} rows")
+        block.append([("" if v is None else str(v)).strip() for v in line])
+    width = max((i + 1 for r in block for i, v in enumerate(r) if v), default=0)  # blank on every line: gone
+    block = [(r + [""] * width)[:width] for r in block]
+    aliases: dict[str, list[str]] = {}
+    if len(block) > 1:
+        headers, aliases = compose_headers(block)
+    else:
+        headers = block[0]
+    _check_headers(headers, label)
+    if columns == []:
+        return RawTable(pd.DataFrame(), headers, aliases=aliases)
+    wanted = headers if columns is None else columns
+    positions = [headers.index(c) for c in wanted]
+    data = []
+    room = EXCEL_MAX_ROWS - header_rows(options)
+    filled = 0  # rows up to the last one with any cell: trailing blank sheet rows are no data
+    for r in rows:
+        if len(data) >= room:  # the declared dimension said less (or nothing): stop here
+            raise InputError(f"{label}: sheet {ws.title!r} has more than {EXCEL_MAX_ROWS:,} rows, Excel's limit "
+                             "(not a workbook Excel wrote); export it as CSV")
+        data.append([r[i] if i < len(r) else None for i in positions])
+        if r.count(None) != len(r):  # decided on the whole sheet row, not the columns read, as a CSV has it
+            filled = len(data)
+    del data[filled:]
     frame = pd.DataFrame(data, columns=wanted, dtype=object)
     first_row = 1 + header_rows(options)
     frame.index = pd.RangeIndex(first_row, first_row + len(frame))
