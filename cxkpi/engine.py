@@ -66,6 +66,9 @@ class Request:
     min_sample: int = 30
     strict: bool = False
     max_groups: int = MAX_GROUPS  # --by with more distinct groups is refused (0: no limit)
+    # also aggregate the same measured rows by period alone (the report's trend beside its --by
+    # groups): one measure pass instead of a second compute() without --by
+    trend: bool = False
 
 
 def time_column(spec: KpiSpec, source: str | None = None) -> str | None:
@@ -171,14 +174,21 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     total_row = _first_record(total)
     skipped_total = _skipped(skipped, bad_rows)
     groups = ()
+    # a skipped row is counted in its group when its keys can be read: its period from its time
+    periods = (_period_start(source_frame[tcol].reindex(skipped.index), request.period)
+               if request.period and tcol in source_frame.columns and not spec.periodic and len(skipped)
+               else None)
     if groups_frame is not None:
         virtual = [k for k in keys if k in spec.dimensions]
-        # a skipped row is counted in its group when its keys can be read: its period from its time
-        periods = (_period_start(source_frame[tcol].reindex(skipped.index), request.period)
-                   if request.period and tcol in source_frame.columns and not spec.periodic and len(skipped)
-                   else None)
         groups = _groups(groups_frame, group_keys, request, skipped, source_frame,
                          skipped_keys=[] if virtual else keys, skipped_periods=periods)
+    trend = None
+    if request.trend and request.period and request.by:
+        trend = ()
+        if not labels and not spec.group_key:  # else no group is a period alone
+            trend_frame = spec.aggregate(values, ["period"], ctx)
+            trend = _groups(trend_frame, ["period"], request, skipped, source_frame, skipped_keys=["period"],
+                            skipped_periods=periods)
     n_total = int(total_row.get("n", 0) or 0)
     return KpiResult(
         kpi=spec.name,
@@ -200,6 +210,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         benchmark=spec.benchmark,
         file=data.file,
         extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
+        trend=trend,
     )
 
 

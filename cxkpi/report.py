@@ -284,16 +284,14 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
 
     block = config.kpi(spec.name)
     request = with_preset_settings(spec, request, dataset)
-    main_request = replace(request, period=period) if period else request
+    main_request = replace(request, period=period, trend=True) if period else request
     result = compute(spec, dataset, main_request)
-    trend_result = result
-    if period and request.by:
-        trend_result = compute(spec, dataset, replace(request, by=(), period=period))
+    trend_groups = result.trend if result.trend is not None else result.groups
     trend: list[tuple[str, float | None, int, dict, Any]] = []
     if period:
         # only groups that are a period alone: a KPI that adds its own key (a theme, a topic) has many
         # groups per period, and neither its trend nor its latest value is one of them
-        for g in trend_result.groups:
+        for g in trend_groups:
             if set(g.key) == {"period"}:
                 trend.append((g.key["period"], g.value, g.n, {**g.breakdown, "n": g.n}))
     headline, headline_period = result.value, None

@@ -109,6 +109,8 @@ class KpiResult:
     benchmark: str | None = None
     file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # groups by period alone, when the request asked for them beside --by (Request.trend); not in JSON
+    trend: tuple[GroupResult, ...] | None = None
 
     def with_(self, **changes) -> "KpiResult":
         return replace(self, **changes)

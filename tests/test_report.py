@@ -246,3 +246,27 @@ def test_trend_is_periods_only_and_the_dashboard_stays_readable():
     text = render(rep, width=120)
     assert "│  KPI" in text and "target / reference" in text  # the columns are not squeezed away
     assert all(len(line) <= 120 for line in text.splitlines())
+
+
+def test_trend_comes_from_the_same_pass_as_the_by_groups():
+    """With --by and --period the report takes its trend from one compute() (Request.trend), not a
+    second run without --by; the trend equals the by-less run's period groups."""
+    import pandas as pd
+
+    from cxkpi.engine import Request, compute
+    from cxkpi.registry import get_kpi
+
+    from .conftest import frame
+
+    # 4 answers: Jan web 10, Jan email 0, Feb web 9, Feb email 5 -> Jan NPS (1 promoter, 1 detractor) = 0,
+    # Feb (1 promoter, 1 detractor) = 0; n 2 each
+    df = frame(score=[10, 0, 9, 5], channel=["web", "email", "web", "email"],
+               responded_at=pd.to_datetime(["2025-01-05", "2025-01-06", "2025-02-05", "2025-02-06"]))
+    spec = get_kpi("nps")
+    both = compute(spec, df, Request(by=("channel",), period="month", trend=True))
+    alone = compute(spec, df, Request(period="month"))
+    assert [(g.key, g.value, g.n) for g in both.trend] == [(g.key, g.value, g.n) for g in alone.groups] == [
+        ({"period": "2025-01"}, 0.0, 2), ({"period": "2025-02"}, 0.0, 2)]
+    assert {tuple(g.key.values()) for g in both.groups} == {
+        ("web", "2025-01"), ("email", "2025-01"), ("web", "2025-02"), ("email", "2025-02")}
+    assert compute(spec, df, Request(by=("channel",), period="month")).trend is None
