@@ -162,7 +162,7 @@ def test_xlsx_reopened_with_charts_and_values(run_cli, cfg, tmp_path):
     csat = wb["csat"]
     assert len(csat._charts) == 1  # a native line chart of the monthly trend
     rows = list(csat.iter_rows(min_row=1, max_row=4, values_only=True))
-    assert rows[0][:2] == ("period", "value")
+    assert rows[0][:2] == ("period", "value (%)")  # the unit stands in the header
     assert rows[1][:2] == ("(all)", 50.0) and rows[2][:2] == ("2025-04", 75.0) and rows[3][:2] == ("2025-05", 25.0)
 
 

@@ -151,3 +151,38 @@ def local_time(iso: str, timezone: str | None) -> str:
         except Exception:  # noqa: BLE001 - an unknown zone keeps the stored (UTC) time
             pass
     return f"{t.day} {calendar.month_abbr[t.month]} {t.year} {t:%H:%M} {t.tzname() or ''}".rstrip()
+
+
+def unit_label(unit: str | None, currency: str | None = None) -> str:
+    """The unit as a header or a unit cell shows it: the currency code for money (``EUR``; "" when none is
+    configured, never the word "currency"), "" for no unit, else the KPI's declared unit (``min``, ``%``)."""
+    if unit in MONEY_UNITS:
+        return currency or ""
+    return unit or ""
+
+
+def excel_format(unit: str | None, value=None) -> str:
+    """An Excel number format for a number in ``unit``: the digits only, the unit stands in the header (or the
+    Unit column); durations stay numbers in their declared unit (``299.9`` in a ``value (min)`` column),
+    percentages stay 0-100 numbers like the JSON (``82.9`` in a ``value (%)`` column, not Excel's 0.829)."""
+    if is_duration(unit) or unit == "points" or (unit or "").startswith("%"):
+        return "#,##0.0"
+    if unit in MONEY_UNITS:
+        return "#,##0.00"
+    if unit == "tickets" or (isinstance(value, int) and not isinstance(value, bool)):
+        return "#,##0"
+    return "#,##0.00"
+
+
+def excel_width(value, number_format: str = "General") -> int:
+    """How many characters a cell shows: a number as its format prints it, text up to its longest line."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return 0
+        digits = len(number_format.split(".")[1].rstrip('"% ')) if "." in number_format else 0
+        return len(f"{value:,.{digits}f}")
+    return max((len(line) for line in str(value).splitlines()), default=0)

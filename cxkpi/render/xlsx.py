@@ -11,7 +11,9 @@ import math
 import re
 
 from . import tidy
+from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from .safe import formula_safe, xml_cell
+from .units import excel_format, excel_width, is_duration, unit_label
 
 CELL_MAX = 32_767  # Excel's limit a cell: longer text makes Excel "repair" (drop) the sheet
 SHEET_NAME_MAX = 31  # Excel counts UTF-16 code units
@@ -90,40 +92,150 @@ def _fits(kpi: str, rows: int, cols: int) -> None:
                          f"{ROW_MAX:,} × {COL_MAX:,}; use --format csv, or fewer --by columns or a coarser --period")
 
 
+_STAT = ("mean", "median", "p90", "p50", "p95", "p99")
+_FREE_AXIS = ("points", "score", "compound (−1…1)")  # may go below 0: no axis from 0
+WIDTH_MIN, WIDTH_MAX = 6, 50  # column widths in characters: fit header and values, within these bounds
+
+
+def _column_unit(col: str, unit: str | None) -> str | None:
+    """The unit of a KPI sheet's column: value and its interval in the KPI's unit, ``*_pct`` in %, a
+    duration KPI's mean/median/p90 (also ``talk_mean``…) in its unit; None for counts and other numbers."""
+    if col in ("value", "ci_low", "ci_high"):
+        return unit
+    if col.endswith("_pct"):
+        return "%"
+    if is_duration(unit) and (col in _STAT or col.endswith(tuple("_" + s for s in _STAT))):
+        return unit
+    return None
+
+
+def _header(col: str, unit: str | None, currency: str | None) -> str:
+    label = unit_label(unit, currency)
+    return f"{col} ({label})" if label else col
+
+
+def _fit_columns(ws, max_col: int | None = None) -> None:
+    """Each column as wide as its header and values (bounded), from what each cell shows."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            w = excel_width(cell.value, cell.number_format)
+            widths[cell.column] = max(widths.get(cell.column, 0), w)
+    for col, w in widths.items():
+        if max_col is None or col <= max_col:
+            ws.column_dimensions[get_column_letter(col)].width = max(WIDTH_MIN, min(WIDTH_MAX, w + 2))
+
+
+def _print_setup(ws) -> None:
+    """Printed, each sheet fits one page wide (as many pages long as it needs), landscape, header repeated."""
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = "1:1"
+
+
+def _one_series(chart, unit_text: str, number_format: str, from_zero: bool) -> None:
+    """A single-series chart: no legend (the title names the series), axes shown, the unit on the value axis."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+
+    chart.legend = None
+    for series in chart.series:  # the categories are text (periods, labels): a string reference, not numbers
+        if series.cat is not None and series.cat.numRef is not None:
+            series.cat = AxDataSource(strRef=StrRef(f=series.cat.numRef.f))
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.title = _label(unit_text) if unit_text else None
+    chart.y_axis.numFmt = number_format
+    if from_zero:
+        chart.y_axis.scaling.min = 0
+
+
+def _label_rows(result):
+    """(label column, latest period, [(label, value, n)]) of a labelled breakdown (topics, --by channel…) for
+    its latest period, without the "(all)" row; most first (topics: most tickets first, as in the HTML)."""
+    from types import SimpleNamespace
+
+    from .html import _label_key, _latest_groups, _topic_rows
+
+    key = _label_key(result)
+    if key is None:
+        return None, None, []
+    period, groups = _latest_groups(result)
+    if result.kpi == "topics":
+        return key, period, _topic_rows(SimpleNamespace(result=result))
+    rows = [(str(g.key.get(key)), g.value, g.n) for g in groups]
+    rows.sort(key=lambda t: (t[1] is None, -(t[1] or 0), t[0]))
+    return key, period, rows
+
+
+def _headline_text(e, ctx) -> str:
+    """The headline as the HTML card shows it: ``44m median — mean 5h 0m · p90 16h 33m``, the top topic…"""
+    from .html import _headline
+
+    big, unit, line, _ = _headline(e, ctx)
+    if big[:1].isdigit() or big == "–" or not unit:
+        text = f"{big} {unit}".strip()  # 38m median, 82.91 %, 1,114 tickets created
+    else:  # top topic: billing; pts net positive: +47 (a cell never starts with our own sign or a label)
+        text = f"{unit}: {big}"
+    return f"{text} — {line}" if line else text
+
+
 def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from .html import _Ctx
+
+    ctx = _Ctx(report)
+    currency = ctx.currency
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
     used = {"summary"}
     header = ["KPI", "Title", "Area", "Value", "Unit", "Period", "Status", "Target", "Warn", "Alert", "Change",
-              "Previous", "Significant", "n", "Skipped", "Reference / error"]
+              "Previous", "Significant", "n", "Skipped", "Reference / error", "Headline", "Compared with"]
     _append(ws, header, raw)
     for e in report.entries:
         c = e.comparison
+        n = e.n if e.n is not None else (e.result.n if e.result else None)  # the n of the headline's period
         _append(ws, (  # titles and errors can carry user text: every cell
-            e.kpi, e.title, e.area, e.headline, e.unit, e.headline_period, e.status, e.thresholds.target,
-            e.thresholds.warn, e.thresholds.alert, c.change if c else None, c.previous if c else None,
-            (c.significance.significant if c and c.significance else None),
-            e.result.n if e.result else None, e.result.skipped.total if e.result else None,
-            e.error or e.reference or ""), raw)
+            e.kpi, e.title, e.area, e.headline, unit_label(e.unit, currency), e.headline_period, e.status,
+            e.thresholds.target, e.thresholds.warn, e.thresholds.alert, c.change if c else None,
+            c.previous if c else None, (c.significance.significant if c and c.significance else None),
+            n, e.result.skipped.total if e.result else None, e.error or e.reference or "",
+            "" if e.error or e.result is None else _headline_text(e, ctx),
+            c.previous_period if c else None), raw)
         row = ws.max_row
-        if e.status in _FILL:
+        if e.status in _FILL:  # "none" (no target): no colour
             ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=_FILL[e.status])
         for col in (4, 8, 9, 10, 11, 12):
-            ws.cell(row=row, column=col).number_format = "#,##0.00"
+            ws.cell(row=row, column=col).number_format = excel_format(e.unit)
+        ws.cell(row=row, column=14).number_format = "#,##0"
+        ws.cell(row=row, column=15).number_format = "#,##0"
     for kpi, why in report.not_computed.items():
         _append(ws, (kpi, "", "", None, "", "", "not computed", None, None, None,
-                     None, None, None, None, None, why), raw)
+                     None, None, None, None, None, why, "", None), raw)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
-    for i, width in enumerate([16, 28, 11, 11, 8, 10, 8, 8, 8, 8, 9, 9, 11, 8, 8, 40], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    _fit_columns(ws)
+    last = ws.max_row
+    if any(e.thresholds.any for e in report.entries):  # what the status words mean, as in the HTML legend
+        ws.cell(row=last + 2, column=1, value="Status").font = Font(bold=True)
+        ws.cell(row=last + 2, column=2, value="meaning").font = Font(bold=True)
+        for i, s in enumerate((ON_TARGET, BELOW_TARGET, WARN, ALERT, NONE), start=last + 3):
+            ws.cell(row=i, column=1, value=s).fill = (PatternFill("solid", fgColor=_FILL[s]) if s in _FILL
+                                                      else PatternFill())
+            ws.cell(row=i, column=2, value=STATUS_MEANING[s]
+                    + ("; worse follows the KPI's direction (lower is better for times)" if s == BELOW_TARGET else ""))
+    _print_setup(ws)
 
     for e in report.entries:
         if e.result is None:
@@ -131,39 +243,71 @@ def render(report, raw: bool = False, **_) -> bytes:
         sheet = wb.create_sheet(_sheet_name(e.kpi, used))
         rows = tidy.rows([e.result])
         cols = [c for c in tidy.columns(rows) if c != "kpi"]
-        _fits(e.kpi, len(rows) + 1 + (len(e.trend) + 3 if len(e.trend) > 1 else 0), len(cols))
-        _append(sheet, cols, raw)  # group-by names and breakdown keys come from the data
-        for r in rows:
-            _append(sheet, [r.get(c) for c in cols], raw)
+        units = {c: _column_unit(c, e.unit) for c in cols}
+        key, period, labelled = _label_rows(e.result)
+        trend = len(e.trend) if len(e.trend) > 1 else 0
+        labels = len(labelled) if len(labelled) > 1 else 0
+        # the chart tables stand right of the data: a header row each, 2 (trend) and 3 (labels) columns
+        _fits(e.kpi, 1 + max(len(rows), trend, labels), len(cols) + (3 if trend else 0) + (4 if labels else 0))
+        _append(sheet, [_header(c, units[c], currency) for c in cols], raw)  # group keys come from the data
+        for r in rows:  # the unit column names the currency (EUR), never the word "currency"
+            _append(sheet, [unit_label(r.get(c), currency) if c == "unit" else r.get(c) for c in cols], raw)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
+            cell.alignment = Alignment(wrap_text=False)
+        keys = cols[:cols.index("value")]
+        sheet.freeze_panes = f"{get_column_letter(len(keys) + 1)}2"  # under the header, right of the keys
         value_col = cols.index("value") + 1
         for row in sheet.iter_rows(min_row=2, min_col=value_col, max_col=len(cols)):
             for cell in row:
-                if isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
-        if len(e.trend) > 1:
-            start = sheet.max_row + 3
-            sheet.cell(row=start, column=1, value="period")
-            _as_text([sheet.cell(row=start, column=2, value=safe_cell(f"{e.kpi} ({e.unit})", raw))])
-            for i, (p, v, _n) in enumerate(e.trend, start=1):
-                _as_text([sheet.cell(row=start + i, column=1, value=safe_cell(p, raw))])
-                sheet.cell(row=start + i, column=2, value=safe_cell(v)).number_format = "#,##0.00"
+                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    cell.number_format = excel_format(units[cols[cell.column - 1]], cell.value)
+        col = len(cols) + 2  # chart tables stand right of the data, so columns A… hold only the data
+        anchor_row = 2
+        number_format = excel_format(e.unit)
+        unit_text = unit_label(e.unit, currency)
+        from_zero = e.unit not in _FREE_AXIS
+        if trend:
+            sheet.cell(row=1, column=col, value=report.period or "period").font = Font(bold=True)
+            _as_text([sheet.cell(row=1, column=col + 1, value=safe_cell(_header(e.kpi, e.unit, currency), raw))])
+            sheet.cell(row=1, column=col + 1).font = Font(bold=True)
+            for i, (p, v, _n) in enumerate(e.trend, start=2):
+                _as_text([sheet.cell(row=i, column=col, value=safe_cell(p, raw))])
+                sheet.cell(row=i, column=col + 1, value=safe_cell(v)).number_format = number_format
             chart = LineChart()
-            chart.title = _label(f"{e.title} by {report.period}")
-            chart.y_axis.title = _label(e.unit)
-            data = Reference(sheet, min_col=2, min_row=start, max_row=start + len(e.trend))
-            chart.add_data(data, titles_from_data=True)
-            chart.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=start + len(e.trend)))
-            sheet.add_chart(chart, f"{get_column_letter(len(cols) + 2)}2")
-        elif len(rows) > 1:
+            chart.title = _label(f"{e.title} by {report.period}" + (f" ({unit_text})" if unit_text else ""))
+            chart.add_data(Reference(sheet, min_col=col + 1, min_row=1, max_row=1 + len(e.trend)),
+                           titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=col, min_row=2, max_row=1 + len(e.trend)))
+            _one_series(chart, unit_text, number_format, from_zero)
+            chart.x_axis.title = _label(report.period or "period")
+            sheet.add_chart(chart, f"{get_column_letter(col + 6)}{anchor_row}")
+            anchor_row += 16
+            col += 3
+        if labels:  # a breakdown by label (topics, --by channel) for the latest period: its labels
+            what = "tickets" if e.kpi == "topics" else "n"
+            _as_text([sheet.cell(row=1, column=col, value=safe_cell(key, raw)),
+                      sheet.cell(row=1, column=col + 1, value=_header("value", e.unit, currency)),
+                      sheet.cell(row=1, column=col + 2, value=what)])
+            for j in range(3):
+                sheet.cell(row=1, column=col + j).font = Font(bold=True)
+            for i, (name, v, count) in enumerate(labelled, start=2):
+                _as_text([sheet.cell(row=i, column=col, value=safe_cell(name, raw))])
+                sheet.cell(row=i, column=col + 1, value=safe_cell(v)).number_format = number_format
+                sheet.cell(row=i, column=col + 2, value=count).number_format = "#,##0"
+            shown = min(len(labelled), 15)
             chart = BarChart()
-            chart.title = _label(e.title)
-            data = Reference(sheet, min_col=value_col, min_row=1, max_row=len(rows) + 1)
-            chart.add_data(data, titles_from_data=True)
-            chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(rows) + 1))
-            sheet.add_chart(chart, f"{get_column_letter(len(cols) + 2)}2")
+            chart.type = "bar"  # horizontal: long labels stay readable
+            when = f", {ctx.name(period)}" if period else ""
+            chart.title = _label(f"{e.title} by {key}{when}" + (f" ({unit_text})" if unit_text else ""))
+            chart.add_data(Reference(sheet, min_col=col + 1, min_row=1, max_row=1 + shown), titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=col, min_row=2, max_row=1 + shown))
+            _one_series(chart, unit_text, number_format, True)
+            chart.x_axis.scaling.orientation = "maxMin"  # the largest first, at the top
+            chart.height = max(7.5, 0.6 * shown + 2)
+            sheet.add_chart(chart, f"{get_column_letter(col + 4)}{anchor_row}")
+        _fit_columns(sheet)
+        _print_setup(sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

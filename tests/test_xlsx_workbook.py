@@ -1,0 +1,201 @@
+"""The XLSX workbook reopened with openpyxl: number formats and units, widths, frozen panes, charts labelled by
+their labels (also with --period), no legends on one-series charts, print setup, status words as in the JSON.
+
+The data is small enough to check by hand; every expected number is worked out in a comment.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+
+from cxkpi.compare import STATUSES
+
+# September: 2 tickets, October: 4. First response (minutes): Sep 30, 120; Oct 60, 240, 15, 300.
+TICKETS = """ticket_id,created_at,first_response_at,resolved_at,status,topic
+1,2025-09-01 09:00,2025-09-01 09:30,2025-09-01 12:00,solved,billing
+2,2025-09-02 09:00,2025-09-02 11:00,2025-09-03 09:00,solved,login
+3,2025-10-01 09:00,2025-10-01 10:00,2025-10-01 15:00,solved,billing
+4,2025-10-02 09:00,2025-10-02 13:00,2025-10-03 09:00,solved,billing
+5,2025-10-03 09:00,2025-10-03 09:15,2025-10-03 10:00,solved,login
+6,2025-10-04 09:00,2025-10-04 14:00,,open,shipping
+"""
+# CSAT 1-5, satisfied = 4 or 5: Sep 5,5,4,2 -> 3/4 = 75 %; Oct 5,4,1,2 -> 2/4 = 50 % (< alert 60: alert)
+SURVEYS = """response_id,responded_at,score
+1,2025-09-05,5
+2,2025-09-06,5
+3,2025-09-07,4
+4,2025-09-08,2
+5,2025-10-05,5
+6,2025-10-06,4
+7,2025-10-07,1
+8,2025-10-08,2
+"""
+CONFIG = """currency: EUR
+sources:
+  tickets: {file: tickets.csv}
+  surveys: {file: surveys.csv}
+kpis:
+  csat: {scale: 1-5, target: 80, warn: 70, alert: 60}
+  sla: {frt_target: 60m}
+  cost-per-resolution: {costs: {2025-09: 200, 2025-10: 300}}
+"""
+
+
+@pytest.fixture
+def report(run_cli, write, tmp_path):
+    """(workbook, JSON) of the same monthly report."""
+    write("tickets.csv", TICKETS)
+    write("surveys.csv", SURVEYS)
+    cfg = write("cfg.yaml", CONFIG)
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("report", "-c", cfg, "-p", "month", "--compare", "previous", "-o", out, "-q")
+    assert code == 0, err
+    code, js, err = run_cli("report", "-c", cfg, "-p", "month", "--compare", "previous", "-f", "json", "-q")
+    assert code == 0, err
+    return load_workbook(out), json.loads(js)
+
+
+def _summary(wb) -> dict:
+    ws = wb["Summary"]
+    header = [c.value for c in ws[1]]
+    return {row[0].value: {h: c for h, c in zip(header, row)}
+            for row in ws.iter_rows(min_row=2) if row[0].value and row[1].value}
+
+
+def _column(ws, name: str) -> int:
+    return [c.value for c in ws[1]].index(name) + 1
+
+
+def _row(ws, key: str) -> int:
+    return next(c.row for c in ws["A"] if c.value == key)
+
+
+def _ref_values(ws, ref) -> list:
+    """The cells a chart's reference points at (``'topics'!$P$2:$P$4``)."""
+    f = (ref.numRef or ref.strRef).f
+    min_col, min_row, max_col, max_row = range_boundaries(f.split("!")[1].replace("$", ""))
+    return [ws.cell(row=r, column=min_col).value for r in range(min_row, max_row + 1)]
+
+
+def test_summary_values_match_the_json(report):
+    wb, data = report
+    rows = _summary(wb)
+    for k in data["kpis"]:
+        row = rows[k["kpi"]]
+        # the same number (the JSON's, unrounded), period, n of that period and status word
+        assert row["Value"].value == pytest.approx(k["value"]), k["kpi"]
+        assert (row["Period"].value, row["n"].value, row["Status"].value) == (k["period"], k["n"], k["status"])
+    # hand-checked: CSAT October 2/4 = 50 %; FRT October mean (60 + 240 + 15 + 300) / 4 = 153.75 min;
+    # cost per resolution October 300 EUR / 3 resolved (tickets 3, 4, 5) = 100 EUR
+    assert rows["csat"]["Value"].value == 50.0 and rows["csat"]["Unit"].value == "%"
+    assert rows["frt"]["Value"].value == 153.75 and rows["frt"]["Unit"].value == "min"
+    assert rows["cost-per-resolution"]["Value"].value == 100.0 and rows["cost-per-resolution"]["Unit"].value == "EUR"
+    # CSAT change 50 − 75 = −25 vs September
+    assert rows["csat"]["Change"].value == -25.0 and rows["csat"]["Compared with"].value == "2025-09"
+
+
+def test_percent_duration_and_money_formats(report):
+    wb, _ = report
+    rows = _summary(wb)
+    # numbers stay in the KPI's unit (50, not Excel's 0.5; minutes, not days); the unit stands beside them
+    assert rows["csat"]["Value"].number_format == "#,##0.0"
+    assert rows["frt"]["Value"].number_format == "#,##0.0"
+    assert rows["cost-per-resolution"]["Value"].number_format == "#,##0.00"
+    assert rows["csat"]["Target"].value == 80 and rows["csat"]["Target"].number_format == "#,##0.0"
+    csat = wb["csat"]
+    col = _column(csat, "value (%)")
+    cell = csat.cell(row=_row(csat, "2025-10"), column=col)
+    assert (cell.value, cell.number_format) == (50.0, "#,##0.0")
+    frt = wb["frt"]
+    cell = frt.cell(row=_row(frt, "2025-10"), column=_column(frt, "value (min)"))
+    assert (cell.value, cell.number_format) == (153.75, "#,##0.0")
+    # October median of 15, 60, 240, 300 = (60 + 240) / 2 = 150 min, in the duration's unit too
+    cell = frt.cell(row=_row(frt, "2025-10"), column=_column(frt, "median (min)"))
+    assert (cell.value, cell.number_format) == (150.0, "#,##0.0")
+    money = wb["cost-per-resolution"]
+    row = _row(money, "2025-10")
+    assert money.cell(row=row, column=_column(money, "value (EUR)")).value == 100.0
+    assert money.cell(row=row, column=_column(money, "unit")).value == "EUR"  # never the word "currency"
+    assert not any(c.value == "currency" for ws in wb.worksheets for r in ws.iter_rows() for c in r)
+
+
+def test_headline_text_as_the_html_card(report):
+    wb, _ = report
+    rows = _summary(wb)
+    # FRT headlines the median: 150 min = 2h 30m; mean 153.75 min rounds to 154 min = 2h 34m
+    assert rows["frt"]["Headline"].value.startswith("2h 30m median — headline: the median; mean 2h 34m")
+    # topics: October billing 2 of 4 tickets = 50.0 %
+    assert rows["topics"]["Headline"].value.startswith("top topic: billing — October 2025: 50.0 % of tickets (2)")
+
+
+def test_frozen_panes_widths_and_print_setup(report):
+    wb, _ = report
+    assert wb["Summary"].freeze_panes == "A2"
+    assert wb["frt"].freeze_panes == "B2"      # under the header, right of the period column
+    assert wb["topics"].freeze_panes == "C2"   # right of period and topic
+    for ws in wb.worksheets:
+        for cell in ws[1]:
+            if cell.value is None:
+                continue
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= min(len(str(cell.value)), 50), (ws.title, cell.value, width)
+            assert width <= 52
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+    # a value wider than its header widens the column: "Customer Satisfaction" is 21 characters
+    assert wb["Summary"].column_dimensions["B"].width >= 21
+
+
+def test_top_topics_chart_labelled_by_topic_with_period(report):
+    wb, _ = report
+    ws = wb["topics"]
+    assert len(ws._charts) == 1
+    chart = ws._charts[0]
+    (series,) = chart.series
+    # October: billing 2 tickets (50 %), login 1 (25 %), shipping 1 (25 %): labels, not periods, no "(all)"
+    assert _ref_values(ws, series.cat) == ["billing", "login", "shipping"]
+    assert _ref_values(ws, series.val) == [50.0, 25.0, 25.0]
+    assert chart.legend is None
+
+
+def test_single_series_charts_have_no_legend(report):
+    wb, _ = report
+    charts = [(ws.title, c) for ws in wb.worksheets for c in ws._charts]
+    assert len(charts) >= 5  # nps, csat, frt, … trends and the topics bars
+    for title, c in charts:
+        assert len(c.series) == 1 and c.legend is None, title
+    frt = wb["frt"]._charts[0]
+    # the trend: September mean (30 + 120) / 2 = 75, October 153.75
+    assert _ref_values(wb["frt"], frt.series[0].val) == [75.0, 153.75]
+    assert _ref_values(wb["frt"], frt.series[0].cat) == ["2025-09", "2025-10"]
+
+
+def test_status_cells_are_the_json_words_coloured_only_with_a_target(report):
+    wb, data = report
+    rows = _summary(wb)
+    for k in data["kpis"]:
+        cell = rows[k["kpi"]]["Status"]
+        assert isinstance(cell.value, str) and cell.value in STATUSES
+    assert rows["csat"]["Status"].value == "alert"  # 50 < alert 60
+    assert rows["csat"]["Status"].fill.fgColor.rgb.endswith("FEE2E2")
+    assert rows["nps"]["Status"].value == "none"  # no target: no colour
+    assert rows["nps"]["Status"].fill.fill_type is None
+
+
+def test_kpi_command_breakdown_chart_labels(run_cli, write, tmp_path):
+    """``cxkpi frt … --by topic -o x.xlsx``: bars labelled by topic, without the "(all)" row."""
+    data = write("tickets.csv", TICKETS)
+    out = tmp_path / "x.xlsx"
+    code, _, err = run_cli("frt", data, "--by", "topic", "-o", out)
+    assert code == 0, err
+    ws = load_workbook(out)["frt"]
+    (chart,) = ws._charts
+    # means: shipping 300; billing (30 + 60 + 240) / 3 = 110; login (120 + 15) / 2 = 67.5 — largest first
+    assert _ref_values(ws, chart.series[0].cat) == ["shipping", "billing", "login"]
+    assert _ref_values(ws, chart.series[0].val) == [300.0, 110.0, 67.5]
+    assert chart.legend is None
+    assert [c.value for c in ws["A"]][:2] == ["topic", "(all)"]  # the data table itself is unchanged
