@@ -393,3 +393,13 @@ def test_missing_column_message_quotes_each_alternative(run_cli):
     assert code == 2
     assert "frt needs column 'created_at' + 'first_response_at' or 'first_response_minutes' (map it" in err, err
     assert err.count("\n") == 1 and "'[/x]'" not in err  # one line; the headers are listed, not values
+
+
+def test_a_message_stays_one_line_whatever_the_file_name(run_cli, tmp_path):
+    """A folder named "a<LF>cxkpi: error: forged": the "wrote FILE" message cannot forge a second line."""
+    folder = tmp_path / "a\ncxkpi: error: forged"
+    folder.mkdir()
+    code, _out, err = run_cli("nps", str(CORPUS / "ok.csv"), "--format", "json", "--output", str(folder / "o.json"))
+    assert code == 0, err
+    assert err.count("\n") == 1 and "a\\ncxkpi: error: forged/o.json" in err, err
+    assert not any(line.startswith("cxkpi: error:") for line in err.splitlines()), err

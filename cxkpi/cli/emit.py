@@ -16,12 +16,13 @@ def stderr_console():
 
 
 def say(message: str, quiet: bool = False) -> None:
-    """A message on stderr: never markup, and control characters from file names, headers or
-    values shown escaped (``\\x1b``), never sent to the terminal."""
+    """A message on stderr: one line, never markup, and control characters from file names,
+    headers or values shown escaped (``\\x1b``, a line break as ``\\n``), never sent to the terminal
+    (nor a forged second "cxkpi: error:" line in a cron log)."""
     if not quiet:
-        from ..render.safe import escape_controls
+        from ..render.safe import one_line
 
-        stderr_console().print(escape_controls(message), markup=False, emoji=False)
+        stderr_console().print(one_line(message), markup=False, emoji=False)
 
 
 def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False, raw: bool = False) -> None:
