@@ -431,3 +431,28 @@ def test_cells_past_the_last_column_without_a_dimension(run_cli, command):
     assert code == 1  # a data row's cell AAAA2: met while the rows stream, after the header was read
     assert "xlsx_cell_beyond_zzz.xlsx: not a readable .xlsx workbook (ValueError: 'AAAA' is not a valid column " \
            "name" in _error(err)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux /proc")
+def test_a_file_that_fails_to_read(run_cli):
+    """/proc/self/mem exists and is a regular file, but reading it at offset 0 fails with EIO."""
+    for command in ("nps", "inspect"):
+        code, _out, err = run_cli(command, "/proc/self/mem")
+        assert code == 1 and _error(err).endswith("/proc/self/mem: cannot read (Input/output error)"), err
+
+
+def test_a_fifo_blocks_like_cat_until_its_writer_comes(tmp_path):
+    """No writer yet: cxkpi waits (as cat does), then reads what the late writer sends."""
+    fifo = tmp_path / "late"
+    os.mkfifo(fifo)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "cxkpi", "nps", str(fifo), "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    try:
+        with open(fifo, "wb") as f:  # blocks until cxkpi has opened its end
+            f.write(OK)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert (json.loads(out)["n"], json.loads(out)["value"]) == (4, 25.0)

@@ -194,6 +194,8 @@ def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str
         raise InputError(f"{label}: permission denied") from None
     except IsADirectoryError:
         raise InputError(f"{label}: is a directory, expected a CSV or XLSX file") from None
+    except OSError as e:  # EIO, a file gone while read, a stale network mount: the cause, in one line
+        raise InputError(f"{label}: cannot read ({e.strerror or type(e).__name__})") from None
 
 
 def check_text_options(options) -> None:
@@ -219,8 +221,13 @@ def check_text_options(options) -> None:
 
 def _head_bytes(source) -> bytes:
     if isinstance(source, Path):
-        with open(source, "rb") as f:
-            return f.read(sniff.SAMPLE_BYTES)
+        try:
+            with open(source, "rb") as f:
+                return f.read(sniff.SAMPLE_BYTES)
+        except (PermissionError, IsADirectoryError):
+            raise
+        except OSError as e:  # is_excel is the first read, for inspect too
+            raise InputError(f"{source}: cannot read ({e.strerror or type(e).__name__})") from None
     return source.getvalue()[: sniff.SAMPLE_BYTES]
 
 
@@ -400,7 +407,10 @@ def read_input(path, label: str, stdin=None) -> Path | io.BytesIO:
 
 def read_stream(stream, label: str) -> bytes:
     limit = max_file_bytes()
-    data = stream.read(limit + 1)
+    try:
+        data = stream.read(limit + 1)
+    except OSError as e:
+        raise InputError(f"{label}: cannot read ({e.strerror or type(e).__name__})") from None
     if len(data) > limit:
         raise InputError(f"{label}: more than the {limit >> 20:,} MB input limit (raise CXKPI_MAX_FILE_MB)")
     return data
