@@ -169,8 +169,8 @@ def test_single_series_charts_have_no_legend(report):
     for title, c in charts:
         assert len(c.series) == 1 and c.legend is None, title
     frt = wb["frt"]._charts[0]
-    # the trend: September mean (30 + 120) / 2 = 75, October 153.75
-    assert _ref_values(wb["frt"], frt.series[0].val) == [75.0, 153.75]
+    # the trend: September mean (30 + 120) / 2 = 75 min = 1.25 h, October 153.75 min = 2.5625 h (over 120 min: hours)
+    assert _ref_values(wb["frt"], frt.series[0].val) == [1.25, 2.5625]
     assert _ref_values(wb["frt"], frt.series[0].cat) == ["2025-09", "2025-10"]
 
 
@@ -199,3 +199,29 @@ def test_kpi_command_breakdown_chart_labels(run_cli, write, tmp_path):
     assert _ref_values(ws, chart.series[0].val) == [300.0, 110.0, 67.5]
     assert chart.legend is None
     assert [c.value for c in ws["A"]][:2] == ["topic", "(all)"]  # the data table itself is unchanged
+
+
+def test_kpi_command_trend_names_the_period_and_scales_durations(run_cli, write, tmp_path):
+    """``cxkpi frt … --period month -o x.xlsx``: the labels say month; a trend of minutes past 2 hours reads
+    in hours (as the HTML trends do) while the data table keeps minutes."""
+    data = write("tickets.csv", TICKETS)
+    out = tmp_path / "x.xlsx"
+    code, _, err = run_cli("frt", data, "--period", "month", "-o", out)
+    assert code == 0, err
+    wb = load_workbook(out)
+    ws = wb["frt"]
+    (chart,) = ws._charts
+    assert chart.title.tx.rich.p[0].r[0].t == "First response time by month (hours)"
+    # September mean 75 min = 1.25 h; October 153.75 min = 2.5625 h (the largest, 153.75 min, is over 120)
+    assert _ref_values(ws, chart.series[0].val) == [1.25, 2.5625]
+    assert ws.cell(row=_row(ws, "2025-10"), column=_column(ws, "value (min)")).value == 153.75
+    # the headline names the month: the whole range's median of 15, 30, 60, 120, 240, 300 = (60 + 120) / 2 = 90 min
+    assert _summary(wb)["frt"]["Headline"].value.startswith("1h 30m median")
+
+
+def test_trend_title_carries_the_target(report):
+    wb, _ = report
+    (chart,) = wb["csat"]._charts
+    assert chart.title.tx.rich.p[0].r[0].t == "Customer Satisfaction by month (%) · target ≥ 80"
+    # the trend's values are the JSON trend's: September 75, October 50
+    assert _ref_values(wb["csat"], chart.series[0].val) == [75.0, 50.0]

@@ -186,3 +186,15 @@ def excel_width(value, number_format: str = "General") -> int:
         digits = len(number_format.split(".")[1].rstrip('"% ')) if "." in number_format else 0
         return len(f"{value:,.{digits}f}")
     return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def period_kind(labels) -> str | None:
+    """The period a set of labels are of, read from their shape: ``2025-10`` month, ``2025-Q3`` quarter,
+    ``2025-W40`` week, ``2025-10-01`` day, ``2025`` year; None when they are mixed or none of these
+    (a KPI command's results say "period", not which one)."""
+    import re
+
+    shapes = {"month": r"\d{4}-\d{2}", "quarter": r"\d{4}-Q[1-4]", "week": r"\d{4}-W\d{2}",
+              "day": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}"}
+    kinds = {next((k for k, rx in shapes.items() if re.fullmatch(rx, str(label))), None) for label in labels}
+    return kinds.pop() if len(kinds) == 1 else None

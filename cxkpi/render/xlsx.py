@@ -13,7 +13,7 @@ import re
 from . import tidy
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from .safe import formula_safe, xml_cell
-from .units import excel_format, excel_width, is_duration, unit_label
+from .units import excel_format, excel_width, is_duration, period_kind, unit_label
 
 CELL_MAX = 32_767  # Excel's limit a cell: longer text makes Excel "repair" (drop) the sheet
 SHEET_NAME_MAX = 31  # Excel counts UTF-16 code units
@@ -191,9 +191,15 @@ def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from .html import _Ctx
+    from .html import _Ctx, _duration_scale
+    from .text import fmt_value
 
     ctx = _Ctx(report)
+    if ctx.period not in ("day", "week", "month", "quarter", "year"):  # a KPI command's "period": which one?
+        ctx.period = period_kind({p for e in report.entries for p, _, _ in e.trend}
+                                 | {g.key["period"] for e in report.entries if e.result for g in e.result.groups
+                                    if "period" in g.key and g.key["period"] not in ("(all)", None)})
+    by = ctx.period or report.period or "period"
     currency = ctx.currency
     wb = Workbook()
     ws = wb.active
@@ -268,19 +274,29 @@ def render(report, raw: bool = False, **_) -> bytes:
         unit_text = unit_label(e.unit, currency)
         from_zero = e.unit not in _FREE_AXIS
         if trend:
-            sheet.cell(row=1, column=col, value=report.period or "period").font = Font(bold=True)
-            _as_text([sheet.cell(row=1, column=col + 1, value=safe_cell(_header(e.kpi, e.unit, currency), raw))])
+            div, axis_unit = 1.0, unit_text
+            if is_duration(e.unit):  # minutes, hours or days as the values need (as in the HTML trends)
+                div, axis_unit = _duration_scale([v for _, v, _ in e.trend if v is not None], e.unit)
+            sheet.cell(row=1, column=col, value=by).font = Font(bold=True)
+            _as_text([sheet.cell(row=1, column=col + 1, value=safe_cell(
+                f"{e.kpi} ({axis_unit})" if axis_unit else e.kpi, raw))])
             sheet.cell(row=1, column=col + 1).font = Font(bold=True)
             for i, (p, v, _n) in enumerate(e.trend, start=2):
                 _as_text([sheet.cell(row=i, column=col, value=safe_cell(p, raw))])
-                sheet.cell(row=i, column=col + 1, value=safe_cell(v)).number_format = number_format
+                sheet.cell(row=i, column=col + 1, value=safe_cell(None if v is None else v / div)
+                           ).number_format = number_format
+            target = e.thresholds.target
+            goal = ""
+            if target is not None and e.higher_is_better is not None:
+                t = target / div
+                goal = f" · target {'≥' if e.higher_is_better else '≤'} {fmt_value(t, 0 if float(t).is_integer() else 2)}"
             chart = LineChart()
-            chart.title = _label(f"{e.title} by {report.period}" + (f" ({unit_text})" if unit_text else ""))
+            chart.title = _label(f"{e.title} by {by}" + (f" ({axis_unit})" if axis_unit else "") + goal)
             chart.add_data(Reference(sheet, min_col=col + 1, min_row=1, max_row=1 + len(e.trend)),
                            titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=col, min_row=2, max_row=1 + len(e.trend)))
-            _one_series(chart, unit_text, number_format, from_zero)
-            chart.x_axis.title = _label(report.period or "period")
+            _one_series(chart, axis_unit, number_format, from_zero)
+            chart.x_axis.title = _label(by)
             sheet.add_chart(chart, f"{get_column_letter(col + 6)}{anchor_row}")
             anchor_row += 16
             col += 3
@@ -299,7 +315,7 @@ def render(report, raw: bool = False, **_) -> bytes:
             chart = BarChart()
             chart.type = "bar"  # horizontal: long labels stay readable
             when = f", {ctx.name(period)}" if period else ""
-            chart.title = _label(f"{e.title} by {key}{when}" + (f" ({unit_text})" if unit_text else ""))
+            chart.title = _label(f"{e.title}{'' if e.kpi == 'topics' else ' by ' + str(key)}{when}" + (f" ({unit_text})" if unit_text else ""))
             chart.add_data(Reference(sheet, min_col=col + 1, min_row=1, max_row=1 + shown), titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=col, min_row=2, max_row=1 + shown))
             _one_series(chart, unit_text, number_format, True)
