@@ -127,7 +127,7 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
     for col, val in (block.get("where") or {}).items():
         vals = val if isinstance(val, list) else [val]
         wheres.append(Where(norm(col), tuple(str(v) for v in vals)))
-    wheres = [Where(norm(w.column), w.values, w.negate) for w in wheres]
+    wheres = [Where(norm(w.column), w.values, w.negate, w.op) for w in wheres]
     return Request(
         by=tuple(norm(b) for b in by),
         period=run.period or block.get("period"),

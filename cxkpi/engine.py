@@ -29,27 +29,99 @@ MISSING_KEY = "(missing)"
 EXAMPLE_ROWS = 5
 
 
+# --where operators, longest first at a position: equality (a,b = any of), prefix, regex, comparisons
+WHERE_OPS = ("!=", "!^", "!~", ">=", "<=", "=", "^", "~", ">", "<")
+_COMPARE = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+
+
 @dataclass(frozen=True)
 class Where:
+    """One ``--where`` filter: ``COL=a,b`` (any of), ``COL!=a``, ``COL^PREFIX`` / ``COL!^PREFIX``,
+    ``COL~REGEX`` / ``COL!~REGEX`` (case-insensitive), ``COL>N`` ``>=`` ``<`` ``<=`` (numbers, or dates
+    on a time column). No expression is evaluated: a value is data."""
+
     column: str
     values: tuple[str, ...]
     negate: bool = False
+    op: str = "="  # "=", "^", "~" (negate flips them) or a comparison
 
     @classmethod
     def parse(cls, text: str) -> "Where":
-        if "!=" in text:
-            col, _, val = text.partition("!=")
-            negate = True
-        elif "=" in text:
-            col, _, val = text.partition("=")
-            negate = False
-        else:
-            raise UsageError(f"--where {text!r}: expected COLUMN=VALUE or COLUMN!=VALUE (several values: a,b)")
-        col = col.strip()
-        vals = tuple(v.strip() for v in val.split(",") if v.strip() != "") or ("",)
+        found = [(text.find(op), -len(op), op) for op in WHERE_OPS if op in text]
+        if not found:
+            raise UsageError(f"--where {text!r}: expected COLUMN=VALUE, COLUMN!=VALUE (several values: a,b), "
+                             "COLUMN^PREFIX, COLUMN~REGEX or COLUMN>NUMBER (>=, <, <=)")
+        pos, _, op = min(found)
+        col, val = text[:pos].strip(), text[pos + len(op):]
         if not col:
             raise UsageError(f"--where {text!r}: the column name is empty")
-        return cls(col, vals, negate)
+        negate = op.startswith("!")
+        base = op[1:] if negate else op
+        if base in ("=", "!="):
+            base = "="
+        if base in _COMPARE:
+            if not val.strip():
+                raise UsageError(f"--where {text!r}: expected a number or a date after {op}")
+            return cls(col, (val.strip(),), False, base)
+        if base in ("^", "~"):
+            if val == "":
+                raise UsageError(f"--where {text!r}: expected a {'prefix' if base == '^' else 'pattern'} after {op}")
+            if base == "~":
+                import re
+
+                try:
+                    re.compile(val)
+                except re.error as e:
+                    raise UsageError(f"--where {text!r}: not a regular expression: {e}") from None
+            return cls(col, (val,), negate, base)
+        vals = tuple(v.strip() for v in val.split(",") if v.strip() != "") or ("",)
+        return cls(col, vals, negate, "=")
+
+    @property
+    def text(self) -> str:
+        op = ("!" if self.negate else "") + self.op if self.op != "=" else ("!=" if self.negate else "=")
+        return f"{self.column}{op}{','.join(self.values)}"
+
+    def mask(self, column: pd.Series, file: str) -> pd.Series:
+        """True where the row is kept."""
+        if self.op in _COMPARE:
+            hit = self._compare(column, file)
+        else:
+            col = column.astype("string").str.strip()
+            if self.op == "^":
+                hit = col.str.lower().str.startswith(self.values[0].lower())
+            elif self.op == "~":
+                hit = col.str.contains(self.values[0], case=False, regex=True)
+            else:
+                hit = col.str.lower().isin([v.lower() for v in self.values])
+            hit = hit.fillna(False).astype(bool)
+            if self.negate:
+                hit = ~hit
+        return hit
+
+    def _compare(self, column: pd.Series, file: str) -> pd.Series:
+        from .io.values import numbers
+
+        from .io.values import timestamps
+
+        raw = self.values[0]
+        value = numbers(pd.Series([raw]))[0].iloc[0]
+        if not pd.api.types.is_datetime64_any_dtype(column) and not pd.isna(value):
+            bound, left = float(value), numbers(column)[0]
+        else:  # a time column, or a date after the operator: compare as times
+            try:
+                bound = pd.Timestamp(raw.strip())
+            except (ValueError, TypeError):
+                bound = None
+            if bound is None or pd.isna(bound):
+                raise UsageError(f"{file}: --where {self.text}: expected a number or a date such as 2025-01-31 "
+                                 f"after {self.op}")
+            left = column if pd.api.types.is_datetime64_any_dtype(column) else timestamps(column, self.column)[0]
+            if not pd.api.types.is_datetime64_any_dtype(left):
+                raise UsageError(f"{file}: --where {self.text}: {self.column!r} holds no dates to compare with")
+            bound = _align(bound, left)
+        # a row whose value is missing or unreadable matches no comparison
+        return getattr(left, _COMPARE[self.op])(bound).fillna(False).astype(bool)
 
 
 MAX_GROUPS = 10_000  # a table of more groups than this is not a report; --max-groups raises it
@@ -279,9 +351,7 @@ def _filter(frame: pd.DataFrame, spec: KpiSpec, request: Request, settings: dict
     for w in request.where:
         if w.column not in frame.columns:
             raise MissingColumnsError(f"{data.file}: --where {w.column!r}: no such column (have: {', '.join(frame.columns)})")
-        col = frame[w.column].astype("string").str.strip().str.lower()
-        hit = col.isin([v.lower() for v in w.values]).fillna(False).astype(bool)
-        kept = frame[~hit if w.negate else hit]
+        kept = frame[w.mask(frame[w.column], data.file).to_numpy()]
         if len(frame) and not len(kept):  # a typo (channel=emial) must not pass for "n 0"
             message = _no_match(w, frame[w.column], len(frame))
             if request.strict:
@@ -314,8 +384,7 @@ def _no_match(w: Where, column: pd.Series, rows: int) -> str:
     shown = ", ".join(repr(str(v)) for v in ranked[:_SHOWN_VALUES])
     more = f" … (+{len(ranked) - _SHOWN_VALUES} more)" if len(ranked) > _SHOWN_VALUES else ""
     has = f"has {shown}{more} (closest first)" if ranked else "is empty in every row"
-    op = "!=" if w.negate else "="
-    return f"{WHERE_NOTE}{w.column}{op}{','.join(w.values)}: no row matched (of {rows}); {w.column!r} {has}"
+    return f"{WHERE_NOTE}{w.text}: no row matched (of {rows}); {w.column!r} {has}"
 
 
 def _survey_rows(frame: pd.DataFrame, kpi: str, wanted: str | None):

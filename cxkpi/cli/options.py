@@ -41,7 +41,7 @@ COMMON: list[inspect.Parameter] = [
     _p("period", Annotated[Optional[str], typer.Option("--period", "-p", help="Group by time: day, week, month, quarter or year.", rich_help_panel=SLICE)]),
     _p("since", Annotated[Optional[str], typer.Option(help="Only rows at or after this date (YYYY-MM-DD).", rich_help_panel=SLICE)]),
     _p("until", Annotated[Optional[str], typer.Option(help="Only rows before this date (YYYY-MM-DD).", rich_help_panel=SLICE)]),
-    _p("where", Annotated[Optional[list[str]], typer.Option("--where", "-w", help="Keep rows where COLUMN=VALUE (or !=; a,b for several values). Repeatable.", rich_help_panel=SLICE)]),
+    _p("where", Annotated[Optional[list[str]], typer.Option("--where", "-w", help="Keep rows where COLUMN=VALUE (!= not; a,b any of), COLUMN^PREFIX (!^ not), COLUMN~REGEX (!~ not), COLUMN>N (>=, <, <=; numbers or dates). Repeatable.", rich_help_panel=SLICE)]),
     _p("max_groups", Annotated[Optional[int], typer.Option("--max-groups", min=0, help="Refuse a --by that makes more groups than this (default 10,000; 0: no limit).", rich_help_panel=SLICE)]),
     _p("min_sample", Annotated[Optional[int], typer.Option(help="Flag groups with fewer answers than this as low-sample (default 30).", rich_help_panel=SLICE)]),
     _p("format", Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Output format (default: table, or from --output's extension).", rich_help_panel=OUTPUT, case_sensitive=False)]),
