@@ -225,3 +225,10 @@ def test_trend_title_carries_the_target(report):
     assert chart.title.tx.rich.p[0].r[0].t == "Customer Satisfaction by month (%) · target ≥ 80"
     # the trend's values are the JSON trend's: September 75, October 50
     assert _ref_values(wb["csat"], chart.series[0].val) == [75.0, 50.0]
+
+
+def test_negative_headline_is_text_with_a_minus_sign(report):
+    wb, _ = report
+    # NPS: all 8 scores are 1-5, detractors: 0 % − 100 % = −100; a minus sign, so no "'" is added before it
+    assert _summary(wb)["nps"]["Headline"].value == "−100.00 points"
+    assert _summary(wb)["nps"]["Value"].value == -100.0

@@ -178,9 +178,10 @@ def _headline_text(e, ctx) -> str:
     from .html import _headline
 
     big, unit, line, _ = _headline(e, ctx)
-    if big[:1].isdigit() or big == "–" or not unit:
-        text = f"{big} {unit}".strip()  # 38m median, 82.91 %, 1,114 tickets created
-    else:  # top topic: billing; pts net positive: +47 (a cell never starts with our own sign or a label)
+    if re.match(r"-?\d", big) or big == "–" or not unit:  # 38m median, 82.91 %, −33.33 points
+        text = f"{big} {unit}".strip()
+        text = "−" + text[1:] if text.startswith("-") else text  # a minus sign, not a formula's start
+    else:  # top topic: billing; pts net positive: +47 (a label from the data never leads the cell)
         text = f"{unit}: {big}"
     return f"{text} — {line}" if line else text
 
@@ -232,6 +233,9 @@ def render(report, raw: bool = False, **_) -> bytes:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
     _fit_columns(ws)
+    for row in ws.iter_rows(min_row=2, min_col=16, max_col=17):  # reference and headline wrap in their width
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     last = ws.max_row
     if any(e.thresholds.any for e in report.entries):  # what the status words mean, as in the HTML legend
         ws.cell(row=last + 2, column=1, value="Status").font = Font(bold=True)
@@ -303,7 +307,7 @@ def render(report, raw: bool = False, **_) -> bytes:
         if labels:  # a breakdown by label (topics, --by channel) for the latest period: its labels
             what = "tickets" if e.kpi == "topics" else "n"
             _as_text([sheet.cell(row=1, column=col, value=safe_cell(key, raw)),
-                      sheet.cell(row=1, column=col + 1, value=_header("value", e.unit, currency)),
+                      sheet.cell(row=1, column=col + 1, value=safe_cell(_header("value", e.unit, currency), raw)),
                       sheet.cell(row=1, column=col + 2, value=what)])
             for j in range(3):
                 sheet.cell(row=1, column=col + j).font = Font(bold=True)
