@@ -404,12 +404,15 @@ def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     unit="%",
     higher_is_better=True,
     formula="100 × resolved tickets resolved in one contact / resolved tickets; one-touch: agent_replies ≤ 1 "
-            "and reopens = 0; contacts: contacts = 1; survey: fcr_answer = yes (over answered)",
+            "and reopens = 0; one-reply: agent_replies = 1, reopens ignored (dbt_zendesk's one-touch); "
+            "contacts: contacts = 1; survey: fcr_answer = yes (over answered)",
     aggregate=_share_aggregate("first_contact", ("open", "no_answer")),
     params=(
         Param("rule", str, "one-touch",
-              "one-touch: agent_replies ≤ 1 and reopens = 0; contacts: contacts = 1; "
-              "survey: the ticket's yes/no fcr_answer column.", choices=("one-touch", "contacts", "survey")),
+              "one-touch: agent_replies ≤ 1 and reopens = 0; one-reply: exactly one agent reply, reopens "
+              "ignored (dbt_zendesk's one-touch); contacts: contacts = 1; "
+              "survey: the ticket's yes/no fcr_answer column.",
+              choices=("one-touch", "one-reply", "contacts", "survey")),
         RESOLVED_PARAM,
     ),
     benchmark="each 1-point rise in FCR goes with about a 1-point rise in CSAT",
@@ -424,12 +427,17 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
     no_answer = pd.Series(False, index=frame.index)
     if rule == "one-touch":
-        _require(frame, ("agent_replies", "reopens"), "fcr --rule one-touch", "or use --rule contacts / survey")
+        _require(frame, ("agent_replies", "reopens"), "fcr --rule one-touch",
+                 "or use --rule one-reply (no reopens needed) / contacts / survey")
         replies = _counts(frame, "agent_replies", resolved, reasons)
         reopens = _counts(frame, "reopens", resolved, reasons)
         hit = ((replies <= 1) & (reopens == 0)).astype("float64")
+    elif rule == "one-reply":  # dbt_zendesk's is_one_touch_resolution: a solve with 0 replies is not one
+        _require(frame, ("agent_replies",), "fcr --rule one-reply", "or use --rule contacts / survey")
+        replies = _counts(frame, "agent_replies", resolved, reasons)
+        hit = (replies == 1).astype("float64")
     elif rule == "contacts":
-        _require(frame, ("contacts",), "fcr --rule contacts", "or use --rule one-touch / survey")
+        _require(frame, ("contacts",), "fcr --rule contacts", "or use --rule one-touch / one-reply / survey")
         contacts = _counts(frame, "contacts", resolved, reasons, minimum=1)
         hit = (contacts == 1).astype("float64")
     elif rule == "survey":
@@ -440,7 +448,7 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
         no_answer = resolved & answer.isna() & ~unreadable
         hit = answer
     else:
-        raise UsageError(f"--rule {rule!r}: expected one-touch, contacts or survey")
+        raise UsageError(f"--rule {rule!r}: expected one-touch, one-reply, contacts or survey")
     skipped = reasons.dropna().astype("object")
     keep = frame.index.difference(skipped.index)
     open_ = ~resolved
@@ -456,6 +464,7 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
         notes.append(f"{_tickets(values['no_answer'].sum(), 'resolved')} without an fcr_answer not counted "
                      "(breakdown: no_answer)")
     notes.append({"one-touch": "rule one-touch: agent_replies ≤ 1 and reopens = 0",
+                  "one-reply": "rule one-reply: agent_replies = 1, reopens not checked (dbt_zendesk's one-touch)",
                   "contacts": "rule contacts: contacts = 1",
                   "survey": "rule survey: share of yes among resolved tickets with an fcr_answer"}[rule])
     return Measured(values, skipped, notes, excluded=excluded)
