@@ -80,6 +80,11 @@ class MissingColumnsError(UsageError):
     pass
 
 
+class MissingSettingError(UsageError):
+    """A KPI needs a setting the run did not give (an SLA target, the support cost): a single command
+    stops with the way to give it; a report that did not ask for the KPI lists it as not computed."""
+
+
 class ScaleError(UsageError):
     """Answers on another KPI's scale (NPS on 1–5 answers); the engine adds the file and the column."""
 

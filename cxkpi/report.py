@@ -18,7 +18,7 @@ from .api import RunOptions, build_request, load_options, source_file, wanted_co
 from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
 from .engine import Request, compute, period_label
-from .errors import CxkpiError, MissingColumnsError, MissingExtraError, UsageError
+from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, UsageError
 from .io.load import load_source
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
@@ -242,7 +242,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 continue
             try:
                 entries[spec.name] = _entry(spec, dataset, request, config, period, compare)
-            except MissingColumnsError as e:
+            except (MissingColumnsError, MissingSettingError) as e:
                 if chosen:
                     raise
                 not_computed[spec.name] = str(e)

@@ -270,3 +270,22 @@ def test_trend_comes_from_the_same_pass_as_the_by_groups():
     assert {tuple(g.key.values()) for g in both.groups} == {
         ("web", "2025-01"), ("email", "2025-01"), ("web", "2025-02"), ("email", "2025-02")}
     assert compute(spec, df, Request(by=("channel",), period="month")).trend is None
+
+
+def test_a_kpi_that_needs_a_setting_the_config_lacks_is_not_computed(tmp_path):
+    """A tickets-only config with no SLA target and no support cost: the report lists sla and
+    cost-per-resolution as not computed (exit 0) instead of stopping; asked for by name, it stops."""
+    from cxkpi.config import load_config
+    from cxkpi.errors import MissingSettingError
+    from cxkpi.report import build_report
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"sources:\n  tickets:\n    file: {ROOT / 'sample_data' / 'tickets.csv'}\n", encoding="utf-8")
+    rep = build_report(load_config(str(cfg)))
+    assert rep.not_computed["sla"].startswith("sla needs a target: --frt-target 60m")
+    assert rep.not_computed["cost-per-resolution"].startswith("cost-per-resolution needs the support cost")
+    assert "frt" in [e.kpi for e in rep.entries]
+    cfg.write_text(f"sources:\n  tickets:\n    file: {ROOT / 'sample_data' / 'tickets.csv'}\n"
+                   "report:\n  kpis: [sla]\n", encoding="utf-8")
+    with pytest.raises(MissingSettingError, match="sla needs a target"):
+        build_report(load_config(str(cfg)))

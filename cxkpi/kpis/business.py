@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import period_freq, period_label
-from ..errors import UsageError
+from ..errors import MissingSettingError, UsageError
 from ..io.values import money
 from ..registry import Context, Measured, Param, kpi
 from ..stats import mean_interval, wilson_interval
@@ -1009,7 +1009,7 @@ def _cost_mode(frame_or_values: pd.DataFrame, settings: dict) -> str:
         return "table"
     if "cost" in frame_or_values.columns:
         return "column"
-    raise UsageError("cost-per-resolution needs the support cost: --cost AMOUNT, a cost table in the config "
+    raise MissingSettingError("cost-per-resolution needs the support cost: --cost AMOUNT, a cost table in the config "
                      "(kpis.cost-per-resolution.costs: {2025-05: 40000, …}) or a `cost` column")
 
 

@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingColumnsError, UsageError
+from ..errors import InputError, MissingColumnsError, MissingSettingError, UsageError
 from ..io.values import durations as parse_durations
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
@@ -694,7 +694,7 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     due_cols = {m: frame[c] for m, c in DUE.items() if c in frame.columns}
     if settings.get("frt_target") is None and settings.get("resolution_target") is None \
             and not settings.get("targets") and not due_cols:
-        raise UsageError("sla needs a target: --frt-target 60m and/or --resolution-target 24h, "
+        raise MissingSettingError("sla needs a target: --frt-target 60m and/or --resolution-target 24h, "
                          "per-priority kpis.sla.targets in the config, or due-date columns (due_at, "
                          "first_response_due_at)")
     targets = _targets(frame, settings)
