@@ -28,8 +28,18 @@ def wilson_interval(hits, n, z: float = Z95):
     return np.clip(100 * (centre - half), 0, 100), np.clip(100 * (centre + half), 0, 100)
 
 
-def nps_interval(promoters, detractors, n, z: float = Z95):
-    """NPS ± margin with each answer scored +1/0/−1 (variance = p + d − (p − d)²; docs/surveys.md)."""
+NPS_INTERVALS = ("wald", "adjusted-wald")
+
+
+def nps_interval(promoters, detractors, n, z: float = Z95, method: str = "wald"):
+    """NPS ± margin with each answer scored +1/0/−1 (variance = p + d − (p − d)²; docs/surveys.md).
+
+    ``method="adjusted-wald"`` is ``nps_adjusted_wald_interval`` (Rocks 2016).
+    """
+    if method == "adjusted-wald":
+        return nps_adjusted_wald_interval(promoters, detractors, n, z)
+    if method != "wald":
+        raise ValueError(f"NPS interval {method!r}: expected one of {', '.join(NPS_INTERVALS)}")
     promoters = np.asarray(promoters, dtype="float64")
     detractors = np.asarray(detractors, dtype="float64")
     n = np.asarray(n, dtype="float64")
@@ -41,6 +51,28 @@ def nps_interval(promoters, detractors, n, z: float = Z95):
         nps = 100 * (p - d)
     # NPS lives in [-100, 100]; a normal margin near the ends would leave it.
     return np.clip(nps - margin, -100, 100), np.clip(nps + margin, -100, 100)
+
+
+def nps_adjusted_wald_interval(promoters, detractors, n, z: float = Z95):
+    """Adjusted-Wald NPS interval (Rocks 2016, *The American Statistician*; MeasuringU), as points.
+
+    Add 3 answers (¾ promoter, ¾ detractor, 1½ passive): n' = n + 3,
+    p' = (promoters + ¾) / n', d' = (detractors + ¾) / n'; the interval is
+    NPS' = p' − d' ± z·√((p' + d' − (p' − d')²) / n'), centred on the adjusted
+    NPS' (the headline NPS stays the observed one). No answers (n = 0): NaN,
+    not the interval of the three pseudo-answers alone.
+    """
+    promoters = np.asarray(promoters, dtype="float64")
+    detractors = np.asarray(detractors, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_adj = np.where(n > 0, n + 3, np.nan)
+        p = (promoters + 0.75) / n_adj
+        d = (detractors + 0.75) / n_adj
+        variance = p + d - (p - d) ** 2
+        margin = z * 100 * np.sqrt(variance / n_adj)
+        centre = 100 * (p - d)
+    return np.clip(centre - margin, -100, 100), np.clip(centre + margin, -100, 100)
 
 
 def mean_interval(mean, std, n, z: float = Z95):

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import MissingColumnsError, UsageError
 from ..registry import Measured, Param, kpi
+from ..stats import NPS_INTERVALS, nps_interval
 from . import aggregate
 from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
@@ -51,6 +52,14 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     return measured
 
 
+def _nps_aggregate(values, keys, ctx):
+    out = aggregate.nps(values, keys, ctx)
+    method = ctx.settings.get("interval") or "wald"
+    if method != "wald":  # the same counts, another interval (cxkpi.stats.nps_interval)
+        out["low"], out["high"] = nps_interval(out["promoters"], out["detractors"], out["n"], method=method)
+    return out
+
+
 @kpi(
     name="nps",
     title="Net Promoter Score",
@@ -60,13 +69,16 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     unit="points",
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
-    aggregate=aggregate.nps,
+    aggregate=_nps_aggregate,
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
         Param("scale", str, "auto", "auto: refuse answers that all fit a 1–5 scale (a CSAT survey; "
                                     "10 or more answers); 0-10 to read them as NPS anyway.",
               choices=("auto", "0-10")),
+        Param("interval", str, "wald", "95% interval: wald (NPS ± z·√(var/n)); adjusted-wald adds 3 answers "
+                                       "(¾ promoter, ¾ detractor) first (Rocks 2016), better below ~30 answers "
+                                       "(docs/surveys.md).", choices=NPS_INTERVALS),
         SURVEY,
         LABELS,
     ),
@@ -81,6 +93,8 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
         raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
     score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
     notes = check_nps(score, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
+    if (settings.get("interval") or "wald") == "adjusted-wald":
+        notes.append("interval adjusted-wald: n + 3, promoters + ¾, detractors + ¾ (Rocks 2016)")
     values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
                            "detractor": score <= settings["detractor_max"]}, index=score.index)
     return _with_unanswered(Measured(values, skipped, notes), unanswered)

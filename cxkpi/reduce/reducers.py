@@ -297,9 +297,13 @@ class Proportion(_Additive):
 
 class Nps(_Additive):
     """NPS = % promoters − % detractors with its interval (``cxkpi.stats.nps_interval``).
-    ``values``: each answer scored +1 (promoter), 0 (passive), −1 (detractor); NaN skipped."""
+    ``values``: each answer scored +1 (promoter), 0 (passive), −1 (detractor); NaN skipped.
+    ``interval``: "wald" (default) or "adjusted-wald", as the nps KPI's ``--interval``."""
 
     fields = ("n", "promoters", "detractors")
+
+    def __init__(self, interval: str = "wald"):
+        self.interval = interval
 
     def partial(self, values, groups, n_groups: int) -> dict:
         x = _numeric(values)
@@ -317,7 +321,7 @@ class Nps(_Additive):
             for name in ("promoters", "passives", "detractors"):
                 out[f"{name}_pct"] = 100 * out[name] / n
         out["value"] = out["promoters_pct"] - out["detractors_pct"]
-        out["low"], out["high"] = nps_interval(p, d, n)
+        out["low"], out["high"] = nps_interval(p, d, n, method=self.interval)
         return out
 
 
