@@ -187,6 +187,8 @@ def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str
     """``columns=None`` reads every column, ``[]`` only the header."""
     check_text_options(options)
     try:
+        if sniff.container(_head_bytes(source)[:8]) == "parquet":
+            return _read_parquet(source, label, columns)
         if is_excel(source, label):
             return _read_excel(source, label, options, columns)
         return _read_csv(source, label, options, columns)
@@ -196,6 +198,38 @@ def read_table(source: Path | io.BytesIO, label: str, options, columns: list[str
         raise InputError(f"{label}: is a directory, expected a CSV or XLSX file") from None
     except OSError as e:  # EIO, a file gone while read, a stale network mount: the cause, in one line
         raise InputError(f"{label}: cannot read ({e.strerror or type(e).__name__})") from None
+
+
+def _read_parquet(source, label: str, columns: list[str] | None) -> RawTable:
+    """Parquet (by its PAR1 magic): only the mapped columns are read, typed as stored — timestamps,
+    numbers and strings go to the same parsers as a CSV's text, which take typed columns as they are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    handle = _open_binary(source)
+    try:
+        try:
+            pf = pq.ParquetFile(handle)
+        except (pa.ArrowException, OSError, ValueError) as e:
+            raise InputError(f"{label}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+        headers = [str(h) for h in pf.schema_arrow.names]
+        _check_headers(headers, label)
+        if columns == []:
+            return RawTable(pd.DataFrame(), headers)
+        wanted = headers if columns is None else list(dict.fromkeys(columns))
+        try:
+            table = pf.read(columns=wanted)
+        except (pa.ArrowException, OSError, ValueError) as e:
+            raise InputError(f"{label}: cannot read Parquet: {str(e).splitlines()[0]}") from None
+    finally:
+        handle.close()
+    # dictionary-encoded strings would become categoricals; nested values are shown as text
+    table = pa.table({name: (col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col)
+                      for name, col in zip(table.column_names, table.columns)})
+    frame = table.to_pandas()
+    frame.index = pd.RangeIndex(2, 2 + len(frame))  # row 1 is the header, as in a CSV or a sheet
+    check_cells(frame, label)
+    return RawTable(frame, headers)
 
 
 def check_text_options(options) -> None:

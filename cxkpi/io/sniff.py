@@ -72,12 +72,16 @@ def sniff_delimiter(text: str) -> str:
 
 # --- what kind of container a file is, from its bytes (the name does not decide) -----------------
 ZIP_MAGIC = b"PK\x03\x04"
+PARQUET_MAGIC = b"PAR1"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office (.xls, .doc) and encrypted OOXML
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml")
 
 
 def container(head: bytes) -> str:
-    """``zip``, ``ole2``, ``html`` or ``text`` (what is left: CSV, or a binary the CSV reader refuses)."""
+    """``zip``, ``ole2``, ``parquet``, ``html`` or ``text`` (what is left: CSV, or a binary the CSV
+    reader refuses)."""
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
     if head.startswith(ZIP_MAGIC):
         return "zip"
     if head.startswith(OLE2_MAGIC):
