@@ -96,8 +96,8 @@ SOURCES: dict[str, Source] = {
         Source(
             "subscriptions",
             "started_at",
-            _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category"),
-            "subscriptions with start and end dates",
+            _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category changed_at:time"),
+            "subscriptions with start and end dates (and MRR changes: several rows per customer)",
             area="Business",
         ),
         Source("agents", "hired_at", _cols("agent:category hired_at:time left_at:time team:category"), "agent roster",

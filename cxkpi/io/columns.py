@@ -53,6 +53,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "started_at": ("started_at", "start_date", "subscription_start", "subscribed_at"),
     "ended_at": ("ended_at", "end_date", "cancelled_at", "canceled_at", "churned_at", "cancellation_date"),
     "mrr": ("mrr", "monthly_recurring_revenue", "monthly_revenue"),
+    # the date an MRR level takes effect (one row per change of a customer's subscription)
+    "changed_at": ("changed_at", "effective_date", "effective_at", "effective_from", "change_date", "changed_on",
+                   "mrr_changed_at", "valid_from"),
     "hired_at": ("hired_at", "hire_date", "hired", "start_date"),
     "left_at": ("left_at", "leave_date", "left", "termination_date", "end_date"),
     "article_views": ("article_views", "articles_viewed", "views", "page_views"),

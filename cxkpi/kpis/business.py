@@ -1,4 +1,4 @@
-"""Business KPIs: churn, retention, CLV, employee turnover, cost per resolution, articles
+"""Business KPIs: churn, retention, revenue (MRR) churn, CLV, employee turnover, cost per resolution, articles
 per visit (docs/business.md; shared conventions in docs/conventions.md).
 
 Churn, retention and turnover are rates *per period*: ``--period`` is the unit the rate
@@ -961,6 +961,170 @@ def turnover(frame: pd.DataFrame, settings: dict) -> Measured:
     The "all" row pools the periods: Σ separations / Σ average headcount."""
     values, skips = _spans(frame, "hired_at", "left_at", "agent")
     return Measured(values[skips.ok], skips.skipped)
+
+
+# ---------------------------------------------------------------- revenue (MRR) churn
+def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Each row becomes a span [start, end) of one customer at one MRR.
+
+    Two shapes: rows with started_at / ended_at (a plan change = one row ends, the next starts
+    the same day; overlapping rows of a customer add up), or rows with ``changed_at`` (the MRR
+    in force from that date, started_at when blank, until the customer's next row; the last
+    row lasts until its ended_at, empty = still active)."""
+    changes = "changed_at" in frame.columns
+    first = "started_at" if "started_at" in frame.columns else "changed_at"
+    skips = _Skips(frame.index)
+    begin = _naive(frame[first])
+    if changes and first == "started_at":
+        begin = _naive(frame["changed_at"]).fillna(begin)
+    finish = (_naive(frame["ended_at"]) if "ended_at" in frame.columns
+              else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+    skips.drop(begin.isna(), f"no {'changed_at or started_at' if changes and first == 'started_at' else first}")
+    who = _who(frame, "customer_id", skips)
+    mrr = frame["mrr"].astype("float64")
+    skips.drop(mrr.isna(), "no mrr")
+    skips.drop(mrr < 0, "mrr is negative")
+    skips.drop(finish < begin, "ended_at before started_at" if not changes else "ended_at before changed_at")
+    values = pd.DataFrame({"who": who, "start": begin, "end": finish, "mrr": mrr}, index=frame.index)
+    values = values[skips.ok]
+    notes = []
+    if changes:
+        # a row lasts until the same customer's next row (or its own ended_at, if earlier)
+        values = values.sort_values(["who", "start"], kind="stable")
+        nxt = values.groupby("who", sort=False)["start"].shift(-1)
+        values["end"] = values["end"].where(values["end"].notna() & ~(values["end"] > nxt), nxt)
+        values = values.sort_index()
+        notes.append("MRR changes: each row's mrr is in force from changed_at (started_at when blank) until the "
+                     "customer's next row; the last row until its ended_at")
+    else:
+        notes.append("each row is a subscription at its mrr from started_at until ended_at; a customer's rows "
+                     "that touch are one subscription (a plan change), their MRR compared period to period")
+    if "customer_id" not in frame.columns:
+        notes.append("no customer_id: each row is one customer, so no expansion or contraction can be seen")
+    return Measured(values, skips.skipped, notes)
+
+
+_MRR_FIELDS = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr", "ending_mrr",
+               "net_mrr_churn_pct", "churned_customers"]
+
+
+def _mrr_rates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    base = frame["starting_mrr"].where(frame["starting_mrr"] > 0)
+    gross = 100 * (frame["churned_mrr"] + frame["contraction_mrr"]) / base
+    net = 100 * (frame["churned_mrr"] + frame["contraction_mrr"] - frame["expansion_mrr"]) / base
+    return gross, net
+
+
+def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    by, per_period = _split(keys)
+    empty = _empty(by, per_period, {k: np.nan for k in _MRR_FIELDS})
+    if values.empty:
+        return empty
+    lo, hi = _window(values, ["start", "end"])
+    bounds = _bounds(lo, hi, ctx, ctx.period or DEFAULT_PERIOD)
+    if bounds is None:
+        return empty
+    row_codes, keys_index = _codes(values, by)
+    groups = 1 if keys_index is None else len(keys_index)
+    periods = len(bounds) - 1
+    who = values["who"].to_numpy()
+    # one dense id per (group, customer): a customer who moves group (plan) leaves one and joins the other
+    pid, uniq = pd.factorize(_person_key(row_codes, who))
+    width = int(who.max()) + 1
+    pid_group = (uniq // width).astype(np.int64)
+    people = len(uniq)
+    start = _ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    mrr = values["mrr"].to_numpy(dtype="float64")
+    spell_pid, spell_start, spell_end = _merge_spells(
+        pd.DataFrame({"who": np.zeros(len(values), dtype=np.int64), "start": values["start"].to_numpy(),
+                      "end": values["end"].to_numpy()}), pid.astype(np.int64))
+    t = _i8(bounds)
+
+    def level(j: int) -> np.ndarray:  # each customer's MRR at bound j (started before it, not ended before it)
+        live = (start < t[j]) & (end >= t[j])
+        return np.bincount(pid[live], weights=mrr[live], minlength=people)
+
+    out = {k: np.zeros((groups, periods)) for k in [*_MRR_FIELDS, "customers_at_start"] if k != "net_mrr_churn_pct"}
+    at_start = level(0)
+    for j in range(periods):
+        at_end = level(j + 1)
+        present = (spell_start < t[j]) & (spell_end >= t[j])
+        was = np.zeros(people, dtype=bool)
+        was[spell_pid[present]] = True
+        gone = np.zeros(people, dtype=bool)
+        gone[spell_pid[present & (spell_end < t[j + 1])]] = True
+        stayed = was & ~gone
+        delta = np.where(stayed, at_end - at_start, 0.0)
+        new = np.where(~was | gone, at_end, 0.0)  # new customers, and churned ones who came back
+        for name, weights in (("starting_mrr", at_start), ("churned_mrr", np.where(gone, at_start, 0.0)),
+                              ("contraction_mrr", np.maximum(-delta, 0.0)), ("expansion_mrr", np.maximum(delta, 0.0)),
+                              ("new_mrr", new), ("ending_mrr", at_end),
+                              ("customers_at_start", was.astype("float64")),
+                              ("churned_customers", gone.astype("float64"))):
+            out[name][:, j] = np.bincount(pid_group, weights=weights, minlength=groups)
+        at_start = at_end
+    frame = _long(out, keys_index, by, bounds[:-1])
+    money_cols = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr", "ending_mrr"]
+    frame[money_cols] = frame[money_cols].round(6)  # sums of cents: no 1e-13 residue
+    unit = ctx.period or DEFAULT_PERIOD
+    if not per_period:
+        g = frame.groupby(level=by, sort=True) if by else frame.groupby(np.zeros(len(frame), dtype="int8"))
+        pooled = g[["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr",
+                    "customers_at_start", "churned_customers"]].sum()
+        gross, net = _mrr_rates(pooled)
+        res = pd.DataFrame(index=pooled.index)
+        res["value"] = gross
+        res["n"] = pooled["customers_at_start"].astype("int64")
+        for name in ("starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr"):
+            res[name] = pooled[name]  # Σ over the periods: the pooled rate is these sums' ratio
+        res["ending_mrr"] = g["ending_mrr"].last()
+        res["net_mrr_churn_pct"] = net
+        res["churned_customers"] = pooled["churned_customers"].astype("int64")
+        res["periods"] = g.size()
+        res["note"] = np.where(pooled["starting_mrr"] > 0,
+                               f"per {unit}, pooled over {periods}: MRR columns are sums over the {unit}s (ending: of the last)",
+                               f"no MRR at the start of any {unit}")
+        if not by:
+            res = res.reset_index(drop=True)
+        return res
+    gross, net = _mrr_rates(frame)
+    res = pd.DataFrame(index=frame.index)
+    res["value"] = gross
+    res["n"] = frame["customers_at_start"].astype("int64")
+    for name in _MRR_FIELDS:
+        res[name] = net if name == "net_mrr_churn_pct" else frame[name]
+    res["churned_customers"] = res["churned_customers"].astype("int64")
+    res["note"] = _coverage_note(_note(frame["starting_mrr"] <= 0, "no MRR at the start of the period",
+                                       frame.index), bounds, hi)
+    return res
+
+
+@kpi(
+    name="revenue-churn",
+    title="Revenue (MRR) churn rate",
+    source="subscriptions",
+    needs=("started_at+mrr|changed_at+mrr",),
+    optional=("customer_id", "ended_at", "changed_at"),
+    unit="%",
+    higher_is_better=False,
+    formula="gross: 100 × (churned MRR + contraction) / MRR at the start of the period; net: 100 × (churned "
+            "MRR + contraction − expansion) / MRR at the start (per --period, a month by default)",
+    aggregate=_mrr_aggregate,
+    example="cxkpi revenue-churn sample_data/subscriptions.csv --period month",
+    periodic=True,
+)
+def revenue_churn(frame: pd.DataFrame, settings: dict) -> Measured:
+    """Gross MRR churn (the value) and net MRR churn (breakdown: net_mrr_churn_pct, negative when
+    expansion outweighs what was lost) per period, beside customer churn. Starting MRR: the MRR
+    of the customers active at the start of the period (as in `cxkpi churn`); churned MRR: the
+    starting MRR of those whose subscription ended in the period; contraction / expansion: the
+    fall / rise of the MRR of the others from the start to the end of the period; new MRR: of
+    customers who started (or came back) in it. MRR changes are read from several rows per
+    customer: rows that end and restart the same day (started_at / ended_at), or rows with a
+    changed_at date (the MRR in force from then until the customer's next row). A period that
+    starts with no MRR shows no value and the note "no MRR at the start of the period"."""
+    return _mrr_measure(frame, settings)
 
 
 # ---------------------------------------------------------------- cost per resolution
