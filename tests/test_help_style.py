@@ -93,3 +93,9 @@ def test_kpis_refuses_a_format_it_cannot_write(run_cli, fmt):
     code, out, err = run_cli("kpis", "--format", fmt)
     assert (code, out) == (2, "")
     assert err == f"cxkpi: error: cxkpi kpis --format {fmt}: expected table, json, csv or markdown\n"
+
+
+@pytest.mark.parametrize("command, formats", [
+    ("inspect", "table|json|markdown|csv"), ("kpis", "table|json|csv|markdown"), ("presets", "table|json|markdown")])
+def test_a_command_offers_only_the_formats_it_writes(command, formats):
+    assert re.search(rf"--format\s+-f\s+{re.escape(formats)}\s", _help(command)), _help(command)

@@ -8,7 +8,7 @@ from ..render import OutputFormat
 
 
 def kpis(
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, json, csv or markdown."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", metavar="table|json|csv|markdown", help="table, json, csv or markdown."),
 ) -> None:
     """Every KPI cxkpi knows, with its source, needed columns and formula.
 

@@ -40,7 +40,7 @@ def inspect(
         None, "--max-columns", min=0, help="Profile at most this many columns (default 1,000; 0 = all).",
         rich_help_panel=INPUT),
     format: Optional[OutputFormat] = typer.Option(
-        None, "--format", "-f", help="table, json, markdown or csv (default: table, or from --output's extension).",
+        None, "--format", "-f", metavar="table|json|markdown|csv", help="table, json, markdown or csv (default: table, or from --output's extension).",
         rich_help_panel=OUTPUT, case_sensitive=False),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write to this file (atomically) instead of stdout.", rich_help_panel=OUTPUT),

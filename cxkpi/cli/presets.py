@@ -40,7 +40,7 @@ def preset_rows(name: str | None = None) -> list[dict]:
 def presets(
     name: str = typer.Argument(None, help="One preset to show in full (its column map, labels and units).",
                                show_default=False),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, json or markdown."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", metavar="table|json|markdown", help="table, json or markdown."),
 ) -> None:
     """The built-in presets for helpdesk and survey exports, with the headers each one expects.
 
