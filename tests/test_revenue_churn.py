@@ -165,3 +165,21 @@ def test_documented_in_business_md():
 
     doc = Path(__file__).resolve().parent.parent.joinpath("docs", "business.md").read_text(encoding="utf-8")
     assert "`cxkpi revenue-churn" in doc
+
+
+def test_effective_date_headers_and_currency_amounts_map_themselves(tmp_path, capsys):
+    path = tmp_path / "billing.csv"
+    path.write_text("Account ID,Effective Date,Cancelled At,MRR\n"
+                    "A,2025-01-10,,$100\nB,2025-01-15,,$200\nB,2025-02-10,,$300\n"
+                    "C,2025-01-20,,300\nC,2025-02-05,,150\nD,2025-01-05,2025-02-20,400\nX,,,10\n", encoding="utf-8")
+    code, out, err = run_cli(["revenue-churn", str(path), "--since", "2025-02-01", "--until", "2025-03-01",
+                              "--format", "json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    # February as in the worked example without E: start 1,000; churned 400, contraction 150, expansion 100
+    # gross (400 + 150) / 1,000 = 55%, net (400 + 150 − 100) / 1,000 = 45%; ending 100 + 300 + 150 = 550
+    assert doc["value"] == pytest.approx(55.0)
+    assert doc["breakdown"]["net_mrr_churn_pct"] == pytest.approx(45.0)
+    assert doc["breakdown"]["ending_mrr"] == pytest.approx(550.0)
+    assert doc["skipped"]["reasons"]["no changed_at"]["count"] == 1  # X has no date
+    assert "(started_at when blank)" not in err  # the file has no started_at

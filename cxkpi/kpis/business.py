@@ -994,8 +994,9 @@ def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
         nxt = values.groupby("who", sort=False)["start"].shift(-1)
         values["end"] = values["end"].where(values["end"].notna() & ~(values["end"] > nxt), nxt)
         values = values.sort_index()
-        notes.append("MRR changes: each row's mrr is in force from changed_at (started_at when blank) until the "
-                     "customer's next row; the last row until its ended_at")
+        notes.append("MRR changes: each row's mrr is in force from changed_at"
+                     + (" (started_at when blank)" if first == "started_at" else "")
+                     + " until the customer's next row; the last row until its ended_at")
     else:
         notes.append("each row is a subscription at its mrr from started_at until ended_at; a customer's rows "
                      "that touch are one subscription (a plan change), their MRR compared period to period")
