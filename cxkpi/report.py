@@ -223,7 +223,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
             extra += e
         try:
             path = source_file(config, source, run, items[0][0].name)
-            if progress:
+            if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
                 progress(f"reading {source}: {path}")
             dataset = load_source(path, source, list(dict.fromkeys(wanted)), load_options(config, source, run),
                                   list(dict.fromkeys(extra)))

@@ -25,6 +25,18 @@ def say(message: str, quiet: bool = False) -> None:
         stderr_console().print(one_line(message), markup=False, emoji=False)
 
 
+def summary(report) -> str:
+    """One line for a cron log: ``22 KPIs, 1 below target, 0 warn, 0 alerts`` (and failed sources)."""
+    count = {s: sum(e.status == s for e in report.entries) for s in ("below target", "warn", "alert")}
+    kpis = len(report.entries)
+    line = (f"{kpis} KPI{'' if kpis == 1 else 's'}, {count['below target']} below target, {count['warn']} warn, "
+            f"{count['alert']} alert{'' if count['alert'] == 1 else 's'}")
+    failed = len(report.failed_sources)
+    if failed:
+        line += f", {failed} source{'' if failed == 1 else 's'} failed"
+    return line
+
+
 def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False, raw: bool = False) -> None:
     """Write results (a list of KpiResult) or a Report to stdout or ``output``."""
     from ..report import Report
@@ -38,14 +50,14 @@ def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False,
         if isinstance(obj, Report):
             from ..render.dashboard import renderable as report_view
 
-            console.print(report_view(obj))
+            console.print(report_view(obj, width=console.width))
         else:
             from ..render.table import renderable
 
             for i, r in enumerate(obj):
                 if i:
                     console.print()
-                console.print(renderable(r))
+                console.print(renderable(r, width=console.width))
         return
     if fmt in BINARY and not to_file:
         from ..errors import UsageError
@@ -55,7 +67,7 @@ def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False,
     data = render(obj, fmt, raw=raw, color=False, width=int(os.environ.get("COLUMNS", "120") or 120))
     if to_file:
         write_atomic(output, data)
-        say(f"wrote {output}", quiet)
+        say(f"wrote {output}" + (f": {summary(obj)}" if isinstance(obj, Report) else ""), quiet)
     elif isinstance(data, bytes):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

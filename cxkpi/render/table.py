@@ -6,9 +6,18 @@ import io
 
 from .safe import term_cell, term_text
 from .text import fmt_interval, fmt_value, label
+from .units import unit_label
 
 
-def renderable(result):
+def _too_wide(headers: list[str], cells: list[str], width: int | None) -> bool:
+    """Whether one row of these cells, in a table with borders, needs more than ``width`` columns."""
+    if width is None:
+        return False
+    need = sum(max(len(h), len(c)) for h, c in zip(headers, cells)) + 3 * len(headers) + 1
+    return need > width
+
+
+def renderable(result, width: int | None = None):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -17,36 +26,74 @@ def renderable(result):
         from .themes import renderable as themes_view
 
         return themes_view(result)
-    unit = f" ({result.unit})" if result.unit else ""
+    unit = unit_label(result.unit)
+    unit = f" ({unit})" if unit else ""  # money without a configured currency: no "(currency)"
     # title, caption and headers as Text: a str there is parsed as rich markup
     table = Table(title=term_text(f"{result.title} — {result.kpi}"),
                   caption=term_text(result.file) if result.file else None, title_justify="left",
                   caption_justify="left", show_edge=True)
-    for k in result.group_by:
-        table.add_column(term_text(k), style="cyan")
-    table.add_column(term_text(f"value{unit}"), justify="right", style="bold")
-    table.add_column("95% CI", justify="right", no_wrap=True)
-    table.add_column("n", justify="right")
     keys = list(result.breakdown)
     for g in result.groups:
         keys += [k for k in g.breakdown if k not in keys]
-    for k in keys:
-        table.add_column(term_text(label(k)), justify="right")
-    table.add_column("", style="yellow")
-
-    def add(key_cells, value, interval, n, breakdown, low, style=None):
-        cells = key_cells + [fmt_value(value), fmt_interval(interval), fmt_value(n)]
-        cells += [term_cell(fmt_value(breakdown.get(k))) for k in keys]  # a breakdown may hold a value from the data
-        cells.append("low n" if low else "")
-        table.add_row(*cells, style=style)
-
+    headers = [f"value{unit}", "95% CI", "n"] + [label(k) for k in keys] + [""]
+    cells = [fmt_value(result.value), fmt_interval(result.interval), fmt_value(result.n)]
+    cells += [fmt_value(result.breakdown.get(k)) for k in keys] + ["low n" if result.low_sample else ""]
+    if not result.groups and _too_wide(headers, cells, width):
+        # one row too wide for the terminal (clv's 12 fields): a "field | value" table, nothing cut
+        table = Table(title=term_text(f"{result.title} — {result.kpi}"),
+                      caption=term_text(result.file) if result.file else None, title_justify="left",
+                      caption_justify="left", show_edge=True)
+        table.add_column("field", style="cyan", overflow="fold")
+        table.add_column("value", justify="right", no_wrap=True)
+        for i, (h, c) in enumerate(zip(headers, cells)):
+            if c or i == 0:  # an empty field (no CI, a blank note) is left out; the value always stays
+                table.add_row(term_text(h or "note"), term_cell(c, style="bold" if i == 0 else ""))
+        return Group(table, *_notes(result))
     total_keys = ["all"] + [""] * (len(result.group_by) - 1) if result.group_by else []
-    add(total_keys, result.value, result.interval, result.n, result.breakdown, result.low_sample,
-        style="bold" if result.groups else None)
-    if result.groups:
-        table.add_section()
-    for g in result.groups:
-        add([term_text(g.key.get(k, "")) for k in result.group_by], g.value, g.interval, g.n, g.breakdown, g.low_sample)
+    rows = [(total_keys, result.value, result.interval, result.n, result.breakdown, result.low_sample)]
+    rows += [([g.key.get(k, "") for k in result.group_by], g.value, g.interval, g.n, g.breakdown, g.low_sample)
+             for g in result.groups]
+    # numbers never wrap nor get cut: breakdown columns that do not fit the width are left out (and named)
+    shown, left_out = list(keys), []
+    if width is not None:
+        def need(col_cells, header):
+            return max(len(header), *(len(c) for c in col_cells))
+
+        fixed = sum(min(16, need([str(r[0][i]) for r in rows], k)) for i, k in enumerate(result.group_by))
+        fixed += need([fmt_value(r[1]) for r in rows], f"value{unit}") + need([fmt_interval(r[2]) for r in rows], "95% CI")
+        fixed += need([fmt_value(r[3]) for r in rows], "n") + (5 if any(r[5] for r in rows) else 0)
+        widths = {k: need([fmt_value(r[4].get(k)) for r in rows], label(k)) for k in keys}
+
+        def total():
+            return fixed + sum(widths[k] for k in shown) + 3 * (len(result.group_by) + 4 + len(shown)) + 1
+
+        while shown and total() > width:
+            left_out.insert(0, shown.pop())
+    for k in result.group_by:
+        table.add_column(term_text(k), style="cyan", overflow="fold")
+    table.add_column(term_text(f"value{unit}"), justify="right", style="bold", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    for k in shown:
+        table.add_column(term_text(label(k)), justify="right", no_wrap=True)
+    table.add_column("", style="yellow", no_wrap=True)
+
+    for i, (key_cells, value, interval, n, breakdown, low) in enumerate(rows):
+        cells = [term_text(k) for k in key_cells] + [fmt_value(value), fmt_interval(interval), fmt_value(n)]
+        cells += [term_cell(fmt_value(breakdown.get(k))) for k in shown]  # a breakdown may hold a value from the data
+        cells.append("low n" if low else "")
+        table.add_row(*cells, style="bold" if i == 0 and result.groups else None)
+        if i == 0 and result.groups:
+            table.add_section()
+    if left_out:
+        note = term_text("not shown at this width: " + ", ".join(label(k) for k in left_out)
+                         + " (wider terminal, or --format csv/json)", style="dim")
+        return Group(table, note, *_notes(result))
+    return Group(table, *_notes(result))
+
+
+def _notes(result) -> list:
+    from rich.text import Text
 
     lines = []
     if result.skipped.total:
@@ -63,7 +110,7 @@ def renderable(result):
         from .heatmap import renderable as heat_table
 
         extra = [Text(""), heat_table(result.extra["heatmap"])]
-    return Group(table, *lines, *extra)
+    return lines + extra
 
 
 def render(results, color: bool = False, width: int = 120, **_) -> str:
@@ -75,5 +122,5 @@ def render(results, color: bool = False, width: int = 120, **_) -> str:
     for i, r in enumerate(results):
         if i:
             console.print()
-        console.print(renderable(r))
+        console.print(renderable(r, width=width))
     return buf.getvalue()
