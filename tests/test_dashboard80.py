@@ -42,7 +42,12 @@ def test_columns_dropped_in_order(sample_report):
     text120, text100, text80 = (render(sample_report, width=w) for w in (120, 100, 80))
     assert "trend" in text120 and "target / reference" in text120
     assert "trend" not in text100 and "reference" in text100
-    assert "trend" not in text80 and "reference" not in text80
+    assert "trend" not in text80 and "target / reference" not in text80
+    # at 80 the target or benchmark stands under the KPI's title instead: NPS target 40 (sample config)
+    lines = text80.splitlines()
+    nps = next(i for i, line in enumerate(lines) if "Net Promoter Score" in line)
+    assert "target ≥ 40 points" in lines[nps + 1]
+    assert "25–50% of customers" in text80  # response rate's benchmark (no target set)
     for text in (text120, text100, text80):  # KPI, value, status, change and n always stay
         assert all(h in text for h in ("KPI", "value", "status", "change", " n "))
 

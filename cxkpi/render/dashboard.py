@@ -2,7 +2,7 @@
 
 Fits the terminal: number cells (value, change, n) never wrap nor get cut; the KPI title and the
 target / reference text wrap; when the width is not enough the trend sparkline goes first, then the
-reference text, then the unit and n columns.
+reference column (its text then stands under the KPI's title), then the unit and n columns.
 """
 
 from __future__ import annotations
@@ -175,16 +175,23 @@ def renderable(report, width: int = 120):
         for name, just, wraps, min_w in COLUMNS:
             if name not in keep:
                 continue
-            if name == "unit":  # wraps between words only: as wide as its longest word
-                t.add_column(name, justify=just, overflow="fold",
-                             min_width=max(4, *(_longest_word(r[name]) for r in area_rows)))
+            if name == "unit":  # wraps between words only: at least as wide as its longest word
+                longest = max(4, *(_longest_word(r[name]) for r in area_rows))
+                # narrow (the trend is gone): "% of comments" wraps to leave the KPI title the room
+                t.add_column(name, justify=just, overflow="fold", min_width=longest,
+                             max_width=None if "trend" in keep else max(longest, 8))
             elif wraps:
                 t.add_column(name, justify=just, overflow="fold", min_width=min_w, ratio=1)
             else:
                 w = max(len(name), *(r[name].cell_len for r in area_rows))
                 t.add_column(name, justify=just, no_wrap=True, min_width=w)
         for r in area_rows:
-            t.add_row(*(r[name] for name in keep))
+            cells = dict(r)
+            ref = r["target / reference"]
+            if "target / reference" not in keep and ref.plain:
+                # no room for the column: the target or benchmark goes under the KPI's title, dim
+                cells["KPI"] = Text.assemble(r["KPI"], "\n", Text(ref.plain, style="dim"))
+            t.add_row(*(cells[name] for name in keep))
         panels.append(Panel(t, title=term_text(area), title_align="left"))
     footer = []
     if report.compare and "change" in keep:
