@@ -96,7 +96,8 @@ SOURCES: dict[str, Source] = {
         Source(
             "subscriptions",
             "started_at",
-            _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category changed_at:time"),
+            _cols("customer_id:id started_at:time ended_at:time mrr:money plan:category changed_at:time "
+                  "previous_mrr:money"),
             "subscriptions with start and end dates (and MRR changes: several rows per customer)",
             area="Business",
         ),

@@ -183,3 +183,23 @@ def test_effective_date_headers_and_currency_amounts_map_themselves(tmp_path, ca
     assert doc["breakdown"]["ending_mrr"] == pytest.approx(550.0)
     assert doc["skipped"]["reasons"]["no changed_at"]["count"] == 1  # X has no date
     assert "(started_at when blank)" not in err  # the file has no started_at
+
+
+def test_mrr_movements_with_previous_mrr_and_a_zero_for_a_cancellation(tmp_path):
+    # one row per change: B, C and D were paying before the file starts (previous_mrr); D's MRR goes
+    # to 0 on Feb 20 (cancelled) and D comes back on Mar 5 at 80
+    path = tmp_path / "moves.csv"
+    path.write_text("customer_id,changed_at,previous_mrr,mrr\nB,2025-02-10,200,300\nC,2025-02-05,300,150\n"
+                    "D,2025-02-20,400,0\nE,2025-02-12,0,50\nA,2025-01-10,0,100\nD,2025-03-05,0,80\n",
+                    encoding="utf-8")
+    from cxkpi.api import compute_file
+
+    months = by_period(compute_file("revenue-churn", str(path), period="month"))
+    assert list(months) == ["2025-01", "2025-02", "2025-03"]  # the seeds of previous_mrr add no period
+    jan, feb, mar = months["2025-01"], months["2025-02"], months["2025-03"]
+    # Jan 1: B 200 + C 300 + D 400 = 900 (from previous_mrr); A new at 100; nothing lost: 0%
+    assert (jan.breakdown["starting_mrr"], jan.breakdown["new_mrr"], jan.value) == (900.0, 100.0, 0.0)
+    _check_february(feb)  # the worked example again: 55% gross, 45% net
+    # Mar 1: A 100 + B 300 + C 150 + E 50 = 600; D back at 80 (new after a gap): ending 680, 0% churn
+    assert (mar.breakdown["starting_mrr"], mar.breakdown["new_mrr"], mar.breakdown["ending_mrr"],
+            mar.value) == (600.0, 80.0, 680.0, 0.0)

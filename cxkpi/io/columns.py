@@ -56,6 +56,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # the date an MRR level takes effect (one row per change of a customer's subscription)
     "changed_at": ("changed_at", "effective_date", "effective_at", "effective_from", "change_date", "changed_on",
                    "mrr_changed_at", "valid_from"),
+    # an MRR-movements export: the MRR before the change (the row's mrr is the MRR after it)
+    "previous_mrr": ("previous_mrr", "old_mrr", "prior_mrr", "mrr_before", "from_mrr", "previous_monthly_revenue"),
     "hired_at": ("hired_at", "hire_date", "hired", "start_date"),
     "left_at": ("left_at", "leave_date", "left", "termination_date", "end_date"),
     "article_views": ("article_views", "articles_viewed", "views", "page_views"),

@@ -986,17 +986,35 @@ def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
     skips.drop(mrr < 0, "mrr is negative")
     skips.drop(finish < begin, "ended_at before started_at" if not changes else "ended_at before changed_at")
     values = pd.DataFrame({"who": who, "start": begin, "end": finish, "mrr": mrr}, index=frame.index)
+    previous = None
+    if changes and "previous_mrr" in frame.columns and "customer_id" in frame.columns:
+        previous = frame["previous_mrr"].astype("float64")
+        skips.drop(previous < 0, "previous_mrr is negative")
     values = values[skips.ok]
     notes = []
+    if previous is not None:
+        # a customer's first change says what they paid before it: that MRR runs from before the data
+        # (a seed row, flagged so it does not stretch the range of periods) until the change
+        heads = values.sort_values("start", kind="stable").groupby("who", sort=False).head(1)
+        before = previous.reindex(heads.index)
+        heads = heads[(before > 0).to_numpy()]
+        seeds = heads.assign(end=heads["start"], start=_SEED, mrr=before[before > 0].to_numpy())
+        values = pd.concat([values.assign(seed=False), seeds.assign(seed=True)])
+        notes.append(f"previous_mrr of a customer's first change: the MRR paid before it ({len(seeds):,} "
+                     f"customer{'s' if len(seeds) != 1 else ''} already paying when the file starts)")
     if changes:
         # a row lasts until the same customer's next row (or its own ended_at, if earlier)
         values = values.sort_values(["who", "start"], kind="stable")
         nxt = values.groupby("who", sort=False)["start"].shift(-1)
         values["end"] = values["end"].where(values["end"].notna() & ~(values["end"] > nxt), nxt)
-        values = values.sort_index()
+        # an MRR of 0 from a date is a cancellation (a churn movement): the row before it ends there, and the
+        # zero row lasts no time (a later row is a restart after a gap: churn, then new)
+        zero = values["mrr"].to_numpy() == 0
+        values.loc[zero, "end"] = values.loc[zero, "start"]
+        values = values.sort_index(kind="stable")
         notes.append("MRR changes: each row's mrr is in force from changed_at"
                      + (" (started_at when blank)" if first == "started_at" else "")
-                     + " until the customer's next row; the last row until its ended_at")
+                     + " until the customer's next row; the last row until its ended_at; mrr 0 = cancelled then")
     else:
         notes.append("each row is a subscription at its mrr from started_at until ended_at; a customer's rows "
                      "that touch are one subscription (a plan change), their MRR compared period to period")
@@ -1005,6 +1023,7 @@ def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
     return Measured(values, skips.skipped, notes)
 
 
+_SEED = pd.Timestamp("1900-01-01")  # "before the data" for an MRR known only from previous_mrr
 _MRR_FIELDS = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr", "ending_mrr",
                "net_mrr_churn_pct", "churned_customers"]
 
@@ -1021,7 +1040,8 @@ def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     empty = _empty(by, per_period, {k: np.nan for k in _MRR_FIELDS})
     if values.empty:
         return empty
-    lo, hi = _window(values, ["start", "end"])
+    real = values[~values["seed"].to_numpy(dtype=bool)] if "seed" in values.columns else values
+    lo, hi = _window(real, ["start", "end"])
     bounds = _bounds(lo, hi, ctx, ctx.period or DEFAULT_PERIOD)
     if bounds is None:
         return empty
@@ -1106,7 +1126,7 @@ def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     title="Revenue (MRR) churn rate",
     source="subscriptions",
     needs=("started_at+mrr|changed_at+mrr",),
-    optional=("customer_id", "ended_at", "changed_at"),
+    optional=("customer_id", "ended_at", "changed_at", "previous_mrr"),
     unit="%",
     higher_is_better=False,
     formula="gross: 100 × (churned MRR + contraction) / MRR at the start of the period; net: 100 × (churned "
@@ -1123,7 +1143,8 @@ def revenue_churn(frame: pd.DataFrame, settings: dict) -> Measured:
     fall / rise of the MRR of the others from the start to the end of the period; new MRR: of
     customers who started (or came back) in it. MRR changes are read from several rows per
     customer: rows that end and restart the same day (started_at / ended_at), or rows with a
-    changed_at date (the MRR in force from then until the customer's next row). A period that
+    changed_at date (the MRR in force from then until the customer's next row; an mrr of 0 is a
+    cancellation; previous_mrr on a customer's first change is what they paid before it). A period that
     starts with no MRR shows no value and the note "no MRR at the start of the period"."""
     return _mrr_measure(frame, settings)
 
