@@ -370,6 +370,21 @@ def report_from_results(results: list[KpiResult], title: str | None = None) -> R
                   title=title or (results[0].title if len(results) == 1 else "cxkpi results"))
 
 
+def comparison_gaps(report: Report) -> str | None:
+    """A note when ``--compare`` found no data in the period it compares with (same-last-year on a
+    file that starts this year): the change column is empty for a reason the user should read."""
+    if not report.compare:
+        return None
+    missing = [e for e in report.entries if e.comparison is not None and e.comparison.previous is None]
+    if not missing:
+        return None
+    targets = sorted({e.comparison.previous_period for e in missing})
+    compared = sum(1 for e in report.entries if e.comparison is not None)
+    names = ", ".join(e.kpi for e in missing[:8]) + (", …" if len(missing) > 8 else "")
+    return (f"--compare {report.compare}: no data for {', '.join(targets)} in {len(missing)} of {compared} KPIs "
+            f"({names}): their change is empty")
+
+
 def has_alert(report: Report) -> bool:
     return any(e.status == ALERT for e in report.entries)
 

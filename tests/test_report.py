@@ -289,3 +289,16 @@ def test_a_kpi_that_needs_a_setting_the_config_lacks_is_not_computed(tmp_path):
                    "report:\n  kpis: [sla]\n", encoding="utf-8")
     with pytest.raises(MissingSettingError, match="sla needs a target"):
         build_report(load_config(str(cfg)))
+
+
+def test_compare_with_no_data_in_the_compared_period_says_so(run_cli, tmp_path):
+    """sample_data starts in 2025 (surveys): same-last-year for 2025-10 is 2024-10, which no survey has."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"sources:\n  surveys:\n    file: {ROOT / 'sample_data' / 'surveys.csv'}\n"
+                   "report:\n  kpis: [nps, csat]\n", encoding="utf-8")
+    code, out, err = run_cli("report", "-c", str(cfg), "--period", "month", "--compare", "same-last-year",
+                             "-f", "json")
+    assert code == 0, err
+    assert "--compare same-last-year: no data for 2024-10 in 2 of 2 KPIs (nps, csat): their change is empty" in err
+    code, out, err = run_cli("report", "-c", str(cfg), "--period", "month", "--compare", "previous", "-f", "json")
+    assert code == 0 and "no data for" not in err

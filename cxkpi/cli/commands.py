@@ -90,7 +90,7 @@ def report(
     from ..engine import PERIODS
     from ..errors import BreachError, InputError, UsageError
     from ..render import format_for
-    from ..report import build_report, has_alert
+    from ..report import build_report, comparison_gaps, has_alert
     from .emit import emit, say
 
     fmt = format_for(output, format)
@@ -102,6 +102,9 @@ def report(
     rep = build_report(cfg, period=period, compare=compare, since=since, until=until, strict=strict,
                        on_error=on_source_error, progress=None if quiet else (lambda m: say(m)))
     emit(rep, fmt, output, quiet=quiet, raw=raw)
+    gaps = comparison_gaps(rep)
+    if gaps and not quiet:
+        say(gaps)
     if rep.failed_sources:
         raise InputError("source failed: " + "; ".join(f"{s}: {m}" for s, m in rep.failed_sources.items()))
     if fail_on_breach and has_alert(rep):
