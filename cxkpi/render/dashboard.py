@@ -79,24 +79,56 @@ def _reference(entry, currency) -> str:
     return entry.reference or ""
 
 
-def _cells(entry, currency) -> dict:
+def headline(entry, report) -> tuple[str, str, str, str]:
+    """(value, unit, a line under the title, what the change is of): the HTML card's headline, laid out for
+    a table row. FRT and resolution headline the median (mean and p90 beside it, the change is the mean's);
+    volume the tickets created; sentiment % positive − % negative; topics the top topic's share; themes
+    the lift of the most over-represented detractor theme. Names from the data stay out of the value cell."""
+    from .html import _Ctx, _detractor_theme, _headline, _topic_rows
+
+    if entry.result is None and entry.headline is None:
+        return "", "", "", ""
+    big, unit, line, of_what = _headline(entry, _Ctx(report))
+    if unit == "median":
+        line = line.replace("headline: the median; ", "")
+    elif entry.kpi == "volume" and unit == "tickets created":
+        unit, line = "created", line.split(" · ", 1)[1] if " · " in line else ""
+    elif entry.kpi == "topics" and unit == "top topic":
+        rows = _topic_rows(entry)
+        _, share, tickets = rows[0]
+        big, unit, line = f"{share:.1f}", "% of tickets", f"top topic: {big} ({tickets:,} tickets of {len(rows)} topics)"
+    elif entry.kpi == "themes" and unit == "top detractor theme":
+        _, g = _detractor_theme(entry)
+        line = (f"top detractor theme: {big} (in {g['detractors_pct']:.1f} % of detractors' comments, "
+                f"{g['promoters_pct']:.1f} % of promoters')")
+        big, unit = f"{g['lift']:,.1f}×", "lift"
+    elif entry.kpi == "sentiment" and unit == "pts net positive":
+        b = entry.breakdown
+        unit = "net positive"
+        line = f"{b['positive_pct']:.0f} % positive − {b['negative_pct']:.0f} % negative"
+    return big, unit, line, of_what
+
+
+def _cells(entry, report) -> dict:
     from rich.text import Text
 
-    value, unit = fmt_unit_value(entry.headline, entry.unit, currency) if entry.result or entry.headline is not None \
-        else ("", "")
-    if entry.result is None and entry.headline is None:
-        value = ""
+    currency = getattr(report, "currency", None)
+    value, unit, line, of_what = headline(entry, report)
     n = entry.n if entry.n is not None else (entry.trend[-1][2] if entry.trend else
                                               entry.result.n if entry.result else None)
     status = "" if entry.status == "none" else entry.status  # no target: no status word, the reference says more
+    title = term_text(entry.title)
+    if line:  # mean and p90 beside a median, the backlog beside the tickets created, the top topic's name
+        title = Text.assemble(title, "\n", term_text(line, style="dim"))
+    change = _change_text(entry)
     # every cell as Text: a str is parsed as rich markup, and titles, units, references and error
     # messages (file names, headers, values) come from configs and data
-    return {"KPI": term_cell(entry.title),
+    return {"KPI": title,
             "value": term_cell(value),
             "unit": term_cell(unit),
             "status": Text(status, style=_STATUS_STYLE.get(entry.status, "")),
             "target / reference": term_cell(_reference(entry, currency)),
-            "change": term_cell(_change_text(entry), style=change_style(entry)),
+            "change": term_cell(of_what + change if change else "", style=change_style(entry)),
             "trend": term_cell(sparkline([v for _, v, _ in entry.trend][-SPARK_WIDTH:])),
             "n": term_cell(fmt_value(n) if n is not None else "")}
 
@@ -166,7 +198,7 @@ def renderable(report, width: int = 120):
     areas: dict[str, list] = {}
     for e in report.entries:
         areas.setdefault(e.area, []).append(e)
-    rows = {area: [_cells(e, currency) for e in items] for area, items in areas.items()}
+    rows = {area: [_cells(e, report) for e in items] for area, items in areas.items()}
     # the same columns in every panel, chosen from all rows
     keep = columns_for([r for rs in rows.values() for r in rs], width)
     panels = []
