@@ -141,3 +141,12 @@ def test_output_gives_a_one_line_summary_on_stderr(tmp_path):
     assert len(lines) == 1 and re.fullmatch(rf"wrote {re.escape(str(out))}: \d+ KPIs, 1 below target, 0 warn, 0 alerts",
                                             lines[0]), proc.stderr
     assert "reading " not in proc.stderr
+
+
+def test_no_period_says_all_data_and_the_status_legend_is_there():
+    rep = build_report(load_config(ROOT / "config.example.yaml"))
+    text = render(rep, width=80)
+    assert text.splitlines()[0].startswith("Support KPIs (sample data) · all data")
+    assert max(len(line) for line in text.splitlines()) <= 80
+    # NPS over all data 28.16 is below its target 40 and past warn in the sample config: a status word
+    assert "status: below target = worse than the target;" in text

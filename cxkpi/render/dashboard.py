@@ -172,7 +172,9 @@ def _header_line(report) -> list:
 
     head = report.title
     current = getattr(report, "headline_period", None)
-    if current:
+    if not report.period:
+        head += " · all data (totals; --period month for the latest)"
+    elif current:
         head += f" · {name(current)}"
         previous = getattr(report, "compare_period", None)
         if previous:
@@ -229,6 +231,9 @@ def renderable(report, width: int = 120):
     if report.compare and "change" in keep:
         footer.append(Text("change: * significant at 95 %, (ns) not significant; green better, red worse",
                            style="dim"))
+    if any(e.status not in ("none", "failed") for e in report.entries):
+        footer.append(Text("status: below target = worse than the target; warn, alert = past a limit; "
+                           "blank = no target", style="dim"))
     current = getattr(report, "headline_period", None)
     for e in report.entries:
         if current and e.headline_period and e.headline_period != current:
