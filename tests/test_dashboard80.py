@@ -150,3 +150,20 @@ def test_no_period_says_all_data_and_the_status_legend_is_there():
     assert max(len(line) for line in text.splitlines()) <= 80
     # NPS over all data 28.16 is below its target 40 and past warn in the sample config: a status word
     assert "status: below target = worse than the target;" in text
+
+
+def test_top_topic_name_from_the_data_is_text_in_the_dashboard(tmp_path):
+    """The top topic's name goes under the KPI title: markup stays literal, an escape is shown as \\x1b."""
+    hostile = "[bold]billing[/bold] \x1b[2J"
+    rows = ["ticket_id,created_at,topic"]
+    # October 2025: 3 tickets of the hostile topic, 1 of 'login' -> top topic share 3 / 4 = 75.0 %
+    for i, topic in enumerate([hostile, hostile, hostile, "login"]):
+        rows.append(f'T{i},2025-10-0{i + 1} 09:00:00,"{topic}"')
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("report:\n  kpis: [topics]\nsources:\n  tickets: {file: t.csv}\n",
+                                     encoding="utf-8")
+    rep = build_report(load_config(tmp_path / "c.yaml"), period="month")
+    text = render(rep, width=80)
+    assert "\x1b" not in text
+    assert "[bold]billing[/bold]" in text and "\\x1b[2J" in text
+    assert re.search(r"Top topics\s+│\s+75\.0 │ % of", text), text
