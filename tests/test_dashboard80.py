@@ -167,3 +167,12 @@ def test_top_topic_name_from_the_data_is_text_in_the_dashboard(tmp_path):
     assert "\x1b" not in text
     assert "[bold]billing[/bold]" in text and "\\x1b[2J" in text
     assert re.search(r"Top topics\s+│\s+75\.0 │ % of", text), text
+
+
+def test_narrower_than_any_table_each_kpi_is_lines(sample_report):
+    """At 40 columns not even KPI | value | status | change fits: each KPI is its title and a line."""
+    text = render(sample_report, width=40)
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert not NUMBER_CUT.search(text)
+    assert "┃" not in text  # no table
+    assert "1,511" in text and "34.69 points · below target" in text  # kb's n; NPS 34.69 < target 40

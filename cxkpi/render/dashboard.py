@@ -161,7 +161,25 @@ def columns_for(rows: list[dict], width: int) -> list[str]:
             break
         if name in keep:
             keep.remove(name)
-    return keep
+    return keep if total(keep) <= width else None
+
+
+def _as_lines(rows: list[dict]):
+    """Too narrow for any table: each KPI as its title and one line of ``value unit · status · change · n``."""
+    from rich.console import Group
+    from rich.text import Text
+
+    out = []
+    for r in rows:
+        out.append(Text.assemble(r["KPI"], style="bold"))
+        bits = [Text.assemble(r["value"], " ", r["unit"]) if r["unit"].plain else r["value"]]
+        bits += [r[k] for k in ("status", "change") if r[k].plain]
+        if r["n"].plain:
+            bits.append(Text.assemble("n ", r["n"]))
+        if r["target / reference"].plain:
+            bits.append(Text(r["target / reference"].plain, style="dim"))
+        out.append(Text.assemble("  ", *[x for b in bits for x in (b, " · ")][:-1]))
+    return Group(*out)
 
 
 def _header_line(report) -> list:
@@ -205,6 +223,9 @@ def renderable(report, width: int = 120):
     keep = columns_for([r for rs in rows.values() for r in rs], width)
     panels = []
     for area, area_rows in rows.items():
+        if keep is None:  # narrower than the smallest table: lines, nothing cut
+            panels.append(Panel(_as_lines(area_rows), title=term_text(area), title_align="left"))
+            continue
         t = Table(expand=True, show_edge=False)
         for name, just, wraps, min_w in COLUMNS:
             if name not in keep:
@@ -228,7 +249,7 @@ def renderable(report, width: int = 120):
             t.add_row(*(cells[name] for name in keep))
         panels.append(Panel(t, title=term_text(area), title_align="left"))
     footer = []
-    if report.compare and "change" in keep:
+    if report.compare:
         footer.append(Text("change: * significant at 95 %, (ns) not significant; green better, red worse",
                            style="dim"))
     if any(e.status not in ("none", "failed") for e in report.entries):
