@@ -31,6 +31,10 @@ def summary(report) -> str:
     kpis = len(report.entries)
     line = (f"{kpis} KPI{'' if kpis == 1 else 's'}, {count['below target']} below target, {count['warn']} warn, "
             f"{count['alert']} alert{'' if count['alert'] == 1 else 's'}")
+    skipped = [r for r in report.results if r.skipped.total]
+    if skipped:
+        # not a sum of rows: one bad row can be skipped by several KPIs of the same source
+        line += f", {len(skipped)} KPI{' has' if len(skipped) == 1 else 's have'} skipped rows"
     failed = len(report.failed_sources)
     if failed:
         line += f", {failed} source{'' if failed == 1 else 's'} failed"
@@ -79,7 +83,9 @@ def emit(obj, fmt: OutputFormat | None, output: str | None, quiet: bool = False,
         sys.stdout.write(data)
         sys.stdout.flush()
     results = obj.results if isinstance(obj, Report) else obj
-    if fmt is not OutputFormat.table:
+    # a report written to a file for cron: the summary line counts the skipped rows (the file's data
+    # quality lists them); on a terminal each KPI's skipped rows are named as well
+    if fmt is not OutputFormat.table and not (isinstance(obj, Report) and to_file and not sys.stderr.isatty()):
         for r in results:
             if r.skipped.total:
                 reasons = "; ".join(f"{reason}: {c}" for reason, c in r.skipped.counts.items())
