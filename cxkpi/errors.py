@@ -80,6 +80,11 @@ class MissingColumnsError(UsageError):
     pass
 
 
+class PeriodError(UsageError):
+    """A KPI cannot be given at the asked period (a monthly cost table under --period week): a single
+    command stops; a report computes the others and lists this one as not computed, with the reason."""
+
+
 class MissingSettingError(UsageError):
     """A KPI needs a setting the run did not give (an SLA target, the support cost): a single command
     stops with the way to give it; a report that did not ask for the KPI lists it as not computed."""

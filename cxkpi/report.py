@@ -18,7 +18,7 @@ from .api import RunOptions, build_request, load_options, source_file, wanted_co
 from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
 from .engine import Request, compute, period_label
-from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, UsageError
+from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
 from .io.load import load_source
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
@@ -246,6 +246,8 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 if chosen:
                     raise
                 not_computed[spec.name] = str(e)
+            except PeriodError as e:  # the report's period does not fit this KPI's data: the rest stands
+                not_computed[spec.name] = f"{e} (--period {period})" if period else str(e)
             except MissingExtraError as e:
                 # An optional library is absent: the rest of the report still stands (exit 0).
                 not_computed[spec.name] = str(e)

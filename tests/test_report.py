@@ -302,3 +302,18 @@ def test_compare_with_no_data_in_the_compared_period_says_so(run_cli, tmp_path):
     assert "--compare same-last-year: no data for 2024-10 in 2 of 2 KPIs (nps, csat): their change is empty" in err
     code, out, err = run_cli("report", "-c", str(cfg), "--period", "month", "--compare", "previous", "-f", "json")
     assert code == 0 and "no data for" not in err
+
+
+def test_a_kpi_whose_data_cannot_give_the_period_is_not_computed(run_cli):
+    """config.example.yaml's cost table is per month: --period week computes the other KPIs and lists
+    cost-per-resolution as not computed (exit 0); the single command still stops (exit 2)."""
+    cfg = ROOT / "config.example.yaml"
+    code, out, err = run_cli("report", "-c", str(cfg), "--period", "week", "-f", "json", "-q")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["not_computed"]["cost-per-resolution"] == (
+        "the cost table gives a cost per month: use --period month or a longer period (--period week)")
+    assert "cost-per-resolution" not in [k["kpi"] for k in rep["kpis"]] and len(rep["kpis"]) >= 20
+    code, out, err = run_cli("cost-per-resolution", str(ROOT / "sample_data" / "tickets.csv"), "-c", str(cfg),
+                             "--period", "week")
+    assert code == 2 and "the cost table gives a cost per month" in err

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import period_freq, period_label
-from ..errors import MissingSettingError, UsageError
+from ..errors import MissingSettingError, PeriodError, UsageError
 from ..io.values import money
 from ..registry import Context, Measured, Param, kpi
 from ..stats import mean_interval, wilson_interval
@@ -1270,7 +1270,7 @@ def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataF
     order = ["day", "week", "month", "quarter", "year"]
     period = ctx.period or gran
     if ctx.period and (order.index(period) < order.index(gran) or (gran == "week" and period != "week")):
-        raise UsageError(f"the cost table gives a cost per {gran}: use --period {gran}"
+        raise PeriodError(f"the cost table gives a cost per {gran}: use --period {gran}"
                          + ("" if gran == "week" else " or a longer period"))
     since = _naive_ts(ctx.since) if ctx.since is not None else pd.Timestamp.min
     until = _naive_ts(ctx.until) if ctx.until is not None else pd.Timestamp.max
