@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 
+from .headline import row as row_headline
 from .safe import term_cell, term_text
 from .text import fmt_value
 from .units import fmt_change, fmt_date, fmt_unit_value, local_time, period_name
@@ -81,32 +82,8 @@ def _reference(entry, currency) -> str:
 
 def headline(entry, report) -> tuple[str, str, str, str]:
     """(value, unit, a line under the title, what the change is of): the HTML card's headline, laid out for
-    a table row. FRT and resolution headline the median (mean and p90 beside it, the change is the mean's);
-    volume the tickets created; sentiment % positive − % negative; topics the top topic's share; themes
-    the lift of the most over-represented detractor theme. Names from the data stay out of the value cell."""
-    from .html import _Ctx, _detractor_theme, _headline, _topic_rows
-
-    if entry.result is None and entry.headline is None:
-        return "", "", "", ""
-    big, unit, line, of_what = _headline(entry, _Ctx(report))
-    if unit == "median":
-        line = line.replace("headline: the median; ", "")
-    elif entry.kpi == "volume" and unit == "tickets created":
-        unit, line = "created", line.split(" · ", 1)[1] if " · " in line else ""
-    elif entry.kpi == "topics" and unit == "top topic":
-        rows = _topic_rows(entry)
-        _, share, tickets = rows[0]
-        big, unit, line = f"{share:.1f}", "% of tickets", f"top topic: {big} ({tickets:,} tickets of {len(rows)} topics)"
-    elif entry.kpi == "themes" and unit == "top detractor theme":
-        _, g = _detractor_theme(entry)
-        line = (f"top detractor theme: {big} (in {g['detractors_pct']:.1f} % of detractors' comments, "
-                f"{g['promoters_pct']:.1f} % of promoters')")
-        big, unit = f"{g['lift']:,.1f}×", "lift"
-    elif entry.kpi == "sentiment" and unit == "pts net positive":
-        b = entry.breakdown
-        unit = "net positive"
-        line = f"{b['positive_pct']:.0f} % positive − {b['negative_pct']:.0f} % negative"
-    return big, unit, line, of_what
+    a table row (see ``headline.row``)."""
+    return tuple(row_headline(entry, report))
 
 
 def _cells(entry, report) -> dict:

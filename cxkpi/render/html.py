@@ -13,6 +13,14 @@ import os
 
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from . import svg
+from .headline import MEDIAN, TOP_LABEL, TOP_THEME_LIFT
+from .headline import Ctx as _Ctx
+from .headline import card as _headline
+from .headline import detractor_theme as _detractor_theme  # noqa: F401  (the renderers' old names)
+from .headline import kind as _headline_kind
+from .headline import label_key as _label_key
+from .headline import latest_groups as _latest_groups
+from .headline import topic_rows as _topic_rows
 from .text import fmt_value
 from .units import (fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration, local_time, period_end,
                     period_name)
@@ -84,8 +92,6 @@ document.body.setAttribute('data-charts',String(document.querySelectorAll('svg.c
 document.body.setAttribute('data-ready','1');});
 """
 
-# KPIs whose card headlines the median (with mean and p90 beside it), as support benchmarks do
-MEDIAN_HEADLINE = ("frt", "resolution")
 # units that can go below zero or have no natural zero: their trend axis is not pinned at 0
 _FREE_AXIS = ("points", "score", "compound (−1…1)")
 
@@ -97,23 +103,6 @@ def _e(x) -> str:
 def _css(status: str) -> str:
     """A status as a CSS class: "below target" -> "below-target"."""
     return status.replace(" ", "-")
-
-
-class _Ctx:
-    """What every card needs from the report: period kind, currency, the headline period."""
-
-    def __init__(self, report):
-        self.period = report.period
-        self.currency = getattr(report, "currency", None)
-        self.headline_period = getattr(report, "headline_period", None)
-        self.compare_period = getattr(report, "compare_period", None)
-
-    def name(self, label):
-        return period_name(label, self.period) if self.period else label
-
-    def short(self, label):
-        """A label for a heading or an axis: ``October 2025``, ``Q3 2025``, but ``2025-W40`` as it is."""
-        return label if self.period in ("week", "day") else self.name(label)
 
 
 def _value_text(entry, value, ctx: _Ctx) -> str:
@@ -153,48 +142,6 @@ def _change(entry, ctx: _Ctx, of_what: str = "") -> str:
             f'</span> vs {_e(ctx.name(c.previous_period))}{_e(sig)}</div>')
 
 
-def _headline(entry, ctx: _Ctx) -> tuple[str, str, str, str]:
-    """(big number, its unit, a line under it, what the change is of) for a card."""
-    b = entry.breakdown or {}
-    num, unit = fmt_unit_value(entry.headline, entry.unit, ctx.currency)
-    if entry.kpi in MEDIAN_HEADLINE and is_duration(entry.unit) and b.get("median") is not None:
-        extra = [f"mean {fmt_duration(b.get('mean', entry.headline), entry.unit)}"]
-        if b.get("p90") is not None:
-            extra.append(f"p90 {fmt_duration(b['p90'], entry.unit)}")
-        return (fmt_duration(b["median"], entry.unit), "median",
-                "headline: the median; " + " · ".join(extra), "mean ")
-    if entry.kpi == "volume" and b.get("created") is not None:
-        line = [f"created {fmt_value(b.get('created'))}"]
-        if b.get("resolved") is not None:
-            line.append(f"resolved {fmt_value(b['resolved'])}")
-        if b.get("backlog") is not None:
-            line.append(f"open backlog {fmt_value(b['backlog'])}")
-        return num, "tickets created", " · ".join(line), ""
-    if entry.kpi == "sentiment" and b.get("positive_pct") is not None and b.get("negative_pct") is not None:
-        net = b["positive_pct"] - b["negative_pct"]
-        return (f"{net:+.0f}", "pts net positive",
-                f"{b['positive_pct']:.0f} % positive − {b['negative_pct']:.0f} % negative comments · "
-                f"mean compound {fmt_value(entry.headline)} (−1…1)", "compound ")
-    if entry.kpi == "topics":
-        top = _topic_rows(entry)
-        if top:
-            name, share, tickets = top[0]
-            period, _ = _latest_groups(entry.result)
-            when = f"{ctx.name(period)}: " if period else ""
-            return (name, "top topic", f"{when}{share:.1f} % of tickets ({tickets:,}) · {len(top)} topics", "")
-    if entry.kpi == "themes":
-        theme = _detractor_theme(entry)
-        covered = f"all periods: {fmt_value(entry.headline, 0)} % of comments carry a theme" if entry.headline is not None else ""
-        if theme:
-            name, g = theme
-            period, _ = _latest_groups(entry.result)
-            line = (f"{ctx.name(period) + ': ' if period else ''}in {g['detractors_pct']:.1f} % of detractors' comments vs {g['promoters_pct']:.1f} % of "
-                    f"promoters' (lift {g['lift']:,.1f}×)")
-            return name, "top detractor theme", " · ".join(x for x in (line, covered) if x), ""
-        return num, "%", "of comments carry a theme", ""
-    return num, unit, "", ""
-
-
 def _card(entry, ctx: _Ctx) -> str:
     if entry.error:
         return (f'<div class="card failed" data-kpi="{_e(entry.kpi)}" data-status="failed"><div class="t">'
@@ -206,11 +153,12 @@ def _card(entry, ctx: _Ctx) -> str:
         period = f" · {ctx.name(entry.headline_period)}"
     n = entry.n if entry.n is not None else (entry.trend[-1][2] if entry.trend else
                                             (entry.result.n if entry.result else 0))
-    if entry.kpi in ("topics", "themes") and entry.result is not None and not entry.headline_period:
+    k = _headline_kind(entry)
+    if k in (TOP_LABEL, TOP_THEME_LIFT) and entry.result is not None and not entry.headline_period:
         # the headline is the latest period's breakdown: so is its n (tickets, or comments, of that period)
         latest, groups = _latest_groups(entry.result)
         if latest and groups:
-            n = sum(g.n for g in groups) if entry.kpi == "topics" else max(g.n for g in groups)
+            n = sum(g.n for g in groups) if k == TOP_LABEL else max(g.n for g in groups)
             period = f" · {ctx.name(latest)}"
     late = ""
     if entry.headline_period and ctx.headline_period and entry.headline_period != ctx.headline_period:
@@ -292,55 +240,6 @@ def _heat(entry) -> str | None:
     return svg.heat_map(list(heat["weekdays"]), hours, heat["counts"], "Tickets by weekday × hour", "tickets")
 
 
-def _label_key(r) -> str | None:
-    keys = [k for k in r.group_by if k != "period"]
-    return keys[0] if keys else None
-
-
-def _latest_groups(r):
-    """The groups of a labelled breakdown for its latest period (all of them without --period)."""
-    key = _label_key(r)
-    if key is None:
-        return None, []
-    groups = [g for g in r.groups if str(g.key.get(key)) not in ("(all)", "None")]
-    period = None
-    if "period" in r.group_by:
-        periods = sorted({g.key.get("period") for g in groups if g.key.get("period") is not None})
-        if periods:
-            period = periods[-1]
-            groups = [g for g in groups if g.key.get("period") == period]
-    return period, groups
-
-
-def _detractor_theme(entry):
-    """(theme, breakdown) of the theme most over-represented in detractors' comments (highest lift)."""
-    r = entry.result
-    if r is None or not r.groups or _label_key(r) is None:
-        return None
-    key = _label_key(r)
-    _, groups = _latest_groups(r)
-    best = [g for g in groups if isinstance(g.breakdown.get("lift"), (int, float))
-            and g.breakdown.get("detractors_pct") is not None and g.breakdown.get("promoters_pct") is not None]
-    if not best:
-        return None
-    g = max(best, key=lambda g: (g.breakdown["lift"], g.breakdown.get("mentions", 0)))
-    return str(g.key.get(key)), g.breakdown
-
-
-def _topic_rows(entry) -> list[tuple[str, float, int]]:
-    """(topic, share %, tickets) of the latest period, most tickets first."""
-    r = entry.result
-    if r is None or r.kpi != "topics" or not r.groups:
-        return []
-    key = _label_key(r)
-    _, groups = _latest_groups(r)
-    rows = []
-    for g in groups:
-        tickets = g.breakdown.get("tickets", g.n)
-        rows.append((str(g.key.get(key)), float(g.value or 0), int(tickets or 0)))
-    return sorted(rows, key=lambda t: (-t[2], t[0]))
-
-
 def _topics(entry, ctx: _Ctx) -> str | None:
     rows = _topic_rows(entry)
     if not rows:
@@ -390,7 +289,7 @@ def _trend(entry, periods: list[str], ctx: _Ctx) -> str | None:
         div, word = _duration_scale([v for _, v in points if v is not None], entry.unit)
         scaled = [(p, None if v is None else v / div) for p, v in points]
         return svg.line_chart(scaled, entry.title, target=None if target is None else target / div, zero=zero,
-                              axis_label=f"{word} (the KPI's mean)" if entry.kpi in MEDIAN_HEADLINE else word,
+                              axis_label=f"{word} (the KPI's mean)" if _headline_kind(entry) == MEDIAN else word,
                               fmt=lambda v: fmt_duration(v * div, entry.unit), labels=labels)
     num, unit = fmt_unit_value(1.0, entry.unit, ctx.currency)
     unit_word = unit or ("points" if entry.unit == "points" else entry.unit if entry.unit != "score" else "")

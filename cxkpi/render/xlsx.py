@@ -12,6 +12,7 @@ import re
 
 from . import tidy
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
+from .headline import text as headline_text
 from .safe import formula_safe, xml_cell
 from .units import excel_format, excel_width, is_duration, period_kind, unit_label
 
@@ -160,7 +161,9 @@ def _label_rows(result):
     its latest period, without the "(all)" row; most first (topics: most tickets first, as in the HTML)."""
     from types import SimpleNamespace
 
-    from .html import _label_key, _latest_groups, _topic_rows
+    from .headline import label_key as _label_key
+    from .headline import latest_groups as _latest_groups
+    from .headline import topic_rows as _topic_rows
 
     key = _label_key(result)
     if key is None:
@@ -175,15 +178,7 @@ def _label_rows(result):
 
 def _headline_text(e, ctx) -> str:
     """The headline as the HTML card shows it: ``44m median — mean 5h 0m · p90 16h 33m``, the top topic…"""
-    from .html import _headline
-
-    big, unit, line, _ = _headline(e, ctx)
-    if re.match(r"-?\d", big) or big == "–" or not unit:  # 38m median, 82.91 %, −33.33 points
-        text = f"{big} {unit}".strip()
-        text = "−" + text[1:] if text.startswith("-") else text  # a minus sign, not a formula's start
-    else:  # top topic: billing; pts net positive: +47 (a label from the data never leads the cell)
-        text = f"{unit}: {big}"
-    return f"{text} — {line}" if line else text
+    return headline_text(e, ctx)
 
 
 def render(report, raw: bool = False, **_) -> bytes:
@@ -192,7 +187,8 @@ def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from .html import _Ctx, _duration_scale
+    from .headline import Ctx as _Ctx
+    from .html import _duration_scale
     from .text import fmt_value
 
     ctx = _Ctx(report)
