@@ -199,3 +199,20 @@ def test_bad_thresholds_and_scale_are_usage_errors():
 def test_empty_input_gives_an_empty_result():
     r = compute("nps", frame(score=pd.Series([], dtype="float64")))
     assert r.n == 0 and r.value is None
+
+
+def test_scores_from_labels_and_text_are_read_once_per_distinct_answer():
+    """numeric_scores looks labels up per distinct answer and parses plain numbers on Arrow; the result
+    per row is what the label map and the number say: 'Very  SATISFIED' -> 5 (case and spaces ignored),
+    '2,5' -> 2.5 (not whole: skipped), '6' outside 1-5, 'n/a' a label here (-> 3), '' no answer."""
+    import pandas as pd
+
+    from cxkpi.kpis.scores import numeric_scores
+
+    raw = pd.Series(["5", " 3 ", "", "n/a", "Very  SATISFIED", "2,5", "x", "6", "+4"], dtype="string",
+                    index=range(2, 11))
+    scores, reasons = numeric_scores(raw, 1, 5, {"Very satisfied": 5, "n/a": 3})
+    assert scores.to_dict() == {2: 5.0, 3: 3.0, 5: 3.0, 6: 5.0, 10: 4.0}
+    assert reasons.to_dict() == {4: "no answer (empty score)", 7: "score is not a whole number",
+                                 8: "score is not a number (or not in the label map)",
+                                 9: "score outside the 1–5 scale"}

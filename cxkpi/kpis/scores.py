@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..io.values import label_map, text
+from ..io.values import _plain_numbers, text
 
 NO_ANSWER = "no answer (empty score)"
 YES = {"yes", "y", "true", "1", "satisfied", "good", "ja", "oui", "si", "sí"}
@@ -37,14 +37,11 @@ def parse_scale(text_: str | tuple | list, what: str) -> tuple[float, float]:
 def numeric_scores(raw: pd.Series, lo: float, hi: float, labels: dict | None = None,
                    whole: bool = True) -> tuple[pd.Series, pd.Series]:
     """(scores of usable rows, reasons of skipped rows), both indexed like ``raw``."""
-    mapped = label_map(raw, labels)
-    if pd.api.types.is_numeric_dtype(mapped) and not pd.api.types.is_bool_dtype(mapped):
-        present = mapped.notna()
-        number = mapped.astype("float64")
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw) and not labels:
+        present = raw.notna()
+        number = raw.astype("float64")
     else:
-        t = text(mapped.astype("object").where(mapped.notna(), None).astype("string"))
-        present = t.notna()
-        number = pd.to_numeric(t.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+        present, number = _scores_from_text(raw, labels)
     reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
     reasons[~present] = NO_ANSWER
     reasons[present & number.isna()] = "score is not a number (or not in the label map)"
@@ -55,6 +52,40 @@ def numeric_scores(raw: pd.Series, lo: float, hi: float, labels: dict | None = N
         reasons[fractional] = "score is not a whole number"
     skipped = reasons.dropna()
     return number.drop(index=skipped.index), skipped
+
+
+def _as_float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _scores_from_text(raw: pd.Series, labels: dict | None) -> tuple[pd.Series, pd.Series]:
+    """(present, number) of a column of answers: a label from the map ("Very satisfied") first, looked
+    up once per distinct answer; else the answer as a number (a decimal comma allowed), the plain ones
+    through Arrow and only the odd ones through pandas, so no Python object per row."""
+    number = pd.Series(np.nan, index=raw.index, dtype="float64")
+    labelled = np.zeros(len(raw), dtype=bool)
+    if labels:
+        lookup = {re.sub(r"\s+", " ", str(k).strip().lower()): _as_float(v) for k, v in labels.items()}
+        codes, uniques = pd.factorize(raw.astype("string"))  # each distinct answer normalised once
+        table = np.array([lookup.get(re.sub(r"\s+", " ", str(u).strip().lower()), np.nan) for u in uniques]
+                         + [np.nan], dtype="float64")
+        found = table[codes]  # code -1 (a missing answer) reads the trailing NaN
+        labelled = ~np.isnan(found)
+        number[labelled] = found[labelled]
+    t = text(raw.astype("string"))
+    present = t.notna() | labelled
+    rest = (t.notna() & ~labelled).to_numpy(dtype=bool)
+    if rest.any():
+        written = t[rest].str.replace(",", ".", regex=False)
+        parsed = _plain_numbers(written)
+        odd = (written.notna() & parsed.isna()).to_numpy(dtype=bool)
+        if odd.any():
+            parsed[odd] = pd.to_numeric(written[odd], errors="coerce").astype("float64").to_numpy()
+        number[rest] = parsed.to_numpy()
+    return present, number
 
 
 def yes_no(raw: pd.Series) -> tuple[pd.Series | None, pd.Series]:
