@@ -121,6 +121,8 @@ class KpiSpec:
     # how ``report --compare`` tests a change: ("proportion", "<breakdown count field>") for a
     # pooled two-proportion z-test over ``n``, ("nps",) for the NPS difference test, None for no test
     significance: tuple[str, ...] | None = None
+    # the headline statistic and how the report shows it: one of ``HEADLINE_KINDS``, None for the value
+    headline: str | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -157,6 +159,8 @@ class KpiSpec:
 
 
 REGISTRY: dict[str, KpiSpec] = {}
+# how a report shows a KPI's headline (cxkpi.render.headline); None: the KPI's value
+HEADLINE_KINDS = ("median", "created-resolved-backlog", "net-positive", "top-label", "top-theme-lift")
 
 
 def kpi(
@@ -179,6 +183,7 @@ def kpi(
     dimensions: tuple[str, ...] = (),
     group_key: str | None = None,
     significance: tuple[str, ...] | None = None,
+    headline: str | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -187,6 +192,8 @@ def kpi(
     loader takes the first source whose columns the file has, unless ``--source`` says which.
     """
     sources = (source,) if isinstance(source, str) else tuple(source)
+    if headline is not None and headline not in HEADLINE_KINDS:
+        raise ValueError(f"KPI {name!r}: headline {headline!r} is not one of {', '.join(HEADLINE_KINDS)}")
 
     def decorate(measure):
         if name in REGISTRY:
@@ -213,6 +220,7 @@ def kpi(
             dimensions=tuple(dimensions),
             group_key=group_key,
             significance=significance,
+            headline=headline,
         )
         return measure
 

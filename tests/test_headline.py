@@ -81,3 +81,33 @@ def test_no_renderer_picks_a_headline_by_kpi_name():
         assert not re.search(r"entry\.kpi\s*(==|in\b)", src), path.name
         assert "MEDIAN_HEADLINE" not in src, path.name
     assert "from .html import" not in (render / "dashboard.py").read_text(encoding="utf-8")
+
+
+def test_the_headline_kind_is_declared_by_the_kpi():
+    from cxkpi.registry import HEADLINE_KINDS, load_all
+
+    registry = load_all()
+    assert set(HEADLINE_KINDS) == set(hl.KINDS)
+    declared = {name: spec.headline for name, spec in registry.items() if spec.headline}
+    assert declared == {"frt": "median", "resolution": "median", "volume": "created-resolved-backlog",
+                        "sentiment": "net-positive", "topics": "top-label", "themes": "top-theme-lift"}
+    assert registry["csat"].headline is None
+
+
+def test_an_unknown_headline_kind_fails_at_declaration():
+    import pytest
+
+    from cxkpi.registry import kpi
+
+    with pytest.raises(ValueError, match="headline 'mode' is not one of"):
+        kpi(name="x-test", title="x", source="tickets", needs=(), unit="%", higher_is_better=True,
+            formula="x", aggregate=lambda *a: None, headline="mode")
+
+
+def test_kpis_json_lists_the_headline_kind(run_cli):
+    import json
+
+    code, out, _ = run_cli("kpis", "--format", "json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["frt"]["headline"] == "median" and rows["nps"]["headline"] is None

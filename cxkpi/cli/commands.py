@@ -29,7 +29,7 @@ def kpis(
     rows = [{"name": s.name, "title": s.title, "source": " | ".join(s.sources), "needs": list(s.needs),
              "unit": s.unit,
              "higher_is_better": s.higher_is_better, "formula": s.formula,
-             "settings": [p.name for p in s.params]} for s in specs]
+             "settings": [p.name for p in s.params], "headline": s.headline} for s in specs]
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return

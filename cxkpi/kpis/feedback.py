@@ -415,6 +415,7 @@ def _themes_total(values: pd.DataFrame, tcols: list[str], other: str | None, top
 
 @kpi(
     name="themes",
+    headline="top-theme-lift",
     title="Comment themes",
     source="surveys",
     needs=("comment",),
@@ -516,6 +517,7 @@ def _sentiment_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) ->
 
 @kpi(
     name="sentiment",
+    headline="net-positive",
     title="Comment sentiment",
     source="surveys",
     needs=("comment",),

@@ -300,6 +300,7 @@ def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_labe
 
 @kpi(
     name="frt",
+    headline="median",
     title="First response time",
     source="tickets",
     needs=("created_at+first_response_at|first_response_minutes",),
@@ -318,6 +319,7 @@ def frt(frame: pd.DataFrame, settings: dict) -> Measured:
 
 @kpi(
     name="resolution",
+    headline="median",
     title="Resolution time (ART)",
     source="tickets",
     needs=("created_at+resolved_at|resolution_minutes",),

@@ -108,6 +108,7 @@ def _volume_columns(out: pd.DataFrame, backlog: pd.Series) -> pd.DataFrame:
 
 @kpi(
     name="volume",
+    headline="created-resolved-backlog",
     title="Ticket volume and backlog",
     source="tickets",
     needs=("created_at",),
@@ -385,6 +386,7 @@ def _topics_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd
 
 @kpi(
     name="topics",
+    headline="top-label",
     title="Top topics",
     source="tickets",
     needs=("topic|tags",),

@@ -22,7 +22,7 @@ CREATED_RESOLVED_BACKLOG = "created-resolved-backlog"
 NET_POSITIVE = "net-positive"
 TOP_LABEL = "top-label"
 TOP_THEME_LIFT = "top-theme-lift"
-KINDS = (MEDIAN, CREATED_RESOLVED_BACKLOG, NET_POSITIVE, TOP_LABEL, TOP_THEME_LIFT)
+KINDS = (MEDIAN, CREATED_RESOLVED_BACKLOG, NET_POSITIVE, TOP_LABEL, TOP_THEME_LIFT)  # registry.HEADLINE_KINDS
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,12 @@ class Ctx:
         return label if self.period in ("week", "day") else self.name(label)
 
 
-_BY_NAME = {"frt": MEDIAN, "resolution": MEDIAN, "volume": CREATED_RESOLVED_BACKLOG, "sentiment": NET_POSITIVE,
-            "topics": TOP_LABEL, "themes": TOP_THEME_LIFT}
-
-
 def kind(entry) -> str | None:
-    """The headline kind the entry's KPI declares (None: the KPI's value is the headline)."""
-    return _BY_NAME.get(entry.kpi)
+    """The headline kind the entry's KPI declares (``@kpi(headline=...)``); None: the KPI's value."""
+    from ..registry import load_all
+
+    spec = load_all().get(entry.kpi)
+    return spec.headline if spec is not None else None
 
 
 def label_key(r) -> str | None:
