@@ -39,6 +39,16 @@ def run_cli(capsys, monkeypatch):
     return run
 
 
+def cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run the CLI in-process with a list of arguments: (exit code, stdout, stderr)."""
+    from cxkpi.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
 def frame(rows: int | None = None, **columns) -> pd.DataFrame:
     """A canonical-column frame whose index is spreadsheet row numbers (header = row 1)."""
     df = pd.DataFrame(columns)

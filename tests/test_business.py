@@ -10,21 +10,17 @@ import pandas as pd
 import pytest
 
 from cxkpi.api import compute_file
-from cxkpi.cli.app import main
 from cxkpi.config import validate
 from cxkpi.engine import compute
 from cxkpi.errors import ConfigError, MissingColumnsError, UsageError
 from cxkpi.io.values import money
 from cxkpi.kpis.business import parse_cost_table, parse_margin, parse_months
 
+from .conftest import cli as run_cli
+
 T = pd.Timestamp
 
 
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def write(tmp_path, name, text):

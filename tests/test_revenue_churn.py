@@ -8,17 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from cxkpi.cli.app import main
 from cxkpi.engine import compute
+
+from .conftest import cli as run_cli
 
 T = pd.Timestamp
 
 
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def by_period(result):

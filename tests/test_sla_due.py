@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from cxkpi.cli.app import main
 from cxkpi.engine import compute
 from cxkpi.errors import MissingColumnsError
+
+from .conftest import cli as run_cli
 
 MON, TUE, WED = "2025-06-02", "2025-06-03", "2025-06-04"
 AS_OF = f"{TUE} 12:00"
@@ -23,11 +24,6 @@ def frame(**cols) -> pd.DataFrame:
     return out
 
 
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out, err = capsys.readouterr()
-    return e.value.code, out, err
 
 
 def five_tickets() -> pd.DataFrame:

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 
 from cxkpi.api import compute_file
-from cxkpi.cli.app import main
 from cxkpi.config import Config, validate
 from cxkpi.engine import Where, compute
 from cxkpi.errors import ConfigError, MissingColumnsError, UsageError
 from cxkpi.kpis.tickets import parse_minutes, parse_targets
+
+from .conftest import cli as run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE = "Mon-Fri 09:00-17:00"
@@ -34,11 +35,6 @@ def frame(**cols) -> pd.DataFrame:
     return out
 
 
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out, err = capsys.readouterr()
-    return e.value.code, out, err
 
 
 def frt_value(created, answered, **settings):

@@ -78,6 +78,13 @@ def _present(x: np.ndarray) -> np.ndarray | None:
     return None
 
 
+
+def _present_pairs(x: np.ndarray, groups, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values that are present (not NaN / null) and their group codes."""
+    g = _codes(groups, n_groups, len(x))
+    mask = _present(x)
+    return (x, g) if mask is None else (x[mask], g[mask])
+
 def _codes(groups, n_groups: int, length: int) -> np.ndarray:
     g = np.asarray(groups)
     if g.shape != (length,):
@@ -173,11 +180,7 @@ class Sum(_Additive):
     fields = ("n", "sum")
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        x = _numeric(values)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        if mask is not None:
-            x, g = x[mask], g[mask]
+        x, g = _present_pairs(_numeric(values), groups, n_groups)
         return {"n": _count(g, n_groups), "sum": _add(g, x, n_groups)}
 
     def finalize(self, state: dict) -> dict:
@@ -208,11 +211,7 @@ class Mean(_Additive):
     fields = ("n", "mean", "lo", "m2")
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        x = _numeric(values).astype(np.float64, copy=False)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        if mask is not None:
-            x, g = x[mask], g[mask]
+        x, g = _present_pairs(_numeric(values).astype(np.float64, copy=False), groups, n_groups)
         n = _count(g, n_groups)
         rough = _divide(np.bincount(g, weights=x, minlength=n_groups), n)
         rough[n == 0] = 0.0
@@ -279,11 +278,7 @@ class Proportion(_Additive):
     fields = ("n", "hits")
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        x = _numeric(values)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        if mask is not None:
-            x, g = x[mask], g[mask]
+        x, g = _present_pairs(_numeric(values), groups, n_groups)
         hits = x.astype(bool, copy=False) if x.dtype.kind != "b" else x
         return {"n": _count(g, n_groups), "hits": _count(g[hits], n_groups)}
 
@@ -306,11 +301,7 @@ class Nps(_Additive):
         self.interval = interval
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        x = _numeric(values)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        if mask is not None:
-            x, g = x[mask], g[mask]
+        x, g = _present_pairs(_numeric(values), groups, n_groups)
         return {"n": _count(g, n_groups), "promoters": _count(g[x > 0], n_groups),
                 "detractors": _count(g[x < 0], n_groups)}
 
@@ -400,11 +391,7 @@ class Quantiles:
             raise ValueError("quantiles lie in [0, 1]")
 
     def partial(self, values, groups, n_groups: int) -> dict:
-        x = _numeric(values)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        if mask is not None:
-            x, g = x[mask], g[mask]
+        x, g = _present_pairs(_numeric(values), groups, n_groups)
         if x.dtype.kind == "b":
             x = x.astype(np.int64)
         g, v, c = _compact(g, x, None)
