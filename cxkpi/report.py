@@ -8,6 +8,7 @@ latest period; ``--compare`` puts another period beside it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,19 +215,21 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     entries: dict[str, Entry] = {}
     failed: dict[str, str] = {}
     not_computed: dict[str, str] = {}
+    # a file that several sources name (tickets with their CSAT) is read once, through one cache
+    readers = _shared_files(config, by_source, run)
     for source, items in by_source.items():
-        wanted: list[str] = []
-        extra: list[str] = []
-        for spec, request in items:
-            w, e = wanted_columns(spec, request, source)
-            wanted += w
-            extra += e
+        wanted, extra = _columns(items, source)
         try:
             path = source_file(config, source, run, items[0][0].name)
             if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
                 progress(f"reading {source}: {path}")
+            shared = readers.get(source)
             dataset = load_source(path, source, list(dict.fromkeys(wanted)), load_options(config, source, run),
-                                  list(dict.fromkeys(extra)))
+                                  list(dict.fromkeys(extra)), cache=shared[0] if shared else None)
+            if shared:
+                shared[1].discard(source)
+                if not shared[1]:  # the last source of this file: its raw columns go
+                    shared[0].clear()
         except CxkpiError as e:
             if on_error != "continue":
                 raise
@@ -264,6 +267,45 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         title=config.report.get("title", "Customer experience KPIs"),
         timezone=config.timezone, currency=getattr(config, "currency", None),
     )
+
+
+def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
+    """source -> (the ReadCache of its file, the sources still to read it), for files named by more
+    than one source; a source whose file cannot be named here is left to the main loop's errors."""
+    from .io.load import ReadCache, read_plan
+
+    users: dict[str, list[str]] = {}
+    for source, items in by_source.items():
+        try:
+            path = source_file(config, source, run, items[0][0].name)
+        except CxkpiError:
+            continue
+        if path is not None and str(path) != "-":
+            users.setdefault(os.path.realpath(str(path)), []).append(source)
+    out: dict = {}
+    for sources in users.values():
+        if len(sources) > 1:
+            cache, pending = ReadCache(), set(sources)
+            for source in sources:
+                out[source] = (cache, pending)
+                try:  # the columns every source of this file reads, known before the first read
+                    path = source_file(config, source, run, by_source[source][0][0].name)
+                    wanted, extra = _columns(by_source[source], source)
+                    read_plan(path, source, wanted, load_options(config, source, run), extra, cache)
+                except CxkpiError:
+                    continue  # the main loop reports it for that source
+    return out
+
+
+def _columns(items: list, source: str) -> tuple[list[str], list[str]]:
+    """The canonical columns and the extra (--by/--where) columns a source's KPIs read."""
+    wanted: list[str] = []
+    extra: list[str] = []
+    for spec, request in items:
+        w, e = wanted_columns(spec, request, source)
+        wanted += w
+        extra += e
+    return list(dict.fromkeys(wanted)), list(dict.fromkeys(extra))
 
 
 def _stderr_tty() -> bool:

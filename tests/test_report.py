@@ -317,3 +317,42 @@ def test_a_kpi_whose_data_cannot_give_the_period_is_not_computed(run_cli):
     code, out, err = run_cli("cost-per-resolution", str(ROOT / "sample_data" / "tickets.csv"), "-c", str(cfg),
                              "--period", "week")
     assert code == 2 and "the cost table gives a cost per month" in err
+
+
+def test_sources_that_share_a_file_read_it_once(tmp_path, monkeypatch):
+    """tickets and surveys both read one helpdesk export: one pass over the file reads the columns both
+    need (the header once too), and the numbers equal those of a report where each file is separate."""
+    import cxkpi.io.load as load
+    from cxkpi.config import load_config
+    from cxkpi.report import build_report
+
+    export = tmp_path / "export.csv"
+    # 4 tickets; FRT 30, 60, 90 min -> mean 60; CSAT answers 5, 2, 4 -> 2 of 3 satisfied = 66.67 %
+    export.write_text("Ticket ID,Created At,First Response At,Channel,Satisfaction\n"
+                      "1,2025-01-01 10:00,2025-01-01 10:30,email,5\n"
+                      "2,2025-01-01 11:00,2025-01-01 12:00,chat,2\n"
+                      "3,2025-01-02 09:00,2025-01-02 10:30,email,4\n"
+                      "4,2025-01-02 09:00,,chat,\n", encoding="utf-8")
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(export.read_bytes())
+    body = ("  tickets:\n    file: {t}\n  surveys:\n    file: {s}\n    columns: {{score: Satisfaction, "
+            "responded_at: Created At}}\nreport:\n  kpis: [frt, csat]\n")
+    shared = tmp_path / "shared.yaml"
+    shared.write_text("sources:\n" + body.format(t=export, s=export), encoding="utf-8")
+    apart = tmp_path / "apart.yaml"
+    apart.write_text("sources:\n" + body.format(t=export, s=copy), encoding="utf-8")
+
+    reads = []
+    real = load.read_table
+    monkeypatch.setattr(load, "read_table", lambda src, label, opts, columns=None:
+                        reads.append((label, columns)) or real(src, label, opts, columns=columns))
+    one = build_report(load_config(str(shared)))
+    data_reads = [c for label, c in reads if c]
+    assert data_reads == [["Created At", "First Response At", "Satisfaction"]], reads
+    assert len([c for label, c in reads if c == []]) == 1
+    reads.clear()
+    two = build_report(load_config(str(apart)))
+    assert len([c for label, c in reads if c]) == 2
+    got = {e.kpi: (round(e.result.value, 2), e.result.n) for e in one.entries}
+    assert got == {e.kpi: (round(e.result.value, 2), e.result.n) for e in two.entries} == {
+        "frt": (60.0, 3), "csat": (66.67, 3)}

@@ -160,6 +160,68 @@ def _resolve(
     return mapping, notes
 
 
+class ReadCache:
+    """Raw reads of one file shared by the sources of one report that name it (a helpdesk export that
+    holds tickets and their CSAT): each column is read once, a later source's new columns are read
+    and added. Only what the file holds is kept, never parsed values; the report drops it after the
+    last source that reads the file."""
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple, RawTable] = {}
+        self._wanted: dict[tuple, list[str]] = {}
+
+    def clear(self) -> None:
+        self._tables.clear()
+        self._wanted.clear()
+
+    def want(self, key: tuple, columns: list[str]) -> None:
+        """Columns a later source will ask for: read with the first source's, in the same pass."""
+        self._wanted[key] = list(dict.fromkeys(self._wanted.get(key, []) + list(columns)))
+
+    def read(self, key: tuple, columns: list[str], read: Callable[[list[str]], RawTable]) -> RawTable:
+        have = self._tables.get(key)
+        if not columns:  # the header
+            if have is None:
+                have = self._tables[key] = read([])
+            return RawTable(pd.DataFrame(), have.headers, aliases=have.aliases)
+        data = have if have is not None and len(have.frame.columns) else None
+        missing = [c for c in columns if data is None or c not in data.frame.columns]
+        if missing:
+            later = [c for c in self._wanted.get(key, []) if c not in missing
+                     and (data is None or c not in data.frame.columns)]
+            part = read(missing + later)
+            if data is not None and not part.frame.index.equals(data.frame.index):  # cannot happen for one
+                return read(columns)                                              # file; never mix rows
+            data = part if data is None else RawTable(pd.concat([data.frame, part.frame], axis=1),
+                                                      data.headers, data.bad_rows, data.aliases)
+            self._tables[key] = data
+        return RawTable(data.frame[columns], data.headers, data.bad_rows, data.aliases)
+
+
+def read_plan(path: str | os.PathLike, source: str, wanted: list[str], options: LoadOptions | None,
+              extra: list[str] | None, cache: ReadCache) -> None:
+    """Tell ``cache`` which headers this source will read from ``path`` (its preset and mapping
+    resolved from the header alone), so the sources that share a file read it in one pass."""
+    options = options or LoadOptions()
+    label = str(path)
+    payload = read_input(path, label, None)
+    if isinstance(payload, io.BytesIO):
+        return
+
+    def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
+        key = _cache_key(label, opts)
+        return cache.read(key, [] if columns is None else columns,
+                          lambda cols: read_table(payload, label, opts, columns=cols))
+
+    options, index, _ = _prepare(read, source, options, label)
+    mapping, _ = _resolve(index, source, wanted, options, extra or [])
+    cache.want(_cache_key(label, options), list(dict.fromkeys(mapping.values())))
+
+
+def _cache_key(label: str, opts: LoadOptions) -> tuple:
+    return (label, opts.encoding, opts.delimiter, opts.sheet, header_rows(opts))
+
+
 def load_source(
     path: str | os.PathLike | None,
     source: str,
@@ -167,6 +229,7 @@ def load_source(
     options: LoadOptions | None = None,
     extra: list[str] | None = None,
     stdin: io.BufferedIOBase | None = None,
+    cache: ReadCache | None = None,
 ) -> Dataset:
     """Read ``path`` (``-`` = stdin) and return the canonical columns in ``wanted``
     (those the file has) plus ``extra`` dimension columns, parsed by their kind."""
@@ -176,8 +239,14 @@ def load_source(
     payload = read_input(path, label, stdin)  # stdin and pipes are read once, kept, then read like a file
 
     def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
-        src = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
-        return read_table(src, label, opts, columns=[] if columns is None else columns)
+        def fresh(cols: list[str]) -> RawTable:
+            src = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
+            return read_table(src, label, opts, columns=cols)
+
+        cols = [] if columns is None else columns
+        if cache is None or isinstance(payload, io.BytesIO):
+            return fresh(cols)
+        return cache.read(_cache_key(label, opts), cols, fresh)
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
