@@ -232,3 +232,26 @@ def test_negative_headline_is_text_with_a_minus_sign(report):
     # NPS: all 8 scores are 1-5, detractors: 0 % − 100 % = −100; a minus sign, so no "'" is added before it
     assert _summary(wb)["nps"]["Headline"].value == "−100.00 points"
     assert _summary(wb)["nps"]["Value"].value == -100.0
+
+
+def test_summary_names_the_report_period_and_prints_it_in_the_page_header(run_cli, tmp_path):
+    """Under the Summary: the report's title, the headline period and what it is compared with, the data's
+    dates and the generation time, as the HTML header says them; a title's '&' and '=' stay text."""
+    from openpyxl import load_workbook
+
+    from .conftest import ROOT
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((ROOT / "config.example.yaml").read_text(encoding="utf-8")
+                   .replace("sample_data/", str(ROOT / "sample_data") + "/")
+                   .replace("  title: Support KPIs (sample data)", '  title: "=Q&A KPIs"', 1), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("report", "-c", str(cfg), "--period", "month", "--compare", "previous", "-o", str(out), "-q")
+    assert code == 0, err
+    ws = load_workbook(out)["Summary"]
+    block = {r[0]: r[1] for r in ws.iter_rows(min_row=ws.max_row - 3, values_only=True)}
+    assert block["Report"] == "'=Q&A KPIs"
+    assert block["Headlines"] == "October 2025 compared with September 2025"
+    assert block["Data"].endswith("– 31 Oct 2025")
+    assert block["Generated"][:2].strip().isdigit()
+    assert ws.oddHeader.center.text == "=Q&&A KPIs · October 2025 compared with September 2025"

@@ -131,6 +131,32 @@ def _fit_columns(ws, max_col: int | None = None) -> None:
             ws.column_dimensions[get_column_letter(col)].width = max(WIDTH_MIN, min(WIDTH_MAX, w + 2))
 
 
+def _report_block(ws, report, period: str, raw: bool) -> None:
+    """Under the Summary (and in its printed header): the report's title, which period the headlines
+    are and what they are compared with, the data's dates and when the workbook was made, as the HTML
+    report's header says them."""
+    from openpyxl.styles import Font
+
+    from .units import fmt_date, local_time, period_name
+
+    latest, previous = getattr(report, "headline_period", None), getattr(report, "compare_period", None)
+    when = period_name(latest, period) if latest else None
+    if when and previous:
+        when += f" compared with {period_name(previous, period)}"
+    first, last = getattr(report, "data_range", (None, None))
+    lines = [("Report", report.title),
+             ("Headlines", when or "all data (no --period): each headline is the total"),
+             ("Data", f"{fmt_date(first)} – {fmt_date(last)}" if first and last else None),
+             ("Generated", local_time(report.generated_at, getattr(report, "timezone", None)))]
+    ws.append([])
+    for name, value in lines:
+        if value is not None:
+            _append(ws, (name, value), raw)  # a title is user text: the same cell safety as every cell
+            ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+    # the printed page's header: "&" starts a header code in Excel, so a title's "&" is doubled
+    ws.oddHeader.center.text = xml_cell(f"{report.title} · {when}" if when else report.title).replace("&", "&&")
+
+
 def _print_setup(ws) -> None:
     """Printed, each sheet fits one page wide (as many pages long as it needs), landscape, header repeated."""
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -241,6 +267,7 @@ def render(report, raw: bool = False, **_) -> bytes:
                                                       else PatternFill())
             ws.cell(row=i, column=2, value=STATUS_MEANING[s]
                     + ("; worse follows the KPI's direction (lower is better for times)" if s == BELOW_TARGET else ""))
+    _report_block(ws, report, by, raw)
     _print_setup(ws)
 
     for e in report.entries:
