@@ -218,3 +218,49 @@ def test_no_horizontal_overflow_at_420px(report_html, tmp_path):
     assert m, dom[-500:]
     scroll_w, client_w, inner_w = map(int, m.groups())
     assert inner_w == 420 and scroll_w <= client_w
+
+
+def _png_bands(png: bytes, bands: int) -> tuple[int, int, list[float]]:
+    """(width, height, share of changing bytes in each horizontal band) of a PNG. Filtered scanlines
+    of a blank (one-colour) region are zeros, so a low share means nothing is drawn there."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, channels = 8, b"", 0, 0, 4
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            channels = {2: 3, 6: 4, 0: 1, 4: 2}[colour]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = 1 + width * channels
+    shares = []
+    for b in range(bands):
+        rows = range(b * height // bands, (b + 1) * height // bands)
+        changing = sum(sum(1 for x in raw[r * stride + 1:(r + 1) * stride] if x) for r in rows[::8])
+        shares.append(changing / max(1, len(rows[::8]) * (stride - 1)))
+    return width, height, shares
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="chromium is not installed")
+def test_screenshots_at_1400px_show_content_top_to_bottom(run_cli, tmp_path):
+    """The README's report rendered by headless Chromium at 1400 px: every quarter of the first 2,400 px
+    holds drawn content (header, cards, charts), none is a blank page."""
+    f = tmp_path / "r.html"
+    code, _, err = run_cli("report", "-c", str(ROOT / "config.example.yaml"), "--period", "month", "--compare",
+                           "previous", "-o", str(f), "-q")
+    assert code == 0, err
+    shot = tmp_path / "r.png"
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1400,2400", "--virtual-time-budget=5000", f"--screenshot={shot}", f.as_uri()],
+                   capture_output=True, timeout=120)
+    width, height, shares = _png_bands(shot.read_bytes(), 4)
+    assert (width, height) == (1400, 2400)
+    assert all(s > 0.01 for s in shares), shares
