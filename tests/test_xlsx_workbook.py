@@ -167,7 +167,9 @@ def test_single_series_charts_have_no_legend(report):
     charts = [(ws.title, c) for ws in wb.worksheets for c in ws._charts]
     assert len(charts) >= 5  # nps, csat, frt, … trends and the topics bars
     for title, c in charts:
-        assert len(c.series) == 1 and c.legend is None, title
+        # one data series; a KPI with a target adds its dashed target line (no legend: the title names it)
+        dashed = [x for x in c.series[1:] if x.graphicalProperties.line.dashStyle == "dash"]
+        assert len(c.series) - len(dashed) == 1 and len(dashed) <= 1 and c.legend is None, title
     frt = wb["frt"]._charts[0]
     # the trend: September mean (30 + 120) / 2 = 75 min = 1.25 h, October 153.75 min = 2.5625 h (over 120 min: hours)
     assert _ref_values(wb["frt"], frt.series[0].val) == [1.25, 2.5625]
@@ -255,3 +257,24 @@ def test_summary_names_the_report_period_and_prints_it_in_the_page_header(run_cl
     assert block["Data"].endswith("– 31 Oct 2025")
     assert block["Generated"][:2].strip().isdigit()
     assert ws.oddHeader.center.text == "=Q&&A KPIs · October 2025 compared with September 2025"
+
+
+def test_a_trend_with_a_target_draws_it_as_a_dashed_line(run_cli, tmp_path):
+    """config.example.yaml sets an NPS target of 40: the nps trend chart has the trend and a dashed red
+    target series of 40 in every period, and still no legend (the title names the target)."""
+    from openpyxl import load_workbook
+
+    from .conftest import ROOT
+
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("report", "-c", str(ROOT / "config.example.yaml"), "--period", "month", "-o", str(out), "-q")
+    assert code == 0, err
+    ws = load_workbook(out)["nps"]
+    chart = ws._charts[0]
+    assert chart.legend is None and len(chart.series) == 2
+    target = chart.series[1]
+    assert target.graphicalProperties.line.dashStyle == "dash"
+    col = target.val.numRef.f.split("!")[1].split(":")[0].strip("$").rstrip("0123456789").strip("$")
+    values = [c.value for c in ws[col][1:] if c.value is not None]
+    assert values and set(values) == {40}
+    assert "target ≥ 40" in chart.title.tx.rich.p[0].r[0].t

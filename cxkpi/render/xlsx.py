@@ -322,6 +322,17 @@ def render(report, raw: bool = False, **_) -> bytes:
             chart.add_data(Reference(sheet, min_col=col + 1, min_row=1, max_row=1 + len(e.trend)),
                            titles_from_data=True)
             chart.set_categories(Reference(sheet, min_col=col, min_row=2, max_row=1 + len(e.trend)))
+            if goal:  # the target as a dashed line across the trend (the title names it: no legend needed)
+                sheet.cell(row=1, column=col + 2, value="target").font = Font(bold=True)
+                for i in range(2, 2 + len(e.trend)):
+                    sheet.cell(row=i, column=col + 2, value=t).number_format = number_format
+                chart.add_data(Reference(sheet, min_col=col + 2, min_row=1, max_row=1 + len(e.trend)),
+                               titles_from_data=True)
+                line = chart.series[-1]
+                line.graphicalProperties.line.solidFill = "DC2626"
+                line.graphicalProperties.line.dashStyle = "dash"
+                line.marker.symbol = "none"
+                line.smooth = False
             _one_series(chart, axis_unit, number_format, from_zero)
             chart.x_axis.title = _label(by)
             sheet.add_chart(chart, f"{get_column_letter(col + 6)}{anchor_row}")
