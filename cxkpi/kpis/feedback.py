@@ -25,11 +25,11 @@ from ..stats import mean_interval, wilson_interval
 from ..text import dictionary as theme_dictionary
 from ..text import sentiment as vader
 from ..text.stopwords import LANGUAGES
-from .scales import hint as scale_hint
-from .scales import read as read_scale
 from ..text.tokens import (OTHER, fold, languages, phrase_codes, re2_contains, spaced, stemmer_available,
                            tokenize)
 from .aggregate import grouped
+from .scales import hint as scale_hint
+from .scales import read as read_scale
 from .scores import numeric_scores, yes_no
 from .surveys import CES_LABELS, CSAT_LABELS
 
@@ -100,13 +100,12 @@ def _row_scales(frame: pd.DataFrame, setting: str) -> tuple[pd.Series, list[str]
         return scale, notes
     # the one detector nps/csat/ces, inspect and init use: the narrowest usual scale holding 95%
     guess = read_scale(frame.loc[rest, "score"]).kpi
-    raw = frame.loc[rest, "score"].astype("string").str.strip().str.lower()
-    if guess is not None:
-        pass
-    elif raw.isin(list(CSAT_LABELS)).any():
-        guess = "csat"
-    elif raw.isin(list(CES_LABELS)).any():
-        guess = "ces"
+    if guess is None:  # no numbers to read: the scales' word labels
+        raw = frame.loc[rest, "score"].astype("string").str.strip().str.lower()
+        if raw.isin(list(CSAT_LABELS)).any():
+            guess = "csat"
+        elif raw.isin(list(CES_LABELS)).any():
+            guess = "ces"
     if guess is None:
         return scale, notes
     return scale.mask(rest, guess), notes + [f"scores without a survey label read as {guess.upper()} "
