@@ -714,8 +714,8 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     if "priority" in frame.columns:
         prio = frame["priority"].astype("string").str.strip()
         reasons = reasons.mask(no_target & prio.notna(), lead + "no SLA target for priority " + prio.str.lower())
-        reasons = reasons.mask(no_target & prio.isna(), f"{lead}no priority and no default SLA target"
-                               if not due_cols else "no due date, no priority and no default SLA target")
+        reasons = reasons.mask(no_target & prio.isna(), "no due date, no priority and no default SLA target"
+                               if due_cols else "no priority and no default SLA target")
     else:
         reasons[no_target] = f"{lead}no SLA target"
     cols: dict[str, pd.Series] = {}
