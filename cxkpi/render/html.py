@@ -22,8 +22,8 @@ from .headline import label_key as _label_key
 from .headline import latest_groups as _latest_groups
 from .headline import topic_rows as _topic_rows
 from .text import fmt_value
-from .units import (fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration, local_time, period_end,
-                    period_name)
+from .units import (FREE_AXIS, duration_scale, fmt_change, fmt_date, fmt_duration, fmt_unit_value, is_duration,
+                    local_time, period_end, period_name)
 
 _CSS = """
 *{box-sizing:border-box}
@@ -91,10 +91,6 @@ document.addEventListener('DOMContentLoaded',function(){
 document.body.setAttribute('data-charts',String(document.querySelectorAll('svg.chart').length));
 document.body.setAttribute('data-ready','1');});
 """
-
-# units that can go below zero or have no natural zero: their trend axis is not pinned at 0
-_FREE_AXIS = ("points", "score", "compound (−1…1)")
-
 
 def _e(x) -> str:
     return _html.escape("" if x is None else str(x), quote=True)
@@ -265,18 +261,6 @@ def _trend_periods(entries, ctx: _Ctx, last: int = 12) -> list[str]:
     return labels[-last:]
 
 
-def _duration_scale(values: list[float], unit: str) -> tuple[float, str]:
-    """(divisor, axis word) so a duration trend reads in minutes, hours or days."""
-    from .units import _MINUTES
-
-    top = max((abs(v) for v in values), default=0) * _MINUTES[unit]
-    if top < 120:
-        return 1 / _MINUTES[unit], "minutes"
-    if top < 72 * 60:
-        return 60 / _MINUTES[unit], "hours"
-    return 1440 / _MINUTES[unit], "days"
-
-
 def _trend(entry, periods: list[str], ctx: _Ctx) -> str | None:
     by = {p: v for p, v, _ in entry.trend}
     points = [(p, by.get(p)) for p in periods]
@@ -284,9 +268,9 @@ def _trend(entry, periods: list[str], ctx: _Ctx) -> str | None:
         return None
     labels = [ctx.name(p) if ctx.period in ("quarter", "year") else p for p in periods]
     target = entry.thresholds.target
-    zero = entry.unit not in _FREE_AXIS
+    zero = entry.unit not in FREE_AXIS
     if is_duration(entry.unit):
-        div, word = _duration_scale([v for _, v in points if v is not None], entry.unit)
+        div, word = duration_scale([v for _, v in points if v is not None], entry.unit)
         scaled = [(p, None if v is None else v / div) for p, v in points]
         return svg.line_chart(scaled, entry.title, target=None if target is None else target / div, zero=zero,
                               axis_label=f"{word} (the KPI's mean)" if _headline_kind(entry) == MEDIAN else word,

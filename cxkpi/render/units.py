@@ -14,6 +14,8 @@ from .text import fmt_value
 # minutes in one of each duration unit a KPI can declare (engine.DURATION_UNITS)
 _MINUTES = {"s": 1 / 60, "min": 1.0, "h": 60.0, "d": 1440.0}
 MONEY_UNITS = {"currency"}
+# units that can go below zero or have no natural zero: a trend's value axis is not pinned at 0
+FREE_AXIS = ("points", "score", "compound (−1…1)")
 
 
 def is_duration(unit: str | None) -> bool:
@@ -44,6 +46,16 @@ def fmt_duration(value, unit: str = "min") -> str:
     hours = round(minutes / 60)
     d, h = divmod(hours, 24)
     return f"{sign}{d}d {h}h"
+
+
+def duration_scale(values: list[float], unit: str) -> tuple[float, str]:
+    """(divisor, axis word) so a duration trend reads in minutes, hours or days."""
+    top = max((abs(v) for v in values), default=0) * _MINUTES[unit]
+    if top < 120:
+        return 1 / _MINUTES[unit], "minutes"
+    if top < 72 * 60:
+        return 60 / _MINUTES[unit], "hours"
+    return 1440 / _MINUTES[unit], "days"
 
 
 def fmt_money(value, currency: str | None, digits: int = 2) -> str:

@@ -14,7 +14,7 @@ from . import tidy
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
 from .headline import text as headline_text
 from .safe import formula_safe, xml_cell
-from .units import excel_format, excel_width, is_duration, period_kind, unit_label
+from .units import FREE_AXIS, duration_scale, excel_format, excel_width, is_duration, period_kind, unit_label
 
 CELL_MAX = 32_767  # Excel's limit a cell: longer text makes Excel "repair" (drop) the sheet
 SHEET_NAME_MAX = 31  # Excel counts UTF-16 code units
@@ -94,7 +94,6 @@ def _fits(kpi: str, rows: int, cols: int) -> None:
 
 
 _STAT = ("mean", "median", "p90", "p50", "p95", "p99")
-_FREE_AXIS = ("points", "score", "compound (−1…1)")  # may go below 0: no axis from 0
 WIDTH_MIN, WIDTH_MAX = 6, 50  # column widths in characters: fit header and values, within these bounds
 
 
@@ -214,7 +213,6 @@ def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl.utils import get_column_letter
 
     from .headline import Ctx as _Ctx
-    from .html import _duration_scale
     from .text import fmt_value
 
     ctx = _Ctx(report)
@@ -299,11 +297,11 @@ def render(report, raw: bool = False, **_) -> bytes:
         anchor_row = 2
         number_format = excel_format(e.unit)
         unit_text = unit_label(e.unit, currency)
-        from_zero = e.unit not in _FREE_AXIS
+        from_zero = e.unit not in FREE_AXIS
         if trend:
             div, axis_unit = 1.0, unit_text
             if is_duration(e.unit):  # minutes, hours or days as the values need (as in the HTML trends)
-                div, axis_unit = _duration_scale([v for _, v, _ in e.trend if v is not None], e.unit)
+                div, axis_unit = duration_scale([v for _, v, _ in e.trend if v is not None], e.unit)
             sheet.cell(row=1, column=col, value=by).font = Font(bold=True)
             _as_text([sheet.cell(row=1, column=col + 1, value=safe_cell(
                 f"{e.kpi} ({axis_unit})" if axis_unit else e.kpi, raw))])
