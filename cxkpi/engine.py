@@ -18,7 +18,7 @@ import pandas as pd
 
 from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
-from .io.values import reasons
+from .io.values import numbers, reasons, timestamps
 from .registry import Context, KpiSpec, get_kpi
 from .results import GroupResult, Interval, KpiResult, Skipped
 from .sources import SOURCES
@@ -57,8 +57,6 @@ class Where:
             raise UsageError(f"--where {text!r}: the column name is empty")
         negate = op.startswith("!")
         base = op[1:] if negate else op
-        if base in ("=", "!="):
-            base = "="
         if base in _COMPARE:
             if not val.strip():
                 raise UsageError(f"--where {text!r}: expected a number or a date after {op}")
@@ -67,8 +65,6 @@ class Where:
             if val == "":
                 raise UsageError(f"--where {text!r}: expected a {'prefix' if base == '^' else 'pattern'} after {op}")
             if base == "~":
-                import re
-
                 try:
                     re.compile(val)
                 except re.error as e:
@@ -79,7 +75,7 @@ class Where:
 
     @property
     def text(self) -> str:
-        op = ("!" if self.negate else "") + self.op if self.op != "=" else ("!=" if self.negate else "=")
+        op = ("!" if self.negate else "") + self.op
         return f"{self.column}{op}{','.join(self.values)}"
 
     def mask(self, column: pd.Series, file: str) -> pd.Series:
@@ -100,10 +96,6 @@ class Where:
         return hit
 
     def _compare(self, column: pd.Series, file: str) -> pd.Series:
-        from .io.values import numbers
-
-        from .io.values import timestamps
-
         raw = self.values[0]
         value = numbers(pd.Series([raw]))[0].iloc[0]
         if not pd.api.types.is_datetime64_any_dtype(column) and not pd.isna(value):
