@@ -526,15 +526,15 @@ def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, fra
         return {}
     known = skipped[skipped.index.isin(frame.index)]
     if "period" in keys and periods is not None:
+        periods = periods[~periods.index.duplicated()]
         # a row skipped for its time (unreadable, none) has no period: counted in the total only
-        placed = periods[~periods.index.duplicated()].reindex(known.index)
-        known = known[placed.notna().to_numpy()]
+        known = known[periods.reindex(known.index).notna().to_numpy()]
     if known.empty:
         return {}
     parts = {}
     for k in keys:
         if k == "period" and periods is not None:
-            parts[k] = periods[~periods.index.duplicated()].reindex(known.index)
+            parts[k] = periods.reindex(known.index)
         elif k == "period" or k not in frame.columns:
             # no label for a skipped row (a tag the KPI derived, a period the KPI makes itself);
             # counted in the total only
