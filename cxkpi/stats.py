@@ -62,17 +62,10 @@ def nps_adjusted_wald_interval(promoters, detractors, n, z: float = Z95):
     NPS' (the headline NPS stays the observed one). No answers (n = 0): NaN,
     not the interval of the three pseudo-answers alone.
     """
-    promoters = np.asarray(promoters, dtype="float64")
-    detractors = np.asarray(detractors, dtype="float64")
+    # the Wald interval of the adjusted counts (n = 0 stays NaN through n' = NaN)
     n = np.asarray(n, dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n_adj = np.where(n > 0, n + 3, np.nan)
-        p = (promoters + 0.75) / n_adj
-        d = (detractors + 0.75) / n_adj
-        variance = p + d - (p - d) ** 2
-        margin = z * 100 * np.sqrt(variance / n_adj)
-        centre = 100 * (p - d)
-    return np.clip(centre - margin, -100, 100), np.clip(centre + margin, -100, 100)
+    return nps_interval(np.asarray(promoters, dtype="float64") + 0.75,
+                        np.asarray(detractors, dtype="float64") + 0.75, np.where(n > 0, n + 3, np.nan), z)
 
 
 def mean_interval(mean, std, n, z: float = Z95):
