@@ -156,15 +156,15 @@ def profile_file(
     if block_size < 1 or batch_rows < 1 or sample_size < 1 or distinct_cap < 1:
         raise ValueError("block_size, batch_rows, sample_size and distinct_cap must be positive")
     label = "<stdin>" if str(path) == "-" else str(path)
-    pipe = str(path) != "-" and is_stream(existing_file(path, label, cap=False))  # a FIFO, <(…): read once
-    if str(path) == "-" or pipe:
+    p = None if str(path) == "-" else existing_file(path, label, cap=False)  # streamed: no size cap
+    pipe = p is not None and is_stream(p)  # a FIFO, <(…): read once
+    if p is None or pipe:
         with tempfile.TemporaryDirectory(prefix="cxkpi-inspect-") as folder:
             spooled = Path(folder) / "stdin"
             with open(spooled, "wb") as f, (open(path, "rb") if pipe else nullcontext(stdin or sys.stdin.buffer)) as src:
                 shutil.copyfileobj(src, f, 1 << 20)
             return _profile(spooled, label, options, block_size, batch_rows, sample_size, distinct_cap,
                             max_columns, progress)
-    p = existing_file(path, label, cap=False)  # streamed: no size cap
     return _profile(p, label, options, block_size, batch_rows, sample_size, distinct_cap, max_columns, progress)
 
 
