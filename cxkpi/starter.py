@@ -427,7 +427,7 @@ def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[st
                 inline: dict[tuple, str]) -> set[str]:
     """Fill kpis.nps/csat/ces from the answer scales seen; returns the score KPIs worth reporting."""
     from .io.presets import get_preset
-    from .kpis.scales import NAMES
+    from .kpis.scales import scale_name
     from .registry import get_kpi
 
     if surveys is None or not surveys.scales:
@@ -468,7 +468,7 @@ def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[st
         else:
             preset_scale = (view.kpis.get(kpi) or {}).get("scale") if view else None
             default = str(preset_scale or next(p.default for p in spec.params if p.name == "scale"))
-            name = NAMES.get(sc.scale, f"{sc.scale[0]}-{sc.scale[1]}")
+            name = scale_name(sc.scale)
             if _same_scale(name, default):
                 origin = "the preset's scale" if preset_scale else "the default"
                 lines.append(_setting("scale", name, f"{origin}; {seen}"))

@@ -129,7 +129,7 @@ def by_answers(s: Suggestion, counts: dict | None) -> Suggestion:
     The same detector as ``cxkpi nps``/``csat``/``ces`` and ``init``: answers on 1–5 suggest
     ``csat`` (and drop ``nps``, which refuses them), 1–7 ``ces``, 0–10 ``nps``.
     """
-    from ..kpis.scales import NAMES, hint, read
+    from ..kpis.scales import hint, read, scale_name
     from ..registry import get_kpi
 
     header = s.mapping.get("score")
@@ -137,7 +137,7 @@ def by_answers(s: Suggestion, counts: dict | None) -> Suggestion:
         return s
     r = read(counts, hint(header))
     answers = {"column": header, "seen": r.seen, "kpi": r.kpi,
-               "scale": None if r.scale is None else NAMES.get(r.scale, f"{r.scale[0]}-{r.scale[1]}")}
+               "scale": None if r.scale is None else scale_name(r.scale)}
     kpis = list(s.computable)
     if r.kpi is None or r.kpi not in kpis:
         return replace(s, answers=answers)

@@ -31,6 +31,11 @@ KPI_OF = {(1, 5): "csat", (1, 7): "ces", (0, 10): "nps"}
 NAMES = {(0, 10): "0-10", (1, 5): "1-5", (1, 7): "1-7", (1, 10): "1-10"}
 
 
+def scale_name(scale: tuple[int, int]) -> str:
+    """``(1, 5)`` -> ``"1-5"``, as --scale takes it."""
+    return NAMES.get(scale, f"{scale[0]}-{scale[1]}")
+
+
 @dataclass(frozen=True)
 class Fit:
     """A scale that holds ``inside`` of the ``total`` numeric answers (``others``: not numbers)."""
@@ -43,7 +48,7 @@ class Fit:
 
     @property
     def name(self) -> str:  # "1-5", as --scale takes it
-        return NAMES.get((self.low, self.high), f"{self.low}-{self.high}")
+        return scale_name((self.low, self.high))
 
     @property
     def shown(self) -> str:  # "1–5", as messages print it
