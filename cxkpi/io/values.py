@@ -424,11 +424,16 @@ def _in_zone(parsed: pd.Series, timezone: str | None, naive_zone: str | None = N
     return out
 
 
+def label_key(label) -> str:
+    """A label as the label maps match it: case- and whitespace-insensitively."""
+    return re.sub(r"\s+", " ", str(label).strip().lower())
+
+
 def label_map(series: pd.Series, labels: dict[str, float] | None) -> pd.Series:
     """Map labels ("Very satisfied") to numbers, case- and whitespace-insensitively."""
     if not labels:
         return series
-    lookup = {re.sub(r"\s+", " ", str(k).strip().lower()): v for k, v in labels.items()}
+    lookup = {label_key(k): v for k, v in labels.items()}
     key = series.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
     mapped = key.map(lookup).astype("object")
     return mapped.where(mapped.notna(), series.astype("object"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..io.values import _plain_numbers, text
+from ..io.values import _plain_numbers, label_key, text
 
 NO_ANSWER = "no answer (empty score)"
 YES = {"yes", "y", "true", "1", "satisfied", "good", "ja", "oui", "si", "sí"}
@@ -68,10 +68,9 @@ def _scores_from_text(raw: pd.Series, labels: dict | None) -> tuple[pd.Series, p
     number = pd.Series(np.nan, index=raw.index, dtype="float64")
     labelled = np.zeros(len(raw), dtype=bool)
     if labels:
-        lookup = {re.sub(r"\s+", " ", str(k).strip().lower()): _as_float(v) for k, v in labels.items()}
+        lookup = {label_key(k): _as_float(v) for k, v in labels.items()}
         codes, uniques = pd.factorize(raw.astype("string"))  # each distinct answer normalised once
-        table = np.array([lookup.get(re.sub(r"\s+", " ", str(u).strip().lower()), np.nan) for u in uniques]
-                         + [np.nan], dtype="float64")
+        table = np.array([lookup.get(label_key(u), np.nan) for u in uniques] + [np.nan], dtype="float64")
         found = table[codes]  # code -1 (a missing answer) reads the trailing NaN
         labelled = ~np.isnan(found)
         number[labelled] = found[labelled]
