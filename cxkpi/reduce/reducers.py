@@ -78,12 +78,12 @@ def _present(x: np.ndarray) -> np.ndarray | None:
     return None
 
 
-
 def _present_pairs(x: np.ndarray, groups, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """The values that are present (not NaN / null) and their group codes."""
     g = _codes(groups, n_groups, len(x))
     mask = _present(x)
     return (x, g) if mask is None else (x[mask], g[mask])
+
 
 def _codes(groups, n_groups: int, length: int) -> np.ndarray:
     g = np.asarray(groups)
@@ -160,10 +160,8 @@ class Count(_Additive):
         if values is None:
             g = np.asarray(groups)
             return {"n": _count(_codes(g, n_groups, len(g)), n_groups)}
-        x = _numeric(values)
-        g = _codes(groups, n_groups, len(x))
-        mask = _present(x)
-        return {"n": _count(g if mask is None else g[mask], n_groups)}
+        _, g = _present_pairs(_numeric(values), groups, n_groups)
+        return {"n": _count(g, n_groups)}
 
     def empty(self, n_groups: int) -> dict:
         return {"n": np.zeros(n_groups, dtype=np.int64)}
