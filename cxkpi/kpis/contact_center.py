@@ -156,10 +156,9 @@ def _aht_intervals(frame: pd.DataFrame, settings: dict) -> Measured:
         notes.append("abandoned % not computed: needs calls_offered and calls_abandoned")
     if "answered_in_sl" in frame.columns:
         notes.append("service level % = Σ answered_in_sl / Σ calls_offered (at the phone system's own threshold)")
-    no_aht = (answered > 0) & aht.isna()
-    if "aht_seconds" in frame.columns and no_aht.drop(skipped.index).any():
-        notes.append(f"{int(no_aht.drop(skipped.index).sum())} rows with answered calls but no AHT: "
-                     "not in AHT")
+    no_aht = int(((answered > 0) & aht.isna()).drop(skipped.index).sum())
+    if "aht_seconds" in frame.columns and no_aht:
+        notes.append(f"{no_aht} rows with answered calls but no AHT: not in AHT")
     # an average counts with its answered calls as weight; a row without the average adds no weight
     w_handle = answered.where(aht.notna())
     w_asa = answered.where(asa.notna())
