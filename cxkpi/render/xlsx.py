@@ -12,6 +12,7 @@ import re
 
 from . import tidy
 from ..compare import ALERT, BELOW_TARGET, NONE, ON_TARGET, STATUS_MEANING, WARN
+from .headline import Ctx, label_key, latest_groups, topic_rows
 from .headline import text as headline_text
 from .safe import formula_safe, xml_cell
 from .units import FREE_AXIS, duration_scale, excel_format, excel_width, is_duration, period_kind, unit_label
@@ -181,29 +182,19 @@ def _one_series(chart, unit_text: str, number_format: str, from_zero: bool) -> N
         chart.y_axis.scaling.min = 0
 
 
-def _label_rows(result):
+def _label_rows(entry):
     """(label column, latest period, [(label, value, n)]) of a labelled breakdown (topics, --by channel…) for
     its latest period, without the "(all)" row; most first (topics: most tickets first, as in the HTML)."""
-    from types import SimpleNamespace
-
-    from .headline import label_key as _label_key
-    from .headline import latest_groups as _latest_groups
-    from .headline import topic_rows as _topic_rows
-
-    key = _label_key(result)
+    result = entry.result
+    key = label_key(result)
     if key is None:
         return None, None, []
-    period, groups = _latest_groups(result)
+    period, groups = latest_groups(result)
     if result.kpi == "topics":
-        return key, period, _topic_rows(SimpleNamespace(result=result))
+        return key, period, topic_rows(entry)
     rows = [(str(g.key.get(key)), g.value, g.n) for g in groups]
     rows.sort(key=lambda t: (t[1] is None, -(t[1] or 0), t[0]))
     return key, period, rows
-
-
-def _headline_text(e, ctx) -> str:
-    """The headline as the HTML card shows it: ``44m median — mean 5h 0m · p90 16h 33m``, the top topic…"""
-    return headline_text(e, ctx)
 
 
 def render(report, raw: bool = False, **_) -> bytes:
@@ -212,10 +203,9 @@ def render(report, raw: bool = False, **_) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from .headline import Ctx as _Ctx
     from .text import fmt_value
 
-    ctx = _Ctx(report)
+    ctx = Ctx(report)
     if ctx.period not in ("day", "week", "month", "quarter", "year"):  # a KPI command's "period": which one?
         ctx.period = period_kind({p for e in report.entries for p, _, _ in e.trend}
                                  | {g.key["period"] for e in report.entries if e.result for g in e.result.groups
@@ -237,7 +227,7 @@ def render(report, raw: bool = False, **_) -> bytes:
             e.thresholds.target, e.thresholds.warn, e.thresholds.alert, c.change if c else None,
             c.previous if c else None, (c.significance.significant if c and c.significance else None),
             n, e.result.skipped.total if e.result else None, e.error or e.reference or "",
-            "" if e.error or e.result is None else _headline_text(e, ctx),
+            "" if e.error or e.result is None else headline_text(e, ctx),
             c.previous_period if c else None), raw)
         row = ws.max_row
         if e.status in _FILL:  # "none" (no target): no colour
@@ -275,7 +265,7 @@ def render(report, raw: bool = False, **_) -> bytes:
         rows = tidy.rows([e.result])
         cols = [c for c in tidy.columns(rows) if c != "kpi"]
         units = {c: _column_unit(c, e.unit) for c in cols}
-        key, period, labelled = _label_rows(e.result)
+        key, period, labelled = _label_rows(e)
         trend = len(e.trend) if len(e.trend) > 1 else 0
         labels = len(labelled) if len(labelled) > 1 else 0
         # the chart tables stand right of the data: a header row each, 2 (trend) and 3 (labels) columns
