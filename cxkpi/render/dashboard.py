@@ -80,17 +80,11 @@ def _reference(entry, currency) -> str:
     return entry.reference or ""
 
 
-def headline(entry, report) -> tuple[str, str, str, str]:
-    """(value, unit, a line under the title, what the change is of): the HTML card's headline, laid out for
-    a table row (see ``headline.row``)."""
-    return tuple(row_headline(entry, report))
-
-
 def _cells(entry, report) -> dict:
     from rich.text import Text
 
     currency = getattr(report, "currency", None)
-    value, unit, line, of_what = headline(entry, report)
+    value, unit, line, of_what = row_headline(entry, report)  # the HTML card's, laid out for a row
     n = entry.n if entry.n is not None else (entry.trend[-1][2] if entry.trend else
                                               entry.result.n if entry.result else None)
     status = "" if entry.status == "none" else entry.status  # no target: no status word, the reference says more

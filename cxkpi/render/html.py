@@ -16,9 +16,7 @@ from . import svg
 from .headline import MEDIAN, TOP_LABEL, TOP_THEME_LIFT
 from .headline import Ctx as _Ctx
 from .headline import card as _headline
-from .headline import detractor_theme as _detractor_theme  # noqa: F401  (the renderers' old names)
 from .headline import kind as _headline_kind
-from .headline import label_key as _label_key
 from .headline import latest_groups as _latest_groups
 from .headline import topic_rows as _topic_rows
 from .text import fmt_value
