@@ -259,13 +259,14 @@ def ticket_minutes(frame: pd.DataFrame, settings: dict, notes: list[str], metric
     or where the metric's columns are not mapped (a KPI that only shows it beside its own value, such as
     `topics` or `peak`, then shows it empty).
     """
-    at, minutes_col, what = METRICS[metric]
+    _, minutes_col, what = METRICS[metric]
     exported = _exports_business(settings)
-    if not (_timed(frame, metric) or minutes_col in frame.columns) or (exported and minutes_col not in frame.columns):
-        if exported and _timed(frame, metric):
+    timed = _timed(frame, metric)
+    if not (timed or minutes_col in frame.columns) or (exported and minutes_col not in frame.columns):
+        if exported and timed:
             notes.append(f"{what} left empty: --business-hours export needs the export's own {minutes_col}")
         return pd.Series(np.nan, index=frame.index, dtype="float64"), pd.Series(dtype="object")
-    schedule = schedule_for(frame["created_at"], settings, notes) if _timed(frame, metric) else None
+    schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
     d = Durations(frame, metric, schedule, notes, business=_wants_business(settings), exported=exported)
     return d.minutes, d.skipped
 
