@@ -721,8 +721,9 @@ def _order_lines(frame: pd.DataFrame) -> Measured:
     returns = int(values["ret"].sum())
     if "order" in values.columns:
         sold = values.loc[~values["ret"], "order"]
-        notes.append(f"orders = distinct order_id per customer, not rows: {len(sold):,} sales line"
-                     f"{'s' if len(sold) != 1 else ''} in {sold.nunique():,} order{'s' if sold.nunique() != 1 else ''}")
+        lines, orders = len(sold), sold.nunique()
+        notes.append(f"orders = distinct order_id per customer, not rows: {lines:,} sales line"
+                     f"{'s' if lines != 1 else ''} in {orders:,} order{'s' if orders != 1 else ''}")
     if returns:
         why = [f"{int(m[skips.ok].sum()):,} with {label}" for m, label in
                ((by_quantity, "a negative quantity"), (by_amount, "a negative amount")) if m[skips.ok].any()]
@@ -1024,8 +1025,8 @@ def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 _SEED = pd.Timestamp("1900-01-01")  # "before the data" for an MRR known only from previous_mrr
-_MRR_FIELDS = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr", "ending_mrr",
-               "net_mrr_churn_pct", "churned_customers"]
+_MRR_FLOWS = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr"]  # add up over periods
+_MRR_FIELDS = [*_MRR_FLOWS, "ending_mrr", "net_mrr_churn_pct", "churned_customers"]
 
 
 def _mrr_rates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -1086,18 +1087,17 @@ def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
             out[name][:, j] = np.bincount(pid_group, weights=weights, minlength=groups)
         at_start = at_end
     frame = _long(out, keys_index, by, bounds[:-1])
-    money_cols = ["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr", "ending_mrr"]
+    money_cols = [*_MRR_FLOWS, "ending_mrr"]
     frame[money_cols] = frame[money_cols].round(6)  # sums of cents: no 1e-13 residue
     unit = ctx.period or DEFAULT_PERIOD
     if not per_period:
         g = frame.groupby(level=by, sort=True) if by else frame.groupby(np.zeros(len(frame), dtype="int8"))
-        pooled = g[["starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr",
-                    "customers_at_start", "churned_customers"]].sum()
+        pooled = g[[*_MRR_FLOWS, "customers_at_start", "churned_customers"]].sum()
         gross, net = _mrr_rates(pooled)
         res = pd.DataFrame(index=pooled.index)
         res["value"] = gross
         res["n"] = pooled["customers_at_start"].astype("int64")
-        for name in ("starting_mrr", "churned_mrr", "contraction_mrr", "expansion_mrr", "new_mrr"):
+        for name in _MRR_FLOWS:
             res[name] = pooled[name]  # Σ over the periods: the pooled rate is these sums' ratio
         res["ending_mrr"] = g["ending_mrr"].last()
         res["net_mrr_churn_pct"] = net
