@@ -140,7 +140,7 @@ def read(values, kpi_hint: str | None = None) -> Reading:
     ``kpi_hint``: the KPI a survey label or the header names. An NPS hint still reads answers
     that all fit 1–5 as CSAT, as ``cxkpi nps`` refuses them (with ``MIN_ANSWERS`` or more).
     """
-    from .scores import NO, YES
+    from .scores import is_yes_no
     from .surveys import CES_LABELS, CSAT_LABELS
 
     counts = _counts(values)
@@ -148,7 +148,7 @@ def read(values, kpi_hint: str | None = None) -> Reading:
     if not present:
         return Reading(None, None, 0, "no answers")
     lower = pd.Index([str(k).lower() for k in counts.index])
-    if lower.isin(list(YES | NO)).all() and lower.isin(list(YES - {"1"} | NO - {"0"})).any():
+    if is_yes_no(lower):
         return Reading("csat", None, present, "yes/no answers")
     numbers = _numbers(counts.index)
     words = [" ".join(w.split()) for w, n in zip(lower, numbers) if pd.isna(n)]

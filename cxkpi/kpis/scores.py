@@ -87,11 +87,16 @@ def _scores_from_text(raw: pd.Series, labels: dict | None) -> tuple[pd.Series, p
     return present, number
 
 
+def is_yes_no(answers: pd.Series | pd.Index) -> bool:
+    """Present answers (stripped, lower case) that are all yes/no words, not only bare 1s and 0s."""
+    return (len(answers) > 0 and bool(answers.isin(list(YES | NO)).all())
+            and bool(answers.isin(list(YES - {"1"} | NO - {"0"})).any()))
+
+
 def yes_no(raw: pd.Series) -> tuple[pd.Series | None, pd.Series]:
     """(1.0/0.0 scores, reasons) when the column is a yes/no answer, else (None, empty)."""
     t = text(raw.astype("string")).str.lower()
-    present = t.dropna()
-    if present.empty or not present.isin(YES | NO).all() or not present.isin(YES - {"1"} | NO - {"0"}).any():
+    if not is_yes_no(t.dropna()):
         return None, pd.Series(dtype="object")
     score = t.isin(YES).astype("float64")
     reasons = pd.Series(NO_ANSWER, index=t.index[t.isna()], dtype="object")
