@@ -218,6 +218,11 @@ def read_plan(path: str | os.PathLike, source: str, wanted: list[str], options: 
     cache.want(_cache_key(label, options), list(dict.fromkeys(mapping.values())))
 
 
+def _again(payload: Path | io.BytesIO) -> Path | io.BytesIO:
+    """``read_input``'s payload, to be read once more: a path as is, bytes from their start."""
+    return io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
+
+
 def _cache_key(label: str, opts: LoadOptions) -> tuple:
     return (label, opts.encoding, opts.delimiter, opts.sheet, header_rows(opts))
 
@@ -240,8 +245,7 @@ def load_source(
 
     def read(opts: LoadOptions, columns: list[str] | None = None) -> RawTable:
         def fresh(cols: list[str]) -> RawTable:
-            src = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
-            return read_table(src, label, opts, columns=cols)
+            return read_table(_again(payload), label, opts, columns=cols)
 
         cols = [] if columns is None else columns
         if cache is None or isinstance(payload, io.BytesIO):
@@ -299,8 +303,7 @@ def load_any(
     payload = read_input(path, label, stdin)
 
     def table(options: LoadOptions, columns: list[str] | None) -> RawTable:
-        source = io.BytesIO(payload.getvalue()) if isinstance(payload, io.BytesIO) else payload
-        return read_table(source, label, options, columns=columns)
+        return read_table(_again(payload), label, options, columns=columns)
 
     headers: list[str] = []
     for choice in choices:
