@@ -539,6 +539,16 @@ def _concat(tables):
     return pa.concat_tables(tables, promote_options="permissive")
 
 
+def _remapped(state: dict, mapping, n_groups: int):
+    """The state's Arrow table with its group codes remapped (rows of groups mapped to -1 dropped)."""
+    import pyarrow as pa
+
+    t = state["table"]
+    m = _mapping(mapping, state["n_groups"], n_groups)[t.column("g").to_numpy()]
+    keep = m >= 0
+    return t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
+
+
 def _distinct(t):
     """The distinct (g, key) rows, one chunk per column (a chunked table pickles its chunks' parents).
     Single-threaded: the engine parallelises over batches, and on 2 cores threads made it 3 × slower."""
@@ -579,13 +589,7 @@ class TopK:
         return self._fold(_concat([s["table"] for s in states]), max(s["n_groups"] for s in states))
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        import pyarrow as pa
-
-        t = state["table"]
-        m = _mapping(mapping, state["n_groups"], n_groups)[t.column("g").to_numpy()]
-        keep = m >= 0
-        t = t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
-        return self._fold(t, n_groups)
+        return self._fold(_remapped(state, mapping, n_groups), n_groups)
 
     def finalize(self, state: dict) -> dict:
         n_groups = state["n_groups"]
@@ -630,13 +634,7 @@ class DistinctPairs:
         return {"n_groups": max(s["n_groups"] for s in states), "table": t}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        import pyarrow as pa
-
-        t = state["table"]
-        m = _mapping(mapping, state["n_groups"], n_groups)[t.column("g").to_numpy()]
-        keep = m >= 0
-        t = t.filter(pa.array(keep)).set_column(0, "g", pa.array(m[keep].astype(np.int32), pa.int32()))
-        return {"n_groups": n_groups, "table": _distinct(t)}
+        return {"n_groups": n_groups, "table": _distinct(_remapped(state, mapping, n_groups))}
 
     def pairs(self, state: dict):
         return state["table"]
