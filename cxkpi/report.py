@@ -18,7 +18,7 @@ from . import __version__
 from .api import RunOptions, build_request, load_options, source_file, wanted_columns
 from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
-from .engine import Request, compute, period_label
+from .engine import Request, compute, period_label, time_column
 from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
 from .io.load import load_source
 from .registry import KpiSpec, load_all
@@ -265,7 +265,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         config=config.raw, failed_sources=failed, not_computed=not_computed,
         title=config.report.get("title", "Customer experience KPIs"),
-        timezone=config.timezone, currency=getattr(config, "currency", None),
+        timezone=config.timezone, currency=config.currency,
     )
 
 
@@ -360,8 +360,6 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
 
 def _data_range(spec: KpiSpec, dataset) -> tuple[str | None, str | None]:
     """The first and last date in the KPI's time column (None when it has none or no readable time)."""
-    from .engine import time_column
-
     tcol = time_column(spec, dataset.source)
     if not tcol or tcol not in dataset.frame.columns:
         return None, None
