@@ -224,8 +224,8 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
             if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
                 progress(f"reading {source}: {path}")
             shared = readers.get(source)
-            dataset = load_source(path, source, list(dict.fromkeys(wanted)), load_options(config, source, run),
-                                  list(dict.fromkeys(extra)), cache=shared[0] if shared else None)
+            dataset = load_source(path, source, wanted, load_options(config, source, run), extra,
+                                  cache=shared[0] if shared else None)
             if shared:
                 shared[1].discard(source)
                 if not shared[1]:  # the last source of this file: its raw columns go
@@ -274,13 +274,14 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
     than one source; a source whose file cannot be named here is left to the main loop's errors."""
     from .io.load import ReadCache, read_plan
 
+    paths: dict[str, str] = {}
     users: dict[str, list[str]] = {}
     for source, items in by_source.items():
         try:
-            path = source_file(config, source, run, items[0][0].name)
+            paths[source] = path = source_file(config, source, run, items[0][0].name)
         except CxkpiError:
             continue
-        if path is not None and str(path) != "-":
+        if str(path) != "-":
             users.setdefault(os.path.realpath(str(path)), []).append(source)
     out: dict = {}
     for sources in users.values():
@@ -289,9 +290,8 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
             for source in sources:
                 out[source] = (cache, pending)
                 try:  # the columns every source of this file reads, known before the first read
-                    path = source_file(config, source, run, by_source[source][0][0].name)
                     wanted, extra = _columns(by_source[source], source)
-                    read_plan(path, source, wanted, load_options(config, source, run), extra, cache)
+                    read_plan(paths[source], source, wanted, load_options(config, source, run), extra, cache)
                 except CxkpiError:
                     continue  # the main loop reports it for that source
     return out
