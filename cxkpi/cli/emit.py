@@ -27,10 +27,12 @@ def say(message: str, quiet: bool = False) -> None:
 
 def summary(report) -> str:
     """One line for a cron log: ``22 KPIs, 1 below target, 0 warn, 0 alerts`` (and failed sources)."""
-    count = {s: sum(e.status == s for e in report.entries) for s in ("below target", "warn", "alert")}
+    from ..compare import ALERT, BELOW_TARGET, WARN
+
+    count = {s: sum(e.status == s for e in report.entries) for s in (BELOW_TARGET, WARN, ALERT)}
     kpis = len(report.entries)
-    line = (f"{kpis} KPI{'' if kpis == 1 else 's'}, {count['below target']} below target, {count['warn']} warn, "
-            f"{count['alert']} alert{'' if count['alert'] == 1 else 's'}")
+    line = (f"{kpis} KPI{'' if kpis == 1 else 's'}, {count[BELOW_TARGET]} below target, {count[WARN]} warn, "
+            f"{count[ALERT]} alert{'' if count[ALERT] == 1 else 's'}")
     skipped = [r for r in report.results if r.skipped.total]
     if skipped:
         # not a sum of rows: one bad row can be skipped by several KPIs of the same source
