@@ -45,7 +45,9 @@ def nps(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
     for name in ("promoters", "passives", "detractors"):
         out[f"{name}_pct"] = 100 * out[name] / out["n"]
     out["value"] = out["promoters_pct"] - out["detractors_pct"]
-    out["low"], out["high"] = nps_interval(out["promoters"], out["detractors"], out["n"])
+    # 95% interval: wald, or the nps KPI's --interval adjusted-wald (cxkpi.stats.nps_interval)
+    out["low"], out["high"] = nps_interval(out["promoters"], out["detractors"], out["n"],
+                                           method=ctx.settings.get("interval") or "wald")
     return out[["value", "n", "low", "high", "promoters", "passives", "detractors",
                 "promoters_pct", "passives_pct", "detractors_pct"]]
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import MissingColumnsError, UsageError
 from ..registry import Measured, Param, kpi
-from ..stats import NPS_INTERVALS, nps_interval
+from ..stats import NPS_INTERVALS
 from . import aggregate
 from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
@@ -52,14 +52,6 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     return measured
 
 
-def _nps_aggregate(values, keys, ctx):
-    out = aggregate.nps(values, keys, ctx)
-    method = ctx.settings.get("interval") or "wald"
-    if method != "wald":  # the same counts, another interval (cxkpi.stats.nps_interval)
-        out["low"], out["high"] = nps_interval(out["promoters"], out["detractors"], out["n"], method=method)
-    return out
-
-
 @kpi(
     name="nps",
     title="Net Promoter Score",
@@ -69,7 +61,7 @@ def _nps_aggregate(values, keys, ctx):
     unit="points",
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
-    aggregate=_nps_aggregate,
+    aggregate=aggregate.nps,
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
