@@ -56,6 +56,11 @@ def _units(spec) -> list[str]:
     return [spec.unit]
 
 
+def _all_units(registry) -> list[str]:
+    """Every unit some KPI's result can carry, in registry order."""
+    return _enum(u for spec in registry.values() for u in _units(spec))
+
+
 def _enum(values) -> list:
     return list(dict.fromkeys(values))
 
@@ -99,7 +104,7 @@ def result_schema() -> dict:
             "source": {"type": "string", "enum": _sources_read(),
                        "description": "the logical source the file was read as (see docs/kpis.md)"},
             "file": {"type": ["string", "null"]},
-            "unit": {"type": "string", "enum": _enum(u for spec in registry.values() for u in _units(spec))},
+            "unit": {"type": "string", "enum": _all_units(registry)},
             "higher_is_better": {"type": ["boolean", "null"]},
             "value": {**nullable_number, "description": "null when nothing could be computed (n = 0)"},
             "n": {"type": "integer", "minimum": 0, "description": "rows the value was computed from"},
@@ -163,7 +168,7 @@ def result_schema() -> dict:
 
 def report_schema() -> dict:
     """docs/report.schema.json: what ``cxkpi report --format json`` writes (``Report.to_dict``)."""
-    from .compare import STATUS_MEANING, STATUSES
+    from .compare import ALERT, STATUS_MEANING, STATUSES, WARN
     from .report import AREAS, REPORT_SCHEMA
 
     registry = load_all()
@@ -200,7 +205,7 @@ def report_schema() -> dict:
                     "kpi": {"type": "string", "enum": list(registry)},
                     "area": {"enum": _enum(AREAS[s] for s in _sources_read()),
                              "description": "the report section of the KPI's source"},
-                    "unit": {"enum": _enum(u for spec in registry.values() for u in _units(spec))},
+                    "unit": {"enum": _all_units(registry)},
                     "value": {**nullable_number,
                               "description": "the total, or the latest period's value with --period"},
                     "period": {"type": ["string", "null"]},
@@ -231,7 +236,7 @@ def report_schema() -> dict:
                 },
             }},
             "breaches": {"type": "array", "items": {"type": "object", "required": ["kpi", "status", "value"],
-                                                    "properties": {"status": {"enum": ["warn", "alert"]}}}},
+                                                    "properties": {"status": {"enum": [WARN, ALERT]}}}},
             "failed_sources": {"type": "object", "additionalProperties": {"type": "string"}},
             "not_computed": {"type": "object", "additionalProperties": {"type": "string"}},
             "data_quality": {"type": "object", "additionalProperties": {
