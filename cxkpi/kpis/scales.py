@@ -109,8 +109,9 @@ def _counts(values) -> pd.Series:
 
 
 def _numbers(keys: pd.Index) -> pd.Series:
-    return pd.to_numeric(pd.Series(keys, dtype="string").str.replace(",", ".", regex=False),
-                         errors="coerce").astype("float64")
+    from .scores import answer_numbers
+
+    return answer_numbers(pd.Series(keys, dtype="string"))
 
 
 def fit_scale(values, *, candidates=USUAL, share: float = SHARE) -> Fit | None:

@@ -78,13 +78,19 @@ def _scores_from_text(raw: pd.Series, labels: dict | None) -> tuple[pd.Series, p
     present = t.notna() | labelled
     rest = (t.notna() & ~labelled).to_numpy(dtype=bool)
     if rest.any():
-        written = t[rest].str.replace(",", ".", regex=False)
-        parsed = _plain_numbers(written)
-        odd = (written.notna() & parsed.isna()).to_numpy(dtype=bool)
-        if odd.any():
-            parsed[odd] = pd.to_numeric(written[odd], errors="coerce").astype("float64").to_numpy()
-        number[rest] = parsed.to_numpy()
+        number[rest] = answer_numbers(t[rest]).to_numpy()
     return present, number
+
+
+def answer_numbers(t: pd.Series) -> pd.Series:
+    """Answers (stripped text) as numbers, a decimal comma allowed, NaN where none: the plain ones
+    through Arrow, only the odd ones through pandas."""
+    written = t.str.replace(",", ".", regex=False)
+    parsed = _plain_numbers(written)
+    odd = (written.notna() & parsed.isna()).to_numpy(dtype=bool)
+    if odd.any():
+        parsed[odd] = pd.to_numeric(written[odd], errors="coerce").astype("float64").to_numpy()
+    return parsed
 
 
 def is_yes_no(answers: pd.Series | pd.Index) -> bool:
