@@ -7,12 +7,7 @@ too) and formula neutralisation at the start and after every embedded separator.
 from __future__ import annotations
 
 from . import tidy
-from .safe import csv_line, formula_safe
-
-
-def safe_cell(value, raw: bool = False):
-    """Neutralise text that a spreadsheet would run as a formula (OWASP CSV injection)."""
-    return value if raw else formula_safe(value)
+from .safe import csv_line
 
 
 def render(results, raw: bool = False, **_) -> str:
