@@ -40,9 +40,6 @@ def renderable(result, width: int | None = None):
     cells += [fmt_value(result.breakdown.get(k)) for k in keys] + ["low n" if result.low_sample else ""]
     if not result.groups and _too_wide(headers, cells, width):
         # one row too wide for the terminal (clv's 12 fields): a "field | value" table, nothing cut
-        table = Table(title=term_text(f"{result.title} — {result.kpi}"),
-                      caption=term_text(result.file) if result.file else None, title_justify="left",
-                      caption_justify="left", show_edge=True)
         table.add_column("field", style="cyan", overflow="fold")
         table.add_column("value", justify="right", no_wrap=True)
         for i, (h, c) in enumerate(zip(headers, cells)):
