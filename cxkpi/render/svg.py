@@ -10,16 +10,14 @@ import html
 import math
 from typing import Callable
 
+from .units import is_missing as _missing
+
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"]
 _CHAR_W = 7.2  # average width of an axis character (14 px on a phone, scaled), for spacing labels
 
 
 def _esc(x) -> str:
     return html.escape(str(x), quote=True)
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
 
 
 def _fmt(v) -> str:

@@ -22,7 +22,8 @@ def is_duration(unit: str | None) -> bool:
     return unit in _MINUTES
 
 
-def _missing(v) -> bool:
+def is_missing(v) -> bool:
+    """No number to show: None, NaN or an infinity."""
     return v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
 
 
@@ -31,7 +32,7 @@ def fmt_duration(value, unit: str = "min") -> str:
 
     Negative values (a change) keep their sign: ``-1h 5m``.
     """
-    if _missing(value):
+    if is_missing(value):
         return "–"
     seconds = round(abs(float(value)) * _MINUTES[unit] * 60)
     sign = "-" if value < 0 and seconds else ""
@@ -77,7 +78,7 @@ def fmt_unit_value(value, unit: str | None, currency: str | None = None) -> tupl
 
 def fmt_change(value, unit: str | None, currency: str | None = None) -> str:
     """A signed change in the KPI's unit: ``+1.36``, ``-1h 5m``, ``+12 tickets``, ``+3.10 EUR``."""
-    if _missing(value):
+    if is_missing(value):
         return "–"
     sign = "+" if value > 0 else ""
     if is_duration(unit):
