@@ -82,7 +82,7 @@ def fmt_change(value, unit: str | None, currency: str | None = None) -> str:
         return "–"
     sign = "+" if value > 0 else ""
     if is_duration(unit):
-        return ("+" if value > 0 else "") + fmt_duration(value, unit)
+        return sign + fmt_duration(value, unit)
     if unit == "tickets" and float(value).is_integer():
         return f"{sign}{int(value):,}"
     text = sign + fmt_value(float(value))
