@@ -281,7 +281,7 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
             paths[source] = path = source_file(config, source, run, items[0][0].name)
         except CxkpiError:
             continue
-        if str(path) != "-":
+        if str(path) != "-" and os.path.isfile(path):  # a pipe or a device is read once, by its source
             users.setdefault(os.path.realpath(str(path)), []).append(source)
     out: dict = {}
     for sources in users.values():

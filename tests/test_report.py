@@ -356,3 +356,21 @@ def test_sources_that_share_a_file_read_it_once(tmp_path, monkeypatch):
     got = {e.kpi: (round(e.result.value, 2), e.result.n) for e in one.entries}
     assert got == {e.kpi: (round(e.result.value, 2), e.result.n) for e in two.entries} == {
         "frt": (60.0, 3), "csat": (66.67, 3)}
+
+
+def test_planning_a_shared_read_never_touches_a_pipe(tmp_path):
+    """read_plan (the report's look at a shared file's header) leaves a FIFO alone: its one reading
+    belongs to the source's load, which still gets every byte (it read as empty before)."""
+    import threading
+
+    from cxkpi.io.load import ReadCache, load_source, read_plan
+
+    fifo = tmp_path / "answers.fifo"
+    os.mkfifo(fifo)
+    cache = ReadCache()
+    read_plan(fifo, "surveys", ["score"], None, [], cache)  # returns at once: no writer is needed
+    writer = threading.Thread(target=lambda: fifo.write_text("score\n9\n10\n3\n", encoding="utf-8"))
+    writer.start()
+    data = load_source(fifo, "surveys", ["score"], cache=cache)
+    writer.join(timeout=10)
+    assert data.frame["score"].tolist() == ["9", "10", "3"]  # answers stay text until the KPI reads them

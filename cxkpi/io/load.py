@@ -202,6 +202,8 @@ def read_plan(path: str | os.PathLike, source: str, wanted: list[str], options: 
               extra: list[str] | None, cache: ReadCache) -> None:
     """Tell ``cache`` which headers this source will read from ``path`` (its preset and mapping
     resolved from the header alone), so the sources that share a file read it in one pass."""
+    if not os.path.isfile(path):  # a pipe is read once, by its source's load: never here
+        return
     options = options or LoadOptions()
     label = str(path)
     payload = read_input(path, label, None)
