@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 
+from .headline import Ctx
 from .headline import row as row_headline
 from .safe import term_cell, term_text
 from .text import fmt_value
@@ -156,9 +157,7 @@ def _as_lines(rows: list[dict]):
 def _header_line(report) -> list:
     from rich.text import Text
 
-    def name(label):
-        return period_name(label, report.period) if report.period else label
-
+    name = Ctx(report).name
     head = report.title
     current = getattr(report, "headline_period", None)
     if not report.period:
