@@ -282,12 +282,13 @@ def _trend(entry, periods: list[str], ctx: _Ctx) -> str | None:
 def _header(report, ctx: _Ctx) -> str:
     tz = getattr(report, "timezone", None)
     generated = local_time(report.generated_at, tz)
+    starts = [e.data_from for e in report.entries if e.data_from]
+    ends = [e.data_to for e in report.entries if e.data_to]
     if ctx.headline_period:
         period = f"{ctx.name(ctx.headline_period)}"
         if ctx.compare_period:
             period += f" compared with {ctx.name(ctx.compare_period)}"
         period += f" · by {report.period}"
-        ends = [e.data_to for e in report.entries if e.data_to]
         last_day = period_end(ctx.headline_period, report.period)
         if ends and last_day and max(ends) < last_day.isoformat():
             period += f" (partial: the data ends {fmt_date(max(ends))})"
@@ -296,8 +297,6 @@ def _header(report, ctx: _Ctx) -> str:
     else:
         period = "all data (no --period): each headline is the total"
     meta = []
-    starts = [e.data_from for e in report.entries if e.data_from]
-    ends = [e.data_to for e in report.entries if e.data_to]
     if starts and ends:
         # the range most KPIs share; a KPI whose data reaches further back says so in its card
         common_from = max(set(starts), key=starts.count)
