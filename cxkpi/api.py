@@ -159,7 +159,9 @@ def wanted_columns(spec: KpiSpec, request: Request, source: str) -> tuple[list[s
     if any(p.name == "survey" for p in spec.params):
         wanted.append("survey")
     extra = []
-    for name in list(request.by) + [w.column for w in request.where]:
+    # business_hours.schedule_by (a ticket's schedule by team, priority...) reads its column too
+    picks = [norm(request.settings["schedule_by"])] if request.settings.get("schedule_by") else []
+    for name in list(request.by) + [w.column for w in request.where] + picks:
         if name in spec.dimensions and name in request.by:
             continue  # virtual: made by the KPI, not read from the file
         (wanted if name in known else extra).append(name)

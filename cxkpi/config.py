@@ -41,7 +41,9 @@ TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dic
             "report": dict, "version": int, "business_hours": dict, "currency": str}
 # the top-level ``business_hours:`` block: key -> (type, the KPI param it sets for every KPI that has it)
 BUSINESS_HOURS_KEYS = {"schedule": (str, "business_hours"), "timezone": (str, "business_timezone"),
-                       "holidays": (str, "holidays"), "closed": ((list, str), "closed")}
+                       "holidays": (str, "holidays"), "closed": ((list, str), "closed"),
+                       "special": ((dict, str), "special_hours"), "schedule_by": (str, "schedule_by"),
+                       "schedules": (dict, "schedules"), "default": (str, "default_schedule")}
 
 
 @dataclass
@@ -309,9 +311,10 @@ def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> 
 
 
 def _check_business_hours(block: dict, problems: list[str]) -> None:
-    """``business_hours: {schedule, timezone, holidays, closed}``: each key checked the way its KPI param is."""
+    """``business_hours: {schedule, timezone, holidays, closed, special, schedule_by, schedules, default}``:
+    each key checked the way its KPI param is, and the keys that need each other together."""
     from .kpis.business_hours import Schedule
-    from .kpis.tickets import parse_dates
+    from .kpis.tickets import _schedule_key, parse_dates, parse_schedules, parse_special_hours
 
     allowed = {k: t for k, (t, _) in BUSINESS_HOURS_KEYS.items()}
     _check_keys(block, allowed, "business_hours", problems)
@@ -322,10 +325,37 @@ def _check_business_hours(block: dict, problems: list[str]) -> None:
             closed = parse_dates(block["closed"])
         except ValueError as e:
             problems.append(f"business_hours.closed: {e}")
+    special = None
+    if block.get("special") is not None:
+        try:
+            special = parse_special_hours(block["special"])
+        except ValueError as e:
+            problems.append(f"business_hours.special: {e}")
+    named = None
+    if block.get("schedules") is not None:
+        try:
+            named = parse_schedules(block["schedules"])
+        except ValueError as e:
+            problems.append(f"business_hours.schedules: {e}")
+    elif "schedules" not in block:
+        for key in ("schedule_by", "default"):
+            if block.get(key) is not None:
+                problems.append(f"business_hours.{key}: needs business_hours.schedules (the named schedules "
+                                "it picks from; see docs/business-hours.md)")
+    if named is not None and block.get("default") is not None:
+        if block.get("schedule") is not None:
+            problems.append("business_hours.default: business_hours.schedule is already the default schedule; "
+                            "keep one")
+        elif _schedule_key(block["default"]) not in {_schedule_key(n) for n in named}:
+            problems.append(f"business_hours.default: unknown schedule {block['default']!r} (expected one of "
+                            f"business_hours.schedules: {', '.join(named)})")
     if block.get("schedule") is None:
-        if any(block.get(k) is not None for k in ("holidays", "closed", "timezone")):
+        needs = [k for k in ("holidays", "closed", "special") if block.get(k) is not None]
+        if block.get("timezone") is not None and "schedules" not in block:
+            needs.append("timezone")
+        if needs:
             problems.append("business_hours.schedule: missing (e.g. schedule: \"Mon-Fri 09:00-17:00\"); "
-                            "holidays, closed and timezone apply to a schedule")
+                            f"{', '.join(needs)} apply to a schedule")
         return
     text = str(block["schedule"])
     if text.strip().lower() in {"off", "none", "no", "false", "calendar"}:
@@ -333,7 +363,8 @@ def _check_business_hours(block: dict, problems: list[str]) -> None:
     checks = [("schedule", lambda: Schedule.parse(text)),
               ("timezone", lambda: Schedule.parse("24/7", timezone=block.get("timezone") or "UTC")),
               ("holidays", lambda: Schedule.parse("24/7", holidays=block.get("holidays"))),
-              ("closed", lambda: Schedule.parse("24/7", closed_dates=closed))]
+              ("closed", lambda: Schedule.parse("24/7", closed_dates=closed)),
+              ("special", lambda: Schedule.parse("24/7", closed_dates=closed, special=special))]
     for key, check in checks:
         try:
             check()

@@ -6,6 +6,14 @@ first. The computation is vectorised: the open intervals of every local date
 the data touches are merged once into a sorted array with cumulative open
 time, and each timestamp is looked up with ``searchsorted`` -- the result is
 ``open_before(end) - open_before(start)``, exact to the nanosecond.
+
+Calendars beyond the week (docs/business-hours.md): a ``Schedule`` may carry
+special hours for given dates (Christmas Eve 09:00-13:00, a Saturday opening),
+which override its weekly hours and holidays for that date; a ``Calendar`` is a
+schedule that changes at given instants (its intervals are cut at each change,
+so time on either side counts by the version in force); ``RowSchedules`` gives
+each row its own calendar (by team, priority...) and computes each calendar's
+rows together, one vectorised pass per calendar.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import pandas as pd
 
 from ..errors import UsageError
 
-__all__ = ["Schedule", "ScheduleError", "business_minutes"]
+__all__ = ["Calendar", "RowSchedules", "Schedule", "ScheduleError", "business_minutes", "format_spans", "parse_special"]
 
 MINUTES_PER_DAY = 1440
 _NS_PER_MINUTE = 60_000_000_000
@@ -62,6 +70,8 @@ class Schedule:
     holidays_country: str | None = None
     holidays_subdiv: str | None = None
     closed_dates: frozenset[datetime.date] = field(default_factory=frozenset)
+    # date -> its own ranges (empty: closed that day), in place of the weekly hours and holidays
+    special: dict[datetime.date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ranges", _check_ranges(self.ranges))
@@ -76,10 +86,16 @@ class Schedule:
             object.__setattr__(self, "holidays_country", country)
             object.__setattr__(self, "holidays_subdiv", subdiv)
         object.__setattr__(self, "closed_dates", _to_dates(self.closed_dates))
+        special = parse_special(self.special)
+        both = sorted(d for d, rs in special.items() if rs and d in self.closed_dates)
+        if both:
+            raise ScheduleError(f"{both[0].isoformat()} is both a closed date and has special hours; "
+                                "keep one (special hours override holidays, not closed dates)")
+        object.__setattr__(self, "special", special)
 
     def __hash__(self) -> int:  # ranges is a dict, so hash a frozen view of it
         return hash((tuple(self.ranges.items()), self.timezone, self.holidays_country,
-                     self.holidays_subdiv, self.closed_dates))
+                     self.holidays_subdiv, self.closed_dates, tuple(sorted(self.special.items()))))
 
     # ------------------------------------------------------------------ parse
     @classmethod
@@ -89,12 +105,13 @@ class Schedule:
         timezone: str = "UTC",
         holidays: str | None = None,
         closed_dates: Iterable[datetime.date | str] = (),
+        special=None,
     ) -> Schedule:
         """Parse e.g. ``"Mon-Fri 09:00-12:00,13:00-17:00; Sat 10:00-14:00"`` or ``"24/7"``.
 
         ``holidays`` is a country code with optional subdivision (``"DE"``,
         ``"DE-BY"``, ``"US-CA"``). A day named in several clauses gets the union
-        of their ranges.
+        of their ranges. ``special``: see ``parse_special``.
         """
         ranges = _parse_ranges(text)
         country = subdiv = None
@@ -107,6 +124,7 @@ class Schedule:
             holidays_country=country,
             holidays_subdiv=subdiv,
             closed_dates=closed_dates,
+            special=special or {},
         )
 
     # --------------------------------------------------------------- describe
@@ -122,12 +140,16 @@ class Schedule:
         if self.closed_dates:
             n = len(self.closed_dates)
             parts.append(f"{n} closed date{'s' if n != 1 else ''}")
+        if self.special:
+            n = len(self.special)
+            parts.append(f"{n} date{'s' if n != 1 else ''} with special hours")
         return ", ".join(parts)
 
     # -------------------------------------------------------------- intervals
     def _closed_days(self, first: datetime.date, last: datetime.date) -> np.ndarray:
-        """Holidays and closed dates between ``first`` and ``last`` as datetime64[D]."""
-        days = set(self.closed_dates)
+        """Holidays, closed and special dates between ``first`` and ``last`` as datetime64[D]: days whose
+        weekly hours do not apply (a special date gets its own ranges in ``_open_intervals``)."""
+        days = set(self.closed_dates) | set(self.special)
         if self.holidays_country:
             cal = _holidays.country_holidays(
                 self.holidays_country,
@@ -151,6 +173,11 @@ class Schedule:
             for a, b in day_ranges:
                 wall_start.append(sel + pd.Timedelta(minutes=a))
                 wall_end.append(sel + pd.Timedelta(minutes=b))
+        for day, day_ranges in self.special.items():  # a handful of dates from the config, not rows
+            if first <= day <= last:
+                for a, b in day_ranges:
+                    wall_start.append(pd.DatetimeIndex([pd.Timestamp(day) + pd.Timedelta(minutes=a)]))
+                    wall_end.append(pd.DatetimeIndex([pd.Timestamp(day) + pd.Timedelta(minutes=b)]))
         if not wall_start:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
@@ -167,39 +194,225 @@ class Schedule:
         return starts[idx], np.maximum.reduceat(ends, idx)
 
 
-def business_minutes(start: pd.Series, end: pd.Series, schedule: Schedule) -> pd.Series:
+    def _span(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Open intervals (UTC ns) covering the instants lo..hi."""
+        margin = max(1, math.ceil(max(_max_end(self.ranges), _max_end(self.special)) / MINUTES_PER_DAY))
+        first = pd.Timestamp(int(lo), tz="UTC").tz_convert(self.timezone).date()
+        last = pd.Timestamp(int(hi), tz="UTC").tz_convert(self.timezone).date()
+        return self._open_intervals(first - datetime.timedelta(days=margin), last + datetime.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A schedule that changes: ``versions`` are ``(from, Schedule)`` pairs in order, the first with
+    ``from`` None (in force from the start), each later one from its ``from`` -- a naive date and time,
+    wall-clock in that version's zone -- until the next one's. Time across a change counts by the
+    version in force at each instant (dbt_zendesk's schedule history).
+    """
+
+    versions: tuple[tuple[datetime.datetime | None, Schedule], ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        versions = tuple((None if f is None else pd.Timestamp(f).to_pydatetime(), s) for f, s in self.versions)
+        if not versions:
+            raise ScheduleError(f"{self._who()}has no versions (expected at least one schedule)")
+        if versions[0][0] is not None:
+            raise ScheduleError(f"{self._who()}the first version is in force from the start; give from only "
+                                "to the later versions")
+        if any(f is None for f, _ in versions[1:]):
+            raise ScheduleError(f"{self._who()}every version after the first needs from (e.g. from: 2025-07-01)")
+        object.__setattr__(self, "versions", versions)
+        cuts = self.changes_ns()
+        for (f0, _), (f1, _), c0, c1 in zip(versions[1:], versions[2:], cuts, cuts[1:]):
+            if c1 <= c0:
+                raise ScheduleError(f"{self._who()}versions out of order: from {_fmt_from(f1)} is not after "
+                                    f"{_fmt_from(f0)} (list them oldest first)")
+
+    def _who(self) -> str:
+        return f'schedule "{self.name}": ' if self.name else ""
+
+    @property
+    def timezone(self) -> str:
+        return self.versions[0][1].timezone
+
+    def changes_ns(self) -> list[int]:
+        """The change instants (UTC ns), one per version after the first."""
+        out = []
+        for f, s in self.versions[1:]:
+            ts = pd.Timestamp(f)
+            if s.timezone != "UTC":
+                ts = ts.tz_localize(s.timezone, ambiguous=True, nonexistent="shift_forward")
+            out.append(int(ts.as_unit("ns").value))
+        return out
+
+    def describe(self) -> str:
+        """E.g. ``"Mon-Fri 09:00-17:00 UTC; from 2025-07-01: Mon-Fri 08:00-18:00 UTC"``."""
+        head = self.versions[0][1].describe()
+        rest = [f"from {_fmt_from(f)}: {s.describe()}" for f, s in self.versions[1:]]
+        return "; ".join([head] + rest)
+
+    def _span(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each version's open intervals cut to the time it is in force, in order."""
+        bounds = [np.iinfo(np.int64).min] + self.changes_ns() + [np.iinfo(np.int64).max]
+        starts, ends = [], []
+        for (_, sched), since, until in zip(self.versions, bounds, bounds[1:]):
+            a, b = max(lo, since), min(hi, until)
+            if a >= b:
+                continue
+            s, e = sched._span(a, b)
+            s, e = np.maximum(s, since), np.minimum(e, until)
+            keep = e > s
+            starts.append(s[keep])
+            ends.append(e[keep])
+        if not starts:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        return np.concatenate(starts), np.concatenate(ends)
+
+
+@dataclass(frozen=True, eq=False)
+class RowSchedules:
+    """Each row's own schedule: ``codes`` (by row index) picks one of ``calendars``; naive timestamps
+    are wall-clock times in ``timezone`` (one zone for the export, whatever zone each schedule keeps)."""
+
+    calendars: tuple[Schedule | Calendar, ...]
+    codes: pd.Series
+    timezone: str = "UTC"
+
+
+def business_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | Calendar | RowSchedules) -> pd.Series:
     """float64 minutes; NaN where start or end is missing or end < start (caller counts those as skipped).
 
     ``start`` and ``end`` are matched by position and may be tz-aware (any
     zone), naive (wall-clock times in the schedule's zone; nonexistent times
     shift forward, ambiguous ones take the first occurrence) or object columns
-    of timestamps / strings. The result carries ``start``'s index.
+    of timestamps / strings. The result carries ``start``'s index. With
+    ``RowSchedules`` the rows of each calendar are computed together.
     """
     start = start if isinstance(start, pd.Series) else pd.Series(start)
     end = end if isinstance(end, pd.Series) else pd.Series(end, index=start.index)
     if len(start) != len(end):
         raise ValueError(f"start and end differ in length ({len(start)} vs {len(end)})")
-    t0, ok0 = _to_utc_ns(start, schedule.timezone)
-    t1, ok1 = _to_utc_ns(end, schedule.timezone)
+    if isinstance(schedule, RowSchedules):
+        calendars, tz = schedule.calendars, _check_timezone(schedule.timezone)
+        codes = schedule.codes.reindex(start.index)
+        if codes.isna().any():
+            raise ValueError("RowSchedules.codes does not cover every row of start")
+        codes = codes.to_numpy(dtype=np.int64)
+    else:
+        calendars, tz = (schedule,), schedule.timezone
+        codes = np.zeros(len(start), dtype=np.int64)
+    t0, ok0 = _to_utc_ns(start, tz)
+    t1, ok1 = _to_utc_ns(end, tz)
     valid = ok0 & ok1 & (t1 >= t0)
     out = np.full(len(start), np.nan)
-    if valid.any():
-        a, b = t0[valid], t1[valid]
-        tz = schedule.timezone
-        margin = max(1, math.ceil(_max_end(schedule.ranges) / MINUTES_PER_DAY))
-        lo = pd.Timestamp(int(a.min()), tz="UTC").tz_convert(tz).date()
-        hi = pd.Timestamp(int(b.max()), tz="UTC").tz_convert(tz).date()
-        starts, ends = schedule._open_intervals(
-            lo - datetime.timedelta(days=margin), hi + datetime.timedelta(days=1)
-        )
-        if len(starts):
-            lengths = ends - starts
-            cum = np.zeros(len(starts), dtype=np.int64)
-            np.cumsum(lengths[:-1], out=cum[1:])
-            out[valid] = (_open_before(b, starts, lengths, cum) - _open_before(a, starts, lengths, cum)) / _NS_PER_MINUTE
-        else:
-            out[valid] = 0.0
+    for k, cal in enumerate(calendars):
+        rows = valid & (codes == k)
+        if rows.any():
+            out[rows] = _minutes(t0[rows], t1[rows], cal)
     return pd.Series(out, index=start.index, name="business_minutes", dtype="float64")
+
+
+def _minutes(a: np.ndarray, b: np.ndarray, calendar: Schedule | Calendar) -> np.ndarray:
+    """Open minutes between each a and b (UTC ns, a <= b) on one calendar."""
+    starts, ends = calendar._span(int(a.min()), int(b.max()))
+    if not len(starts):
+        return np.zeros(len(a))
+    lengths = ends - starts
+    cum = np.zeros(len(starts), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=cum[1:])
+    return (_open_before(b, starts, lengths, cum) - _open_before(a, starts, lengths, cum)) / _NS_PER_MINUTE
+
+
+def parse_special(value) -> dict[datetime.date, tuple[tuple[int, int], ...]]:
+    """Opening hours for given dates: ``{"2025-12-24": "09:00-13:00", "2025-12-31": "closed"}``, or the
+    flag's text ``"2025-12-24=09:00-13:00,2025-12-31=closed"`` (a piece without ``DATE=`` is one more range
+    of the date before: ``2025-12-27=09:00-12:00,13:00-15:00``). Ranges of one date may not overlap."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        pairs = []
+        for piece in re.split(r"[;,]", value):
+            piece = piece.strip()
+            if not piece:
+                continue
+            day, eq, hours = piece.partition("=")
+            if eq:
+                pairs.append([day.strip(), hours.strip()])
+            elif pairs and _TIME_RE.match(piece.split("-")[0].strip() or "x"):
+                pairs[-1][1] += "," + piece
+            else:
+                raise ScheduleError(f'special hours "{piece}": expected DATE=HOURS, e.g. '
+                                    '2025-12-24=09:00-13:00 or 2025-12-31=closed')
+        items = pairs
+    elif isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            items.extend(parse_special(item).items() if isinstance(item, str) else [tuple(item)])
+    else:
+        raise ScheduleError(f"special hours: expected a mapping of date to hours, e.g. "
+                            f'{{"2025-12-24": "09:00-13:00", "2025-12-31": closed}}, got {value!r}')
+    out: dict[datetime.date, tuple[tuple[int, int], ...]] = {}
+    for day, hours in items:
+        date = _special_date(day)
+        if date in out:
+            raise ScheduleError(f"special hours: {date.isoformat()} given twice; keep one")
+        out[date] = _special_ranges(date, hours)
+    return dict(sorted(out.items()))
+
+
+def _special_date(day) -> datetime.date:
+    if isinstance(day, datetime.datetime):
+        return day.date()
+    if isinstance(day, datetime.date):
+        return day
+    text = str(day).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ScheduleError(f'special hours: invalid date "{day}" (expected YYYY-MM-DD)') from None
+
+
+_CLOSED_WORDS = {"closed", "off", "none", "no", "false", "0"}
+
+
+def _special_ranges(date: datetime.date, hours) -> tuple[tuple[int, int], ...]:
+    def fail(reason: str) -> ScheduleError:
+        return ScheduleError(f'special hours for {date.isoformat()} "{raw}": {reason} '
+                             '(expected e.g. "09:00-13:00", "09:00-12:00,13:00-15:00" or "closed")')
+
+    if isinstance(hours, (list, tuple)) and all(isinstance(h, (list, tuple)) for h in hours):
+        raw = repr(hours)  # already minute pairs (a Schedule built from parsed values)
+        spans = sorted(_check_ranges({0: hours}).get(0, ()))
+    else:
+        if isinstance(hours, (list, tuple)):
+            hours = ",".join(str(h) for h in hours)
+        raw = "closed" if hours is None or hours is False else str(hours)
+        if raw.strip().lower() in _CLOSED_WORDS:
+            return ()
+        spans = sorted(_parse_span(s.strip(), fail) for s in raw.replace("\u2013", "-").split(","))
+    for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        if a1 < b0:
+            raise fail(f"{_fmt_span(a0, b0)} and {_fmt_span(a1, b1)} overlap (merge them into one range)")
+    return tuple(spans)
+
+
+def _fmt_from(f: datetime.datetime) -> str:
+    return f.strftime("%Y-%m-%d") if (f.hour, f.minute, f.second) == (0, 0, 0) else f.strftime("%Y-%m-%d %H:%M")
+
+
+def format_spans(spans: tuple[tuple[int, int], ...]) -> str:
+    """A date's special ranges as written: ``"09:00-12:00,13:00-15:00"``, or ``"closed"``."""
+    return ",".join(_fmt_span(a, b) for a, b in spans) or "closed"
+
+
+def _fmt_span(a: int, b: int) -> str:
+    return f"{_fmt_minute(a)}-{_fmt_minute(b if b <= MINUTES_PER_DAY else b - MINUTES_PER_DAY)}"
 
 
 # ---------------------------------------------------------------- internals

@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, MissingColumnsError, MissingSettingError, UsageError
+from ..io.columns import norm
 from ..io.values import durations as parse_durations
+from ..render.safe import one_line
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
 from . import aggregate
 from .aggregate import grouped
-from .business_hours import Schedule, business_minutes
+from .business_hours import Calendar, RowSchedules, Schedule, business_minutes, format_spans, parse_special
 from .elapsed import minutes_between
 
 OFF = {"off", "none", "no", "false", "calendar"}
@@ -119,6 +121,115 @@ def parse_dates(value) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
+def parse_special_hours(value) -> dict[str, str]:
+    """Hours for given dates (``--special-hours 2025-12-24=09:00-13:00,2025-12-31=closed`` or the config's
+    ``special:`` mapping) → ``{"2025-12-24": "09:00-13:00", "2025-12-31": "closed"}``."""
+    return {day.isoformat(): format_spans(spans) for day, spans in parse_special(value).items()}
+
+
+SCHEDULE_KEYS = ("hours", "timezone", "holidays", "closed", "special", "from")
+
+
+def parse_schedules(value) -> dict[str, list[dict]]:
+    """Named schedules (``business_hours.schedules``): ``{Support EU: {hours: "Mon-Fri 09:00-17:00",
+    timezone: Europe/Berlin, holidays: DE}}``; a list of such mappings is one schedule's history, each
+    later one with ``from:`` and keeping what it does not set from the one before. Checked by building
+    every schedule; returned as plain text lists (echoed in JSON)."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError('expected a mapping of schedule name to its hours, e.g. {Support EU: {hours: '
+                         '"Mon-Fri 09:00-17:00", timezone: Europe/Berlin, holidays: DE}}')
+    out: dict[str, list[dict]] = {}
+    seen: dict[str, str] = {}
+    for name, spec in value.items():
+        label = str(name).strip()
+        key = _schedule_key(label)
+        if not key:
+            raise ValueError("a schedule name is empty")
+        if key in seen:
+            raise ValueError(f'"{label}" and "{seen[key]}" are one name (matched ignoring case); keep one')
+        seen[key] = label
+        versions = spec if isinstance(spec, list) else [spec]
+        normal = []
+        for i, v in enumerate(versions):
+            where = label + (f"[{i}]" if isinstance(spec, list) else "")
+            normal.append(_schedule_version(v, where, first=i == 0))
+        try:
+            calendar_from("", normal, "UTC")
+        except ValueError as e:
+            raise ValueError(f"{label}: {e}") from None
+        out[label] = normal
+    return out
+
+
+def _schedule_version(v, where: str, first: bool) -> dict:
+    if not isinstance(v, dict):
+        raise ValueError(f'{where}: expected a mapping such as {{hours: "Mon-Fri 09:00-17:00", '
+                         f"timezone: Europe/Berlin}}, got {v!r}")
+    v = dict(v)
+    if "schedule" in v:  # the top-level block's word for it
+        if "hours" in v:
+            raise ValueError(f"{where}: hours and schedule both given; keep hours")
+        v["hours"] = v.pop("schedule")
+    for k in v:
+        if k not in SCHEDULE_KEYS:
+            raise ValueError(f"{where}.{k}: unknown key (expected {', '.join(SCHEDULE_KEYS)})")
+    out: dict = {}
+    if v.get("from") is not None:
+        out["from"] = _effective(v["from"], where)
+    if v.get("hours") is None:
+        if first:
+            raise ValueError(f'{where}.hours: missing (e.g. hours: "Mon-Fri 09:00-17:00")')
+    else:
+        try:
+            out["hours"] = parse_schedule(v["hours"])
+        except ValueError as e:
+            raise ValueError(f"{where}.hours: {e}") from None
+        if out["hours"].lower() in OFF | {"export"}:
+            raise ValueError(f'{where}.hours: expected weekly hours such as "Mon-Fri 09:00-17:00" '
+                             '(a day closed all week: leave it out of the hours)')
+    for k, check in (("timezone", lambda x: Schedule.parse("24/7", timezone=x) and str(x)),
+                     ("holidays", parse_holidays), ("closed", parse_dates), ("special", parse_special_hours)):
+        if v.get(k) is not None:
+            try:
+                out[k] = check(v[k])
+            except ValueError as e:
+                raise ValueError(f"{where}.{k}: {e}") from None
+    if "closed" in out:
+        out["closed"] = list(out["closed"])
+    return out
+
+
+def _effective(value, where: str) -> str:
+    """``from: 2025-07-01`` (or ``2025-07-01 12:00``): wall-clock time in that version's zone."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT or ts.tzinfo is not None or isinstance(value, (int, float)):
+        raise ValueError(f"{where}.from: expected a date such as 2025-07-01 (or 2025-07-01 12:00, in the "
+                         f"schedule's zone), got {value!r}")
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def calendar_from(name: str, versions: list[dict], zone: str) -> Calendar:
+    """A named schedule's Calendar; a version keeps what it does not set from the one before, and a
+    schedule without a timezone keeps ``zone`` (the zone the timestamps are read in)."""
+    built, current = [], {"timezone": zone}
+    for v in versions:
+        current = {**current, **{k: x for k, x in v.items() if k != "from"}}
+        built.append((v.get("from"), Schedule.parse(current["hours"], timezone=current["timezone"],
+                                                   holidays=current.get("holidays"),
+                                                   closed_dates=current.get("closed") or (),
+                                                   special=current.get("special"))))
+    return Calendar(tuple(built), name=name)
+
+
+def _schedule_key(name) -> str:
+    return str(name).strip().casefold()
+
+
 def parse_timestamp(value) -> str:
     try:
         ts = pd.Timestamp(value)
@@ -147,6 +258,20 @@ BUSINESS_PARAMS = (
     Param("business_timezone", str, None,
           "Zone of the business-hours schedule (config only; default: the zone timestamps are read in, "
           "i.e. --timezone / the config's timezone).", cli=False),
+    Param("special_hours", dict, None,
+          "Opening hours for given dates, in place of the weekly hours and holidays: "
+          "2025-12-24=09:00-13:00,2025-12-31=closed (config: business_hours.special).",
+          parse=parse_special_hours),
+    Param("schedule_by", str, None,
+          "The column that picks each ticket's schedule among business_hours.schedules, e.g. team "
+          "(config only: business_hours.schedule_by).", cli=False),
+    Param("schedules", dict, None,
+          "Named schedules for schedule_by, e.g. {Support EU: {hours: 'Mon-Fri 09:00-17:00', timezone: "
+          "Europe/Berlin, holidays: DE}}; a list of versions with from: for a change (config only).",
+          cli=False, parse=parse_schedules),
+    Param("default_schedule", str, None,
+          "The schedule (one of business_hours.schedules) of tickets whose schedule_by value has none "
+          "(config only: business_hours.default; else business_hours.schedule is the default).", cli=False),
 )
 DURATION_PARAMS = (
     Param("unit", str, "min", "Unit of the durations shown.", choices=("s", "min", "h", "d")),
@@ -158,35 +283,128 @@ RESOLVED_PARAM = Param(
 
 
 # ------------------------------------------------------------ business time
-def schedule_for(column: pd.Series | None, settings: dict, notes: list[str]) -> Schedule | None:
-    """The business-hours schedule the settings ask for, in the right zone; None = calendar time."""
+def schedule_for(frame: pd.DataFrame | pd.Series | None, settings: dict,
+                 notes: list[str]) -> Schedule | RowSchedules | None:
+    """The business-hours schedule the settings ask for, in the right zone; None = calendar time.
+
+    ``frame`` is the tickets (or just their ``created_at``): with ``schedules`` and ``schedule_by`` each
+    ticket gets its own schedule by that column, so the frame is needed to pick them.
+    """
+    column = frame if isinstance(frame, pd.Series) or frame is None else frame.get("created_at")
+    frame = frame if isinstance(frame, pd.DataFrame) else None
     text = settings.get("business_hours")
-    extras = [f for f in ("holidays", "closed") if settings.get(f)]
+    named = settings.get("schedules")
+    extras = [f for f in ("holidays", "closed", "special_hours") if settings.get(f)]
     if _exports_business(settings):
-        if extras:
-            notes.append(f"{' and '.join('--' + f for f in extras)} not applied: --business-hours export uses "
-                         "the export's own business-time columns")
+        ignored = extras + (["schedules"] if named else [])
+        if ignored:
+            notes.append(f"{' and '.join(_setting(f) for f in ignored)} not applied: --business-hours export "
+                         "uses the export's own business-time columns")
         return None
-    if text is None or str(text).strip().lower() in OFF:
-        if text is None and extras:
-            flags = " and ".join("--" + f for f in extras)
+    if text is not None and str(text).strip().lower() in OFF:
+        return None
+    if named:
+        return _row_schedules(frame, column, settings, notes)
+    for key, need in (("schedule_by", "the schedules it picks from"), ("default_schedule", "the schedule it names")):
+        if settings.get(key):
+            raise UsageError(f"business_hours.{'default' if key == 'default_schedule' else key} needs {need}: "
+                             "add business_hours.schedules (see docs/business-hours.md), or drop it")
+    if text is None:
+        if extras:
+            flags = " and ".join(_setting(f) for f in extras)
             verb = "needs" if len(extras) == 1 else "need"
             raise UsageError(f"{flags} {verb} business hours: add --business-hours \"Mon-Fri 09:00-17:00\" "
                              "(or business_hours.schedule in the config)")
         return None
+    schedule = _main_schedule(text, column, settings, notes)
+    notes.append(f"business hours: {schedule.describe()}")
+    return schedule
+
+
+def _setting(name: str) -> str:
+    return "business_hours.schedules" if name == "schedules" else "--" + name.replace("_", "-")
+
+
+def _data_zone(column) -> str | None:
+    tz = getattr(getattr(column, "dtype", None), "tz", None)
+    return str(tz) if tz is not None else None
+
+
+def _main_schedule(text, column, settings: dict, notes: list[str]) -> Schedule:
+    """The schedule of ``business_hours`` / ``holidays`` / ``closed`` / ``special_hours`` (the top-level one)."""
     zone = settings.get("business_timezone")
     if not zone:
-        tz = getattr(getattr(column, "dtype", None), "tz", None)
-        zone = str(tz) if tz is not None else "UTC"
-        if tz is None:
+        zone = _data_zone(column)
+        if zone is None:
+            zone = "UTC"
             notes.append("timestamps carry no time zone: business hours use their wall-clock time "
                          "(set --timezone for exact counts over DST changes)")
     holidays = settings.get("holidays")
     holidays = None if holidays is None or str(holidays).strip().lower() in OFF else holidays
-    schedule = Schedule.parse(str(text), timezone=str(zone), holidays=holidays,
-                              closed_dates=settings.get("closed") or ())
-    notes.append(f"business hours: {schedule.describe()}")
-    return schedule
+    return Schedule.parse(str(text), timezone=str(zone), holidays=holidays,
+                          closed_dates=settings.get("closed") or (), special=settings.get("special_hours"))
+
+
+def _row_schedules(frame: pd.DataFrame | None, column, settings: dict, notes: list[str]) -> RowSchedules:
+    """Each ticket's schedule by ``schedule_by`` (one vectorised lookup), the default for the others."""
+    named = parse_schedules(settings["schedules"])
+    text, by, default = settings.get("business_hours"), settings.get("schedule_by"), settings.get("default_schedule")
+    data_zone = _data_zone(column)
+    read_zone = data_zone or settings.get("business_timezone") or "UTC"
+    if data_zone is None:
+        notes.append(f"timestamps carry no time zone: read as wall-clock time in {read_zone} "
+                     "(set --timezone for exact counts across the schedules' zones)")
+    zone = settings.get("business_timezone") or read_zone
+    calendars = [calendar_from(name, versions, zone) for name, versions in named.items()]
+    names = list(named)
+    keys = {_schedule_key(n): i for i, n in enumerate(names)}
+    fallback, fallback_name = None, None
+    if text is not None:
+        fallback, fallback_name = _main_schedule(text, column, settings, []), "business_hours.schedule"
+        if default:
+            notes.append(f"business_hours.default ({one_line(default)}) not used: business_hours.schedule "
+                         f"(or --business-hours) \"{one_line(text)}\" is the default schedule")
+    elif default:
+        if _schedule_key(default) not in keys:
+            raise UsageError(f"business_hours.default: unknown schedule {one_line(repr(default))} "
+                             f"(expected one of business_hours.schedules: {', '.join(map(one_line, names))})")
+        fallback_name = names[keys[_schedule_key(default)]]
+        fallback = calendars[keys[_schedule_key(default)]]
+    elif settings.get("holidays") or settings.get("closed") or settings.get("special_hours"):
+        raise UsageError("--holidays, --closed and --special-hours apply to business_hours.schedule: add it "
+                         "(the default schedule), or set them per schedule under business_hours.schedules")
+    index = frame.index if frame is not None else (column.index if column is not None else pd.RangeIndex(0))
+    if not by:
+        if fallback is None:
+            raise UsageError("business_hours.schedules needs schedule_by (the column that picks a ticket's "
+                             "schedule, e.g. schedule_by: team) or a default (business_hours.default: NAME)")
+        notes.append(f"business hours: {fallback_name}: {fallback.describe()} (all tickets: no schedule_by)")
+        return RowSchedules((fallback,), pd.Series(0, index=index, dtype="int64"), read_zone)
+    col = norm(by)
+    if frame is None or col not in frame.columns:
+        raise MissingColumnsError(f"business_hours.schedule_by: no column {one_line(repr(by))} in the data "
+                                  "(map it under the source's columns:, or drop schedule_by)")
+    values = frame[col].astype("string").str.strip().str.casefold()
+    codes = values.map(keys).astype("float64")
+    unmatched = codes.isna()
+    if unmatched.any():
+        missed = frame[col].astype("string").str.strip()[unmatched].fillna("(empty)").value_counts()
+        shown = ", ".join(f"{one_line(repr(str(v)[:40]))} ({n})" for v, n in missed.head(3).items())
+        more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
+        if fallback is None:
+            raise UsageError(f"business_hours.schedule_by {one_line(by)}: {_tickets(int(unmatched.sum()))} "
+                             f"match no schedule: {shown}{more}; add them under business_hours.schedules, or "
+                             "set business_hours.default: NAME (or business_hours.schedule) for the others")
+        notes.append(f"{_tickets(int(unmatched.sum()))} used the default schedule ({fallback_name}: "
+                     f"{fallback.describe()}): {one_line(by)} {shown}{more} has no schedule of its own")
+        codes = codes.fillna(len(calendars))
+        calendars.append(fallback)
+    codes = codes.astype("int64")
+    counts = np.bincount(codes.to_numpy(), minlength=len(calendars))
+    listed = "; ".join(f"{one_line(n)}: {c.describe()} ({_tickets(k)})"
+                       for n, c, k in zip(names, calendars, counts) if k)
+    notes.append(f"business hours by {one_line(by)}: {listed or 'no ticket matched a named schedule'}")
+    return RowSchedules(tuple(calendars), codes, read_zone)
 
 
 def _exports_business(settings: dict) -> bool:
@@ -195,10 +413,12 @@ def _exports_business(settings: dict) -> bool:
 
 def _wants_business(settings: dict) -> bool:
     text = settings.get("business_hours")
-    return text is not None and str(text).strip().lower() not in OFF
+    if text is not None and str(text).strip().lower() in OFF:
+        return False
+    return text is not None or bool(settings.get("schedules"))
 
 
-def elapsed_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | None) -> pd.Series:
+def elapsed_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | RowSchedules | None) -> pd.Series:
     """end − start in minutes (business minutes with a schedule); NaN where either is missing."""
     if schedule is not None:
         return business_minutes(start, end, schedule)
@@ -213,7 +433,7 @@ def _timed(frame: pd.DataFrame, metric: str) -> bool:
 class Durations:
     """One duration metric of every row: minutes where done, which rows are not done yet, which are bad."""
 
-    def __init__(self, frame: pd.DataFrame, metric: str, schedule: Schedule | None, notes: list[str],
+    def __init__(self, frame: pd.DataFrame, metric: str, schedule: Schedule | RowSchedules | None, notes: list[str],
                  business: bool = False, exported: bool = False):
         at, minutes_col, what = METRICS[metric]
         self.metric = metric
@@ -266,7 +486,7 @@ def ticket_minutes(frame: pd.DataFrame, settings: dict, notes: list[str], metric
         if exported and timed:
             notes.append(f"{what} left empty: --business-hours export needs the export's own {minutes_col}")
         return pd.Series(np.nan, index=frame.index, dtype="float64"), pd.Series(dtype="object")
-    schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
+    schedule = schedule_for(frame, settings, notes) if timed else None
     d = Durations(frame, metric, schedule, notes, business=_wants_business(settings), exported=exported)
     return d.minutes, d.skipped
 
@@ -287,7 +507,7 @@ def _durations_aggregate(pending_label: str):
 
 def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_label: str) -> Measured:
     notes: list[str] = []
-    schedule = schedule_for(frame["created_at"], settings, notes) if _timed(frame, metric) else None
+    schedule = schedule_for(frame, settings, notes) if _timed(frame, metric) else None
     d = Durations(frame, metric, schedule, notes, business=_wants_business(settings),
                   exported=_exports_business(settings))
     keep = frame.index.difference(d.skipped.index)
@@ -707,7 +927,7 @@ def sla(frame: pd.DataFrame, settings: dict) -> Measured:
     active = [m for m in METRICS if targets[m].notna().any()]  # none: every row is skipped with its reason
     timed = "created_at" in frame.columns
     exported = _exports_business(settings)
-    schedule = schedule_for(frame["created_at"], settings, notes) if timed else None
+    schedule = schedule_for(frame, settings, notes) if timed else None
     as_of = _as_of(frame, settings, notes) if timed or due_cols else None
     reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
     no_target = targets["frt"].isna() & targets["resolution"].isna() & ~by_due["frt"] & ~by_due["resolution"]
