@@ -19,6 +19,7 @@ from .errors import UsageError
 from .io.columns import norm
 from .io.load import LoadOptions, SourceChoice, load_any, load_source
 from .io.presets import get_preset
+from . import join
 from .registry import KpiSpec, get_kpi
 from .results import KpiResult
 from .kpis.tickets import EXPORT_BUSINESS
@@ -129,7 +130,7 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
         wheres.append(Where(norm(col), tuple(str(v) for v in vals)))
     wheres = [Where(norm(w.column), w.values, w.negate, w.op) for w in wheres]
     return Request(
-        by=tuple(norm(b) for b in by),
+        by=tuple(join.joined_name(b) or norm(b) for b in by),  # tickets.topic: from a joined source
         period=run.period or block.get("period"),
         where=tuple(wheres),
         since=_timestamp(run.since, "--since"),
@@ -162,6 +163,8 @@ def wanted_columns(spec: KpiSpec, request: Request, source: str) -> tuple[list[s
     # business_hours.schedule_by (a ticket's schedule by team, priority...) reads its column too
     picks = [norm(request.settings["schedule_by"])] if request.settings.get("schedule_by") else []
     for name in list(request.by) + [w.column for w in request.where] + picks:
+        if "." in name:
+            continue  # tickets.topic: read from its own source by join.py
         if name in spec.dimensions and name in request.by:
             continue  # virtual: made by the KPI, not read from the file
         (wanted if name in known else extra).append(name)
@@ -181,9 +184,13 @@ def compute_file(kpi: str | KpiSpec, file: str | None = None, config: Config | N
     source = run.source or config.kpi(spec.name).get("source")
     if source is not None and spec.alt_sources and source not in spec.sources:
         raise UsageError(f"{spec.name}: --source {source!r}: expected one of {', '.join(spec.sources)}")
-    if source is None and spec.alt_sources:
+    joins = join.plan(config, source or spec.source, request.by)
+    if source is None and spec.alt_sources and not joins:
         return _compute_any_source(spec, config, run, request)
-    dataset = _load(spec, config, run, request, source or spec.source)
+    request = replace(request, by=joins.by)
+    dataset = _load(spec, config, run, request, source or spec.source, joins.keys)
+    if joins:  # --by tickets.topic: the other source's column added, unmatched rows skipped with a reason
+        spec, dataset = join.apply(joins, spec, dataset, config, run)
     return compute(spec, dataset, with_preset_settings(spec, request, dataset))
 
 
@@ -251,10 +258,11 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
     return compute(spec, dataset, with_preset_settings(spec, request, dataset))
 
 
-def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str):
+def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str, keys: list[str] = ()):
     path = source_file(config, source, run, spec.name)
     wanted, extra = wanted_columns(spec, request, source)
-    return load_source(path, source, wanted, load_options(config, source, run, spec), extra)
+    return load_source(path, source, wanted + [k for k in keys if k not in wanted],
+                       load_options(config, source, run, spec), extra)
 
 
 def _alternative(spec: KpiSpec, source: str) -> list[str]:

@@ -38,7 +38,7 @@ KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dic
                    "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
 REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str}
 TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
-            "report": dict, "version": int, "business_hours": dict, "currency": str}
+            "report": dict, "version": int, "business_hours": dict, "currency": str, "joins": list}
 # the top-level ``business_hours:`` block: key -> (type, the KPI param it sets for every KPI that has it)
 BUSINESS_HOURS_KEYS = {"schedule": (str, "business_hours"), "timezone": (str, "business_timezone"),
                        "holidays": (str, "holidays"), "closed": ((list, str), "closed"),
@@ -58,6 +58,7 @@ class Config:
     business_hours: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     currency: str | None = None  # shown beside money KPIs (CLV, cost per resolution); None: plain numbers
+    joins: tuple = ()  # join.Join per `joins:` line: keys between sources for --by tickets.topic (docs/joins.md)
 
     def source(self, name: str) -> dict[str, Any]:
         return self.sources.get(name, {})
@@ -213,6 +214,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                     elif f.is_dir():
                         problems.append(f"{where}.{key}: {block[key]!r} is a directory, expected a CSV or XLSX file")
     _check_currency(raw.get("currency"), problems)
+    joins = _check_joins(raw.get("joins"), sources, problems)
     report = raw.get("report") or {}
     if isinstance(report, dict):
         _check_keys(report, REPORT_KEYS, "report", problems)
@@ -269,6 +271,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         business_hours=dict(business_hours) if isinstance(business_hours, dict) else {},
         raw=raw,
         currency=raw.get("currency") or None,
+        joins=joins,
     )
 
 
@@ -278,6 +281,34 @@ def _from_config_folder(value: Any, config_path: Path | None) -> Any:
         return value
     p = Path(value).expanduser()
     return str(p if p.is_absolute() else Path(config_path).parent / p)
+
+
+def _check_joins(value: Any, sources: Any, problems: list[str]) -> tuple:
+    """``joins: [surveys.ticket_id -> tickets.ticket_id, …]``: each line parsed, its sources and columns
+    known (canonical, or mapped under sources.<name>.columns), one join per pair of sources."""
+    from .io.columns import norm
+    from .join import parse_join
+
+    if not isinstance(value, list):
+        return ()  # absent, or a wrong type reported by _check_keys
+    mapped = {name: {norm(c) for c in block["columns"]}
+              for name, block in (sources.items() if isinstance(sources, dict) else ())
+              if isinstance(block, dict) and isinstance(block.get("columns"), dict)}
+    out, pairs = [], {}
+    for i, line in enumerate(value):
+        try:
+            join = parse_join(line, mapped)
+        except ValueError as e:
+            problems.append(f"joins[{i}]: {e}")
+            continue
+        pair = frozenset((join.many, join.one))
+        if pair in pairs:
+            problems.append(f"joins[{i}]: a second join between {join.many} and {join.one} (the first is "
+                            f"joins[{pairs[pair]}]); keep one")
+            continue
+        pairs[pair] = i
+        out.append(join)
+    return tuple(out)
 
 
 def _check_currency(value: Any, problems: list[str]) -> None:

@@ -684,6 +684,17 @@ def make_surveys(rng, tickets: pd.DataFrame, agents: pd.DataFrame, subs: pd.Data
     })
 
 
+def make_ticket_surveys(surveys: pd.DataFrame) -> pd.DataFrame:
+    """A CSAT tool's export keyed by ticket (docs/joins.md): the answered CSAT rows of surveys.csv,
+    one per ticket, two of them pointing at tickets the helpdesk export does not have (deleted or
+    merged there), so a join has a survey for an unknown ticket to report. Derived, not drawn: it
+    takes nothing from the random stream, so the other files stay as they are."""
+    csat = surveys[(surveys["Survey"] == "CSAT") & (surveys["Responded At"] != "")]
+    out = csat[["Response ID", "Ticket ID", "Responded At", "Score", "Comment"]].reset_index(drop=True)
+    out.loc[[10, 500], "Ticket ID"] = ["T90001", "T90002"]
+    return out
+
+
 # --------------------------------------------------------------------------
 # calls.csv, chats.csv
 # --------------------------------------------------------------------------
@@ -964,6 +975,7 @@ def main(argv: list[str] | None = None) -> None:
     write_subscriptions(subs, out)
     write_tickets(tickets, out)
     write_csv(surveys, out, "surveys.csv")
+    write_csv(make_ticket_surveys(surveys), out, "ticket_surveys.csv")
     write_csv(calls, out, "calls.csv")
     write_csv(chats, out, "chats.csv")
     write_csv(orders, out, "orders.csv")
