@@ -290,3 +290,23 @@ def test_special_hours_flag(tmp_path, capsys):
     assert json.loads(out)["value"] == 300
     code, _, err = run_cli(base + ["--special-hours", "2025-12-24=09:00-25:00"], capsys)
     assert code == 2 and err.startswith("cxkpi: error: --special-hours") and '"25:00"' in err
+
+
+def test_top_level_holidays_without_the_default_schedule_are_an_error_not_ignored():
+    settings = {"default_schedule": "Support EU", "schedule_by": "team", "schedules": TEAMS, "holidays": "DE"}
+    with pytest.raises(UsageError, match="--holidays, --closed and --special-hours apply to business_hours.schedule"):
+        compute("frt", team_tickets(), settings=settings)
+
+
+def test_the_documented_sample_runs(capsys):
+    # docs/business-hours.md's example: Onboarding has no schedule of its own, so its tickets (those with a
+    # readable created_at, the rows the KPI measures) are the ones the note counts on the default
+    from .conftest import SAMPLE
+
+    code, out, err = run_cli(["frt", "--config", str(SAMPLE / "calendars.yaml"), "--by", "team", "-f", "json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    raw = pd.read_csv(SAMPLE / "tickets.csv")
+    onboarding = int((pd.to_datetime(raw["Created At"], errors="coerce").notna() & (raw["Team"] == "Onboarding")).sum())
+    assert f"{onboarding} tickets used the default schedule" in " ".join(d["notes"])
+    assert {g["key"]["team"] for g in d["groups"]} == {"Billing", "Onboarding", "Technical"}

@@ -359,6 +359,9 @@ def _row_schedules(frame: pd.DataFrame | None, column, settings: dict, notes: li
     names = list(named)
     keys = {_schedule_key(n): i for i, n in enumerate(names)}
     fallback, fallback_name = None, None
+    if text is None and (settings.get("holidays") or settings.get("closed") or settings.get("special_hours")):
+        raise UsageError("--holidays, --closed and --special-hours apply to business_hours.schedule (the default "
+                         "schedule): add it, or set them per schedule under business_hours.schedules")
     if text is not None:
         fallback, fallback_name = _main_schedule(text, column, settings, []), "business_hours.schedule"
         if default:
@@ -370,9 +373,6 @@ def _row_schedules(frame: pd.DataFrame | None, column, settings: dict, notes: li
                              f"(expected one of business_hours.schedules: {', '.join(map(one_line, names))})")
         fallback_name = names[keys[_schedule_key(default)]]
         fallback = calendars[keys[_schedule_key(default)]]
-    elif settings.get("holidays") or settings.get("closed") or settings.get("special_hours"):
-        raise UsageError("--holidays, --closed and --special-hours apply to business_hours.schedule: add it "
-                         "(the default schedule), or set them per schedule under business_hours.schedules")
     index = frame.index if frame is not None else (column.index if column is not None else pd.RangeIndex(0))
     if not by:
         if fallback is None:
@@ -396,7 +396,8 @@ def _row_schedules(frame: pd.DataFrame | None, column, settings: dict, notes: li
                              f"match no schedule: {shown}{more}; add them under business_hours.schedules, or "
                              "set business_hours.default: NAME (or business_hours.schedule) for the others")
         notes.append(f"{_tickets(int(unmatched.sum()))} used the default schedule ({fallback_name}: "
-                     f"{fallback.describe()}): {one_line(by)} {shown}{more} has no schedule of its own")
+                     f"{fallback.describe()}): {one_line(by)} {shown}{more} "
+                     f"{'has no schedule of its own' if len(missed) == 1 else 'have no schedule of their own'}")
         codes = codes.fillna(len(calendars))
         calendars.append(fallback)
     codes = codes.astype("int64")
