@@ -205,6 +205,8 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                 for canonical, header in cols.items():
                     if not isinstance(header, (str, int)) or isinstance(header, bool):
                         problems.append(f"{where}.columns.{canonical}: expected the export's column header, got {header!r}")
+                    else:
+                        _check_formula(header, name, canonical, f"{where}.columns.{canonical}", problems)
             for key in ("file",):
                 if key in block and path is not None and isinstance(block[key], str) and block[key] != "-":
                     f = Path(block[key]).expanduser()
@@ -309,6 +311,18 @@ def _check_joins(value: Any, sources: Any, problems: list[str]) -> tuple:
         pairs[pair] = i
         out.append(join)
     return tuple(out)
+
+
+def _check_formula(value: Any, source: str, canonical: str, where: str, problems: list[str]) -> None:
+    """A computed column (``amount: =Quantity * UnitPrice``) is checked here, before any file is read."""
+    from .io.expr import check, is_expression
+    from .sources import column_kind
+
+    if is_expression(value):
+        try:
+            check(value, where, column_kind(source, str(canonical)))
+        except UsageError as e:
+            problems.append(e.message)
 
 
 def _check_currency(value: Any, problems: list[str]) -> None:

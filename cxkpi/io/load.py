@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ..errors import InputError, MissingColumnsError, UsageError
 from ..sources import SOURCES, column_kind
-from . import values
+from . import expr, values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
 from .presets import PRESET_NOTE, Preset, detect, find_candidate
@@ -129,11 +129,14 @@ def _resolve(
     mapping: dict[str, str] = {}
     notes: list[str] = []
     for canonical, header in options.columns.items():
-        if canonical in wanted or canonical in extra:
+        if (canonical in wanted or canonical in extra) and expr.is_expression(header):  # =Quantity * UnitPrice
+            kind = column_kind(source, canonical)
+            mapping[canonical] = expr.check(header, f"columns.{canonical}", kind).bind(index, canonical)
+        elif canonical in wanted or canonical in extra:
             mapping[canonical] = index.require(header, f"mapped to {canonical!r}")
     # A header the user mapped belongs to that column only: presets and synonyms fill the
     # columns still empty, from headers still free (`Date` mapped to sent_at is not responded_at too).
-    claimed = set(mapping.values())
+    claimed = set(expr.reads(mapping))  # a formula's headers are the user's too
     for canonical in wanted:
         if canonical in mapping:
             continue
@@ -217,7 +220,7 @@ def read_plan(path: str | os.PathLike, source: str, wanted: list[str], options: 
 
     options, index, _ = _prepare(read, source, options, label)
     mapping, _ = _resolve(index, source, wanted, options, extra or [])
-    cache.want(_cache_key(label, options), list(dict.fromkeys(mapping.values())))
+    cache.want(_cache_key(label, options), expr.reads(mapping))
 
 
 def _again(payload: Path | io.BytesIO) -> Path | io.BytesIO:
@@ -256,7 +259,7 @@ def load_source(
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
-    raw = read(options, list(dict.fromkeys(mapping.values())))
+    raw = read(options, expr.reads(mapping))
     return _canonical(raw, mapping, source, label, options, preset_notes + notes)
 
 
@@ -278,7 +281,7 @@ def _findable(index: HeaderIndex, choice: SourceChoice) -> set[str]:
     for canonical in choice.wanted:
         header = choice.options.columns.get(canonical)
         if header is not None:
-            if index.find(header) is not None:
+            if expr.findable(header, index, canonical):
                 found.add(canonical)
         elif canonical in choice.options.candidates and \
                 find_candidate(choice.options.candidates[canonical], index, index.aliases) is not None:
@@ -315,7 +318,7 @@ def load_any(
         if not viable(choice.source, _findable(index, choice)):
             continue
         mapping, notes = _resolve(index, choice.source, choice.wanted, choice.options, choice.extra)
-        raw = table(choice.options, list(dict.fromkeys(mapping.values())))
+        raw = table(choice.options, expr.reads(mapping))
         return _canonical(raw, mapping, choice.source, label, choice.options, preset_notes + notes)
     raise MissingColumnsError(none_viable(label, headers))
 
@@ -335,7 +338,7 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
     asked_not_answered = pd.Series(False, index=frame.index)
     never_asked = pd.Series(False, index=frame.index)
     for canonical, header in mapping.items():
-        col = raw.frame[header]
+        col, unreadable = header.evaluate(raw.frame) if isinstance(header, expr.Computed) else (raw.frame[header], None)
         kind = column_kind(source, canonical)
         if canonical in options.unanswered or canonical in options.uninvited:
             skip_mask = _label_mask(col, options.unanswered.get(canonical, ()))
@@ -354,6 +357,7 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
         if canonical in options.add and kind in ("number", "seconds", "duration"):
             parsed = parsed + options.add[canonical]
         frame[canonical] = parsed
+        bad = bad if unreadable is None else expr.merge_bad(unreadable, bad)
         if len(bad):
             invalid[canonical] = bad
     if asked_not_answered.any() or never_asked.any():
