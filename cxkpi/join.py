@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import MissingColumnsError, UsageError, closest
@@ -193,15 +194,24 @@ def _join(left_key: pd.Series, side: "Dataset", join: Join, source: str, other: 
     dup = right.notna() & right.duplicated(keep=False)
     if dup.any():
         raise UsageError(_duplicates(right[dup], side.file, join, other))
-    present = right.notna()
-    lookup = side.frame[present.to_numpy()].set_index(right[present])
-    left = key_text(left_key)
-    found = left.isin(lookup.index)
     for c in columns:
-        if c not in lookup.columns:
+        if c not in side.frame.columns:
             raise MissingColumnsError(f"{side.file}: --by {other}.{c}: no such column (have: "
                                       f"{', '.join(x for x in side.frame.columns if x != CSAT_GROUP)})")
-    added = {f"{other}.{c}": left.map(lookup[c]).astype("object").mask(~found, UNMATCHED) for c in columns}
+    # positions in a hash index of the other side's keys (object arrays: pandas' Arrow-string isin
+    # and map loop in Python, 30 s on 500k keys)
+    present = right.notna().to_numpy()
+    index = pd.Index(right.to_numpy(dtype=object, na_value=None)[present])
+    left = key_text(left_key)
+    left_keys = left.to_numpy(dtype=object, na_value=None)
+    pos = index.get_indexer(left_keys)
+    found = pd.Series(pos >= 0, index=left.index)
+    taken = pos[pos >= 0]
+    added = {}
+    for c in columns:
+        values = pd.Series(UNMATCHED, index=left.index, dtype="object")
+        values[found.to_numpy()] = side.frame[c].to_numpy(dtype=object)[present][taken]
+        added[f"{other}.{c}"] = values
     noun, other_noun = NOUNS.get(source, source), NOUNS.get(other, other)
     forward = source == join.many  # the KPI's rows are the many side: each points at one other row
     why = f"a {noun} for an unknown {other_noun}" if forward else f"no {other_noun} for this {noun}"
@@ -209,13 +219,15 @@ def _join(left_key: pd.Series, side: "Dataset", join: Join, source: str, other: 
     blank = left.index[left.isna().to_numpy()]
     reasons = pd.concat([reasons, pd.Series(f"{join.key_of(source)} is empty: no {other_noun} to join", index=blank,
                                             dtype="object")]).sort_index()
-    lonely = ~right.isin(left.dropna()) & present
+    hit = np.zeros(len(index), dtype=bool)
+    hit[taken] = True
+    lonely_rows = right.index[present][~hit]
     notes = []
-    if lonely.any():
-        n = int(lonely.sum())
-        rows = ", ".join(str(int(r)) for r in right.index[lonely.to_numpy()][:5]) + (" …" if n > 5 else "")
+    if len(lonely_rows):
+        n = len(lonely_rows)
+        rows = ", ".join(str(int(r)) for r in lonely_rows[:5]) + (" …" if n > 5 else "")
         what = (f"with no {noun}" if forward else f"for an unknown {noun}")
-        notes.append(f"joins: {n} of {int(present.sum())} {_plural(other_noun, int(present.sum()))} {what} in {side.file} "
+        notes.append(f"joins: {n} of {len(index)} {_plural(other_noun, len(index))} {what} in {side.file} "
                      f"(row{'s' if n > 1 else ''} {rows}); not part of this KPI")
     return added, reasons, notes
 
