@@ -249,6 +249,18 @@ def test_a_plain_header_with_symbols_stays_a_header(run_cli, write):
     assert _clv(run_cli, f, "--map", "amount==`Line - Total` * 2")[:2] == (2, 60.0)
 
 
+def test_a_header_a_formula_reads_still_fills_its_own_column(run_cli, write):
+    f = write("surveys.csv", "Survey,Channel,Score,Responded At\n"
+                             "CSAT,chat,5,2025-05-01\nCSAT,chat,2,2025-05-02\nCSAT,mail,4,2025-05-03\n"
+                             "NPS,chat,9,2025-05-04\n")
+    r, _ = _json(run_cli, "csat", str(f), "--survey", "CSAT", "--map", 'segment==Survey + "/" + Channel',
+                 "--by", "segment")
+    # the NPS row is left out by survey (the Survey header, also read by the formula):
+    # CSAT/chat 1 of 2 satisfied (5; 2 is not) = 50 %, CSAT/mail 1 of 1 = 100 %
+    groups = {g["key"]["segment"]: (g["n"], g["value"]) for g in r["groups"]}
+    assert groups == {"CSAT/chat": (2, 50.0), "CSAT/mail": (1, 100.0)}
+
+
 def test_docs_example_on_sample_orders(run_cli):
     """docs/columns.md: CLV on amounts net of 20 % VAT is the gross CLV / 1.2, every money field likewise."""
     orders = str(SAMPLE / "orders.csv")

@@ -136,7 +136,7 @@ def _resolve(
             mapping[canonical] = index.require(header, f"mapped to {canonical!r}")
     # A header the user mapped belongs to that column only: presets and synonyms fill the
     # columns still empty, from headers still free (`Date` mapped to sent_at is not responded_at too).
-    claimed = set(expr.reads(mapping))  # a formula's headers are the user's too
+    claimed = set(mapping.values())  # a formula only reads its headers: `Quantity` in amount is still quantity
     for canonical in wanted:
         if canonical in mapping:
             continue
