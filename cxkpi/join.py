@@ -131,6 +131,9 @@ def plan(config: "Config", source: str, by: tuple[str, ...]) -> Plan:
             names.append(column)
             continue
         join = find_join(config, source, other)
+        if join is None and config.path is None:
+            raise UsageError(f"--by {name}: a column of another source needs a config (-c FILE) that declares "
+                             f"how the sources join, e.g. `joins: [{_example(source, other)}]` (docs/joins.md)")
         if join is None:
             raise UsageError(f"--by {name}: the config declares no join between {source} and {other}; add one "
                              f"under joins:, e.g. `- {_example(source, other)}` (docs/joins.md)")

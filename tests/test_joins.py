@@ -195,6 +195,8 @@ def test_undeclared_join_and_missing_key_column(pair, run_cli):
     code, _, err = run_cli("frt", "-c", pair(joins="  - tickets.agent -> agents.agent"), "--by", "surveys.csat_group")
     assert code == 2 and "the config declares no join between tickets and surveys" in err
     assert "surveys.ticket_id -> tickets.ticket_id" in err  # the line to add
+    code, _, err = run_cli("csat", pair().parent / "surveys.csv", "--by", "tickets.topic")
+    assert code == 2 and "a column of another source needs a config (-c FILE)" in err
     code, _, err = run_cli("csat", "-c", pair(surveys="Response ID,Score\nR1,5\n"), "--by", "tickets.topic")
     assert code == 2 and "joins on 'ticket_id'" in err and "which the file does not have" in err
 
