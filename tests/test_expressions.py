@@ -151,6 +151,7 @@ def test_only_a_leading_equals_sign_marks_a_formula():
     ("=(x := 1)", "assignment (:=)"),
     ("=1e999", "beyond ±1e15"),
     ("=Quantity *", "not a formula (invalid syntax)"),
+    ("=1if x else 2", "if/else"),  # ast warns about "1if"; the warning is silenced, the error says it
     ("=", "empty expression"),
     ("=`Unit", "a backquote (`) is never closed"),
     ('="a" * 2', "only + joins text"),
@@ -233,6 +234,9 @@ def test_date_and_time_columns_joined_into_created_at_for_frt(run_cli, write):
     # T1 09:00 -> 09:30 = 30 min, T3 10:15 -> 11:15 = 60 min: mean 45; T2 has no time, so no created_at
     assert r["value"] == pytest.approx(45.0) and r["breakdown"]["median"] == pytest.approx(45.0)
     assert r["skipped"]["reasons"] == {"no created_at to time the first response": {"count": 1, "rows": [3]}}
+    # --date takes the same formula for the KPI's main timestamp
+    again, _ = _json(run_cli, "frt", str(f), "--date", '=Date + " " + Time', "--map", "first_response_at=First Reply")
+    assert (again["value"], again["n"]) == (r["value"], r["n"]) == (45.0, 2)
 
 
 def test_a_fraction_of_a_day_as_seconds(run_cli, write):
@@ -283,3 +287,16 @@ def test_where_lists_are_in_and_not_in(run_cli, write):
     # "not in": neither France nor Germany -> 536368 only, 10.00
     orders, revenue, returns, _ = _clv(run_cli, f, "--map", AMOUNT, "--where", "Ship Country!=France, Germany")
     assert (orders, returns) == (1, 0) and revenue == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("text, column, values, negate", [
+    ("Ship Country=France,germany", "Ship Country", ("France", "germany"), False),
+    ("Ship Country!=France, Germany", "Ship Country", ("France", "Germany"), True),
+    # why there is no " in " operator: a header may hold the word ("Logged in", "Check in time")
+    ("Logged in=yes,no", "Logged in", ("yes", "no"), False),
+    ("Check in time!=late", "Check in time", ("late",), True),
+])
+def test_where_lists_parse_with_headers_that_hold_spaces_and_words(text, column, values, negate):
+    from cxkpi.engine import Where
+
+    assert Where.parse(text) == Where(column, values, negate, "=")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -72,7 +73,9 @@ class Expression:
             self._fail("empty expression after '='; write a formula such as =Quantity * UnitPrice")
         source, self._quoted, self._placeholder = _quote_headers(body, self._fail)
         try:
-            tree = ast.parse(source.strip(), mode="eval")
+            with warnings.catch_warnings():  # "1if x" warns on stderr before it fails; the error says it all
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source.strip(), mode="eval")
             node, kind = self._walk(tree.body)
             self.tree = _settle(node, "raw" if node.kind == "col" else ("number" if kind == "number" else "text"))
         except SyntaxError as e:
