@@ -49,6 +49,15 @@ SOURCES: dict[str, Source] = {
             area="Helpdesk",
         ),
         Source(
+            "ticket_events",
+            "changed_at",
+            _cols("ticket_id:id status:category changed_at:time agent:category team:category channel:category "
+                  "priority:category"),
+            "ticket status history: one row per status change (ticket_id, status, changed_at), e.g. Zendesk's "
+            "ticket audits / ticket_field_history, Freshdesk's ticket activities",
+            area="Helpdesk",
+        ),
+        Source(
             "surveys",
             "responded_at",
             _cols(

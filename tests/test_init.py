@@ -135,7 +135,7 @@ def test_output_validates_and_loads_back_as_the_plan(tmp_path, monkeypatch):
     assert raw == starter.config
     cfg = validate(raw, ROOT / "cxkpi.yaml")  # paths relative to the folder init ran in
     assert set(cfg.sources) == {"agents", "calls", "call_intervals", "chats", "customers", "kb", "orders",
-                                "subscriptions", "surveys", "tickets"}
+                                "subscriptions", "surveys", "ticket_events", "tickets"}
     assert cfg.sources["customers"]["file"] == "sample_data/crm_snapshot.csv"
     assert cfg.sources["tickets"]["columns"]["first_response_at"] == "First Response At"
     # dimension-like columns get their own lowercase name, as the example maps region: Region

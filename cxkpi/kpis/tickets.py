@@ -1081,3 +1081,229 @@ def _human(minutes: float, business: bool = False) -> str:
     if minutes >= 120:
         return f"{minutes / 60:.1f} h"
     return f"{minutes:.0f} min"
+
+
+# ------------------------------------------------------------ wait times
+# Zendesk's status-based metrics (dbt_zendesk computes them from ticket_field_history the same way):
+# requester wait = time in new / open / on-hold, agent wait = time in pending
+WAITS = {"requester-wait": ("requester_wait_minutes", "new,open,hold,on-hold,on hold", "requester wait"),
+         "agent-wait": ("agent_wait_minutes", "pending", "agent wait")}
+AS_OF_SPELLS = Param("as_of", str, None, "Status history: the ticket's last status runs until this instant "
+                     "(default: the latest changed_at in the data).", parse=parse_timestamp)
+
+
+def _wait_params(kpi_name: str) -> tuple[Param, ...]:
+    _, statuses, what = WAITS[kpi_name]
+    return (Param("statuses", str, statuses, f"Status history: the statuses that count as {what} time, "
+                  "comma-separated (case and spacing ignored)."), AS_OF_SPELLS) + DURATION_PARAMS + BUSINESS_PARAMS
+
+
+def _wait_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    """Durations of tickets placed by ``_at`` (created_at, or a history's first change): a ticket is
+    selected and put in a period whole, never cut at --since/--until (the KPI is periodic)."""
+    from ..engine import _period_start
+
+    at = values["_at"]
+    if ctx.since is not None or ctx.until is not None:
+        keep = at.notna()
+        if ctx.since is not None:
+            keep &= at >= ctx.since
+        if ctx.until is not None:
+            keep &= at < ctx.until
+        values = values[keep.fillna(False).to_numpy(dtype=bool)]
+    if "period" in keys:
+        values = values[values["_at"].notna().to_numpy()]
+        values = values.assign(period=_period_start(values["_at"], ctx.period))
+    labels = [c for c in ("open", "empty") if c in values.columns]
+    out = aggregate.durations(values, keys, ctx)
+    if values.empty and not keys:
+        for label in labels:
+            out[label] = 0
+        return out
+    for label in labels:
+        out[label] = grouped(values, keys)[label].sum().astype("int64")
+    return out
+
+
+def _wait_kpi(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Measured:
+    column, _, _ = WAITS[kpi_name]
+    if column not in frame.columns and {"ticket_id", "status", "changed_at"} <= set(frame.columns):
+        return _wait_from_spells(frame, settings, kpi_name)
+    return _wait_from_export(frame, settings, kpi_name)
+
+
+def _no_time(index: pd.Index, like: pd.Series | None) -> pd.Series:
+    dtype = like.dtype if like is not None else "datetime64[ns]"
+    return pd.Series(pd.NaT, index=index).astype(dtype)
+
+
+def _wait_from_export(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Measured:
+    """The export's own minutes per ticket (Zendesk's "Requester wait time in minutes"); empty = not recorded."""
+    column, _, what = WAITS[kpi_name]
+    notes: list[str] = []
+    minutes = frame[column].astype("float64")
+    negative = (minutes < 0).fillna(False).astype(bool)
+    skipped = pd.Series(f"negative {column}", index=frame.index[negative.to_numpy()], dtype="object")
+    if _exports_business(settings):
+        notes.append(f"{what} in business time as the export computed it ({column}, the tool's own schedule)")
+    elif _wants_business(settings):
+        notes.append(f"business hours not applied to {what}: the export's {column} is used as exported "
+                     "(a status history, source ticket_events, is counted in business time)")
+    keep = frame.index.difference(skipped.index)
+    created = frame["created_at"] if "created_at" in frame.columns else None
+    at = created.loc[keep] if created is not None else _no_time(keep, None)
+    values = pd.DataFrame({"minutes": minutes.loc[keep], "empty": minutes.loc[keep].isna(), "_at": at})
+    empty = int(values["empty"].sum())
+    if empty:
+        notes.append(f"{_tickets(empty)} with an empty {column} not averaged (a tool records the metric once "
+                     "the statuses it needs have occurred; breakdown: empty)")
+    if created is not None and values["_at"].isna().any():
+        notes.append(f"{_tickets(values['_at'].isna().sum())} without created_at: counted in the total, left out "
+                     "of --period / --since / --until")
+    return Measured(values, skipped, notes, excluded=empty)
+
+
+def _spells_as_of(changed: pd.Series, settings: dict, notes: list[str]) -> pd.Timestamp | None:
+    tz = getattr(changed.dtype, "tz", None)
+    if settings.get("as_of"):
+        ts = pd.Timestamp(settings["as_of"])
+        if tz is not None:
+            return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+        return ts.tz_localize(None) if ts.tzinfo is not None else ts
+    latest = changed.max()
+    if pd.isna(latest):
+        return None
+    notes.append(f"a ticket's last status runs until {latest} (the latest changed_at in the data; set --as-of)")
+    return latest
+
+
+def _wait_from_spells(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Measured:
+    """Sum of the ticket's spells in the counted statuses; a spell lasts until the ticket's next change."""
+    _, default, what = WAITS[kpi_name]
+    notes: list[str] = []
+    if _exports_business(settings):
+        raise UsageError("--business-hours export: a status history (ticket_events) has no business-time "
+                         "column of its own; give a schedule such as --business-hours \"Mon-Fri 09:00-17:00\"")
+
+    def words(text: pd.Series) -> pd.Series:
+        return text.str.strip().str.lower().str.replace(r"[\s_-]+", " ", regex=True)
+
+    counted = set(words(pd.Series(str(settings.get("statuses") or default).split(","), dtype="string")).dropna())
+    counted.discard("")
+    resolved = set(words(pd.Series(RESOLVED_STATUSES.split(","), dtype="string")))
+    tid = frame["ticket_id"].astype("string").str.strip().replace("", pd.NA)
+    status = words(frame["status"].astype("string")).replace("", pd.NA)
+    changed = frame["changed_at"]
+    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+    reasons[tid.isna().to_numpy()] = "no ticket_id"
+    reasons[(reasons.isna() & changed.isna()).to_numpy()] = "no changed_at"
+    reasons[(reasons.isna() & status.isna()).to_numpy()] = "no status"
+    # one unusable change leaves the ticket's spells unknown: the whole ticket is skipped
+    broken = tid[reasons.notna() & tid.notna()].unique()
+    reasons[(reasons.isna() & tid.isin(broken)).to_numpy()] = \
+        "another status change of this ticket has no changed_at or no status"
+    skipped = reasons.dropna().astype("object")
+    _gaps(frame.index, notes)
+    as_of = _spells_as_of(changed, settings, notes)
+    # the history as of then: later changes have not happened yet (a ticket created later does not exist)
+    later = (changed > as_of).fillna(False).astype(bool) if as_of is not None else pd.Series(False, index=frame.index)
+    later &= reasons.isna()
+    if later.any():
+        notes.append(f"{int(later.sum())} status changes after --as-of {as_of} not counted (the history as of then)")
+    keep = frame.index.difference(skipped.index).difference(frame.index[later.to_numpy()])
+    spells = pd.DataFrame({"tid": tid.loc[keep], "status": status.loc[keep], "start": changed.loc[keep]})
+    spells = spells.sort_values(["tid", "start"], kind="stable")  # ties keep the file's order
+    by_ticket = spells.groupby("tid", sort=False)
+    last = by_ticket.cumcount(ascending=False).eq(0).to_numpy()
+    end = by_ticket["start"].shift(-1)
+    end[last] = as_of
+    schedule = schedule_for(changed, settings, notes)
+    minutes = elapsed_minutes(spells["start"], end.rename("changed_at"), schedule)
+    spells["minutes"] = minutes.where(spells["status"].isin(counted), 0.0)
+    first = spells[by_ticket.cumcount().eq(0).to_numpy()]
+    totals = spells.groupby("tid", sort=False)["minutes"].sum()
+    still_open = ~spells.loc[last, "status"].isin(resolved)
+    open_by_ticket = pd.Series(still_open.to_numpy(), index=spells.loc[last, "tid"].to_numpy())
+    values = pd.DataFrame({
+        "minutes": totals.reindex(first["tid"]).to_numpy(),
+        "open": open_by_ticket.reindex(first["tid"]).fillna(False).astype(bool).to_numpy(),
+        "_at": first["start"],
+    }, index=first.index)
+    shown = ", ".join(sorted(counted))
+    seen = sorted(set(spells["status"].dropna()) - counted)
+    notes.append(f"{what} = time in {shown} (--statuses); each status lasts until the ticket's next change"
+                 + (f"; not counted: {', '.join(seen)}" if seen else ""))
+    notes.append(f"n counts tickets ({len(spells)} status changes); --by and --period use each ticket's first change")
+    running = int(values["open"].sum())
+    if running:
+        notes.append(f"{_tickets(running, 'open')} (last status not {'/'.join(sorted(resolved))}): the last "
+                     "status counted up to the as-of instant, as still running (breakdown: open)")
+    return Measured(values, skipped, notes, excluded=int(later.sum()))
+
+
+def _gaps(index: pd.Index, notes: list[str]) -> None:
+    """Rows of the history that did not reach the spells (unreadable, ragged, or left out by --where):
+    the status before each runs on to the ticket's next change, which the reader must know."""
+    if not len(index):
+        return
+    rows = index.to_numpy()
+    missing = np.setdiff1d(np.arange(rows.min(), rows.max() + 1), rows)
+    if len(missing):
+        shown = ", ".join(str(r) for r in missing[:5]) + (" …" if len(missing) > 5 else "")
+        rows_word = "row" if len(missing) == 1 else "rows"
+        notes.append(f"status history {rows_word} {shown} not used (skipped, or left out by --where): the status "
+                     "before such a change runs on to the ticket's next readable one; fix the rows, or refuse the "
+                     "file with --strict")
+
+
+@kpi(
+    name="requester-wait",
+    headline="median",
+    title="Requester wait time",
+    source=("tickets", "ticket_events"),
+    needs=("requester_wait_minutes|ticket_id+status+changed_at",),
+    optional=("created_at",),
+    unit="min",
+    higher_is_better=False,
+    formula="per ticket: requester_wait_minutes (Zendesk's requester wait time), or from a status history the "
+            "time in new / open / on-hold (each status lasts until the ticket's next change, the last until "
+            "--as-of); mean / median / p90 over tickets",
+    aggregate=_wait_aggregate,
+    params=_wait_params("requester-wait"),
+    periodic=True,
+    example="cxkpi requester-wait sample_data/ticket_events.csv --stat median --unit h",
+)
+def requester_wait(frame: pd.DataFrame, settings: dict) -> Measured:
+    """How long the requester waited on the team: time the ticket sat in new, open or on-hold.
+
+    Read from the export's own minutes (Zendesk: "Requester wait time in minutes", its business-hours
+    twin with --business-hours export) or computed from a status history (source ticket_events), as
+    dbt_zendesk does. A ticket is placed in a period by its creation (or first change), whole.
+    """
+    return _wait_kpi(frame, settings, "requester-wait")
+
+
+@kpi(
+    name="agent-wait",
+    headline="median",
+    title="Agent wait time",
+    source=("tickets", "ticket_events"),
+    needs=("agent_wait_minutes|ticket_id+status+changed_at",),
+    optional=("created_at",),
+    unit="min",
+    higher_is_better=None,
+    formula="per ticket: agent_wait_minutes (Zendesk's agent wait time), or from a status history the time in "
+            "pending (each status lasts until the ticket's next change, the last until --as-of); mean / median "
+            "/ p90 over tickets",
+    aggregate=_wait_aggregate,
+    params=_wait_params("agent-wait"),
+    periodic=True,
+    example="cxkpi agent-wait sample_data/ticket_events.csv --by team",
+)
+def agent_wait(frame: pd.DataFrame, settings: dict) -> Measured:
+    """How long the team waited on the requester: time the ticket sat in pending.
+
+    Read from the export's own minutes (Zendesk: "Agent wait time in minutes") or computed from a
+    status history (source ticket_events). Long agent wait is the customer's time, not the team's.
+    """
+    return _wait_kpi(frame, settings, "agent-wait")
