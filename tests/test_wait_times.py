@@ -211,3 +211,21 @@ def test_sample_data_as_docs_helpdesk_shows_it(run_cli):
     assert (r["value"], r["breakdown"]["median"], r["n"], r["breakdown"]["open"]) == (172.5, 165.0, 4, 1)
     a = result(run_cli, "agent-wait", sample)
     assert (a["value"], a["breakdown"]["median"]) == (375.0, 180.0)
+
+
+def test_each_change_takes_its_rows_schedule(run_cli, write):
+    # business_hours.schedule_by: team — Billing open 10:00-12:00, others the default 09:00-17:00
+    # sample_data/ticket_events.csv, pending spells:
+    # Billing 1001: Mon 09:30–11:30 → 10:00–11:30 = 90; 1003: Tue 10:00–14:00 → 10:00–12:00 = 120 → mean 105
+    # Tech 1002: Mon 14:00 – Tue 09:00 → Mon 14:00–17:00 = 180; 1004: no pending = 0 → mean 90
+    cfg = write("cxkpi.yaml", f"""
+sources:
+  ticket_events: {{file: {ROOT / "sample_data" / "ticket_events.csv"}}}
+business_hours:
+  schedule: "Mon-Fri 09:00-17:00"
+  schedule_by: team
+  schedules:
+    Billing: {{hours: "Mon-Fri 10:00-12:00"}}
+""")
+    r = result(run_cli, "agent-wait", "-c", cfg, "--source", "ticket_events", "--by", "team")
+    assert {g["key"]["team"]: g["value"] for g in r["groups"]} == {"Billing": 105.0, "Tech": 90.0}

@@ -1217,7 +1217,8 @@ def _wait_from_spells(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Mea
     last = by_ticket.cumcount(ascending=False).eq(0).to_numpy()
     end = by_ticket["start"].shift(-1)
     end[last] = as_of
-    schedule = schedule_for(changed, settings, notes)
+    # a spell's schedule follows its row (business_hours.schedule_by: team picks each change's team)
+    schedule = schedule_for(frame.loc[spells.index].rename(columns={"changed_at": "created_at"}), settings, notes)
     minutes = elapsed_minutes(spells["start"], end.rename("changed_at"), schedule)
     spells["minutes"] = minutes.where(spells["status"].isin(counted), 0.0)
     first = spells[by_ticket.cumcount().eq(0).to_numpy()]
