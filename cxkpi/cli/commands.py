@@ -113,10 +113,11 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    from . import init, inspect, presets
+    from . import init, inspect, presets, rows
 
     app.command("report", rich_help_panel="Reports")(report)
     app.command("kpis", rich_help_panel="Information")(kpis)
     presets.register(app)
     inspect.register(app)
     init.register(app)
+    rows.register(app)
