@@ -230,6 +230,11 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     each KPI's period stays its own, as ``<kpi>_period``."""
     if not frames:
         return pd.DataFrame()
+    meta = [dict(f.attrs) for f in frames]
+    frames = [f.copy(deep=False) for f in frames]
+    for f, m in zip(frames, meta):  # pandas deep-copies attrs on every step: keep only the names here
+        f.attrs = {"keys": list(m["keys"]), "ids": m.get("ids", 0), "time_column": m.get("time_column"),
+                   "kpi": m["kpi"]}
     times = {f.attrs.get("time_column") for f in frames if f.attrs.get("time_column")}
     if len(times) > 1:
         frames = [f.rename(columns={"period": f"{f.attrs['kpi']}_period"}) if "period" in f.columns else f

@@ -281,3 +281,23 @@ def test_every_per_item_kpi_reconciles_on_synthetic_data(name):
     assert (status == "skipped").sum() == result.skipped.total
     assert set(status.dropna()) <= {"used", "skipped", "excluded", "not counted", "unanswered", "open",
                                     "no_answer", "pending"} | set(table.columns), set(status)
+
+
+def test_the_examples_in_docs_rows_run(run_cli, tmp_path, monkeypatch):
+    import shlex
+    import shutil
+
+    shutil.copytree(SAMPLE, tmp_path / "sample_data")
+    shutil.copy(CONFIG, tmp_path / "config.example.yaml")
+    monkeypatch.chdir(tmp_path)
+    lines = [l.split(" | ")[0] for l in (ROOT / "docs" / "rows.md").read_text().splitlines()
+             if l.startswith("cxkpi rows ")]
+    assert len(lines) >= 4
+    for line in lines:
+        code, out, err = run_cli(*shlex.split(line)[1:], "-q")
+        assert code == 0, (line, err)
+    # the reconciliation recipe's numbers: cxkpi frt's n and mean, cxkpi fcr's share
+    t = pd.read_csv(tmp_path / "per_ticket.csv")
+    used = t[t.frt_status == "used"]
+    frt = _result(run_cli, "frt", "-c", "config.example.yaml")
+    assert (len(used), round(used.frt_minutes.mean(), 2)) == (frt["n"], round(frt["value"], 2)) == (5800, 364.23)

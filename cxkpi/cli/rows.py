@@ -286,21 +286,15 @@ def _emit(data: str | bytes, output: str | None, to_file: bool) -> None:
 
 
 # ------------------------------------------------------------------ writers
-def _cell(value):
-    """A frame value as a plain Python value: None for missing, bool, int, float or str."""
-    import pandas as pd
-
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value
-
-
 def _records(table):
-    cols = list(table.columns)
-    for values in table.itertuples(index=False, name=None):
-        yield cols, [_cell(v) for v in values]
+    """Each row as plain Python values (None for missing; bool, int, float, str), built column by column."""
+    columns = []
+    for name in table.columns:
+        col = table[name]
+        columns.append(col.astype(object).where(col.notna(), None).tolist())
+    cols = [str(c) for c in table.columns]
+    for values in zip(*columns):
+        yield cols, list(values)
 
 
 def _yes_no(v):
@@ -343,7 +337,10 @@ def _xlsx(table, raw: bool) -> bytes:
     bold = Font(bold=True)
 
     def cell(value, font=None):
-        c = WriteOnlyCell(ws, value=safe_cell(_yes_no(value), raw))
+        value = safe_cell(_yes_no(value), raw)
+        if not isinstance(value, str) and font is None:  # only text can turn into a formula
+            return value
+        c = WriteOnlyCell(ws, value=value)
         if c.data_type == "f":  # --raw: text that starts with "=" stays text, never a formula
             c.data_type = "s"
         if font is not None:
