@@ -301,3 +301,23 @@ def test_the_examples_in_docs_rows_run(run_cli, tmp_path, monkeypatch):
     used = t[t.frt_status == "used"]
     frt = _result(run_cli, "frt", "-c", "config.example.yaml")
     assert (len(used), round(used.frt_minutes.mean(), 2)) == (frt["n"], round(frt["value"], 2)) == (5800, 364.23)
+
+
+def test_by_a_joined_column_reconciles_as_the_kpi(run_cli, tmp_path):
+    config = tmp_path / "joins.yaml"
+    config.write_text(
+        "sources:\n"
+        f"  surveys:\n    file: {SAMPLE / 'ticket_surveys.csv'}\n"
+        "    columns: {response_id: Response ID, ticket_id: Ticket ID, responded_at: Responded At, score: Score}\n"
+        f"  tickets:\n    file: {TICKETS}\n"
+        "joins:\n  - surveys.ticket_id -> tickets.ticket_id\n")
+    code, out, err = run_cli("rows", "-c", config, "--kpis", "csat", "--by", "tickets.topic", "-q")
+    assert code == 0, err
+    table = _csv(out)
+    csat = _result(run_cli, "csat", "-c", config, "--by", "tickets.topic")
+    assert (table["csat_status"] == "used").sum() == csat["n"]
+    assert _reasons(table, "csat") == {r: v["count"] for r, v in csat["skipped"]["reasons"].items()}
+    assert "a survey for an unknown ticket" in _reasons(table, "csat")
+    group = csat["groups"][0]
+    mine = table[(table["tickets.topic"] == group["key"]["tickets.topic"]) & (table["csat_status"] == "used")]
+    assert len(mine) == group["n"]

@@ -199,7 +199,9 @@ def _explain(specs, cfg, runs) -> list:
     """Load each KPI's source as its command does (one file for all) and explain it."""
     import io
     import os
+    from dataclasses import replace
 
+    from .. import join
     from ..api import _with_param_columns, build_request, load_options, source_file, wanted_columns, \
         with_preset_settings
     from ..errors import MissingSettingError, UsageError
@@ -238,16 +240,21 @@ def _explain(specs, cfg, runs) -> list:
     for spec, run, request, sources, _ in plans:
         dataset = None
         for source in sources:
+            joins = join.plan(cfg, source, request.by)  # --by tickets.topic: as compute_file joins it
+            request = replace(request, by=joins.by)
             wanted, extra = wanted_columns(spec, request, source)
             ids = [c for c, kind in SOURCES[source].columns.items() if kind == "id"][:1]
+            wanted += [c for c in ids + joins.keys if c not in wanted]
             options = load_options(cfg, source, run, spec)
             if payload is not None:
-                dataset = load_source("-", source, wanted + ids, options, extra, stdin=io.BytesIO(payload))
+                dataset = load_source("-", source, wanted, options, extra, stdin=io.BytesIO(payload))
                 dataset.file = path if path != "-" else dataset.file
             else:
-                dataset = load_source(path, source, wanted + ids, options, extra, cache=cache)
+                dataset = load_source(path, source, wanted, options, extra, cache=cache)
             if not spec.missing(dataset.frame.columns):
                 break
+        if joins:  # the other source's column added, unmatched rows skipped with their reason
+            spec, dataset = join.apply(joins, spec, dataset, cfg, run)
         try:
             frames.append(rows(spec, dataset, with_preset_settings(spec, request, dataset)))
         except MissingSettingError as e:  # its message names the KPI command's flags
