@@ -53,6 +53,8 @@ def test_three_ticket_history_by_hand(run_cli, write):
     assert (a["value"], a["n"], a["breakdown"]["median"], a["breakdown"]["open"]) == (80.0, 3, 60.0, 1)
     assert any("until 2025-05-05 15:00:00 (the latest changed_at" in n for n in a["notes"])
     assert any("1 open ticket" in n for n in a["notes"])
+    # read in a zone (tz-aware timestamps): the same spells, the same minutes (no DST change on 5 May)
+    assert result(run_cli, "requester-wait", path, "--timezone", "Europe/Berlin")["value"] == 100.0
 
 
 def test_as_of_stretches_the_running_spell_and_hides_later_changes(run_cli, write):

@@ -1186,7 +1186,12 @@ def _wait_from_spells(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Mea
                          "column of its own; give a schedule such as --business-hours \"Mon-Fri 09:00-17:00\"")
 
     def words(text: pd.Series) -> pd.Series:
-        return text.str.strip().str.lower().str.replace(r"[\s_-]+", " ", regex=True)
+        """Lower case, one space for runs of spaces / - / _; on the distinct values only (a few statuses)."""
+        codes, uniques = pd.factorize(text)
+        clean = pd.Series(uniques, dtype="string").str.strip().str.lower().str.replace(r"[\s_-]+", " ", regex=True)
+        out = clean.to_numpy(dtype=object, na_value=pd.NA)[codes]
+        out[codes < 0] = pd.NA
+        return pd.Series(out, index=text.index, dtype="string")
 
     counted = set(words(pd.Series(str(settings.get("statuses") or default).split(","), dtype="string")).dropna())
     counted.discard("")
@@ -1211,27 +1216,28 @@ def _wait_from_spells(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Mea
     if later.any():
         notes.append(f"{int(later.sum())} status changes after --as-of {as_of} not counted (the history as of then)")
     keep = frame.index.difference(skipped.index).difference(frame.index[later.to_numpy()])
-    spells = pd.DataFrame({"tid": tid.loc[keep], "status": status.loc[keep], "start": changed.loc[keep]})
-    spells = spells.sort_values(["tid", "start"], kind="stable")  # ties keep the file's order
-    by_ticket = spells.groupby("tid", sort=False)
-    last = by_ticket.cumcount(ascending=False).eq(0).to_numpy()
-    end = by_ticket["start"].shift(-1)
+    # sort by ticket, then time (a stable sort on integer codes: ties keep the file's order); a ticket's
+    # changes are then contiguous, so each spell ends at the next row unless the ticket changes there
+    codes = pd.factorize(tid.loc[keep])[0]
+    instants = changed.loc[keep]
+    order = np.lexsort((pd.DatetimeIndex(instants).asi8, codes))
+    spells = pd.DataFrame({"status": status.loc[keep], "start": instants}).iloc[order]
+    codes = codes[order]
+    last = np.append(codes[1:] != codes[:-1], True) if len(codes) else np.zeros(0, dtype=bool)
+    first = np.insert(last[:-1], 0, True) if len(codes) else np.zeros(0, dtype=bool)
+    end = spells["start"].shift(-1)
     end[last] = as_of
     # a spell's schedule follows its row (business_hours.schedule_by: team picks each change's team)
     schedule = schedule_for(frame.loc[spells.index].rename(columns={"changed_at": "created_at"}), settings, notes)
     minutes = elapsed_minutes(spells["start"], end.rename("changed_at"), schedule)
-    spells["minutes"] = minutes.where(spells["status"].isin(counted), 0.0)
-    first = spells[by_ticket.cumcount().eq(0).to_numpy()]
-    totals = spells.groupby("tid", sort=False)["minutes"].sum()
-    still_open = ~spells.loc[last, "status"].isin(resolved)
-    open_by_ticket = pd.Series(still_open.to_numpy(), index=spells.loc[last, "tid"].to_numpy())
+    minutes = minutes.where(spells["status"].isin(counted).to_numpy(), 0.0).to_numpy(dtype="float64")
     values = pd.DataFrame({
-        "minutes": totals.reindex(first["tid"]).to_numpy(),
-        "open": open_by_ticket.reindex(first["tid"]).fillna(False).astype(bool).to_numpy(),
-        "_at": first["start"],
-    }, index=first.index)
+        "minutes": np.add.reduceat(minutes, np.flatnonzero(first)) if len(minutes) else minutes,
+        "open": ~spells["status"][last].isin(resolved).to_numpy(dtype=bool),
+    }, index=spells.index[first])
+    values["_at"] = spells["start"][first]  # the first change's row labels are the index: aligned as they are
     shown = ", ".join(sorted(counted))
-    seen = sorted(set(spells["status"].dropna()) - counted)
+    seen = sorted(set(spells["status"].dropna().unique()) - counted)
     notes.append(f"{what} = time in {shown} (--statuses); each status lasts until the ticket's next change"
                  + (f"; not counted: {', '.join(seen)}" if seen else ""))
     notes.append(f"n counts tickets ({len(spells)} status changes); --by and --period use each ticket's first change")
@@ -1247,11 +1253,14 @@ def _gaps(index: pd.Index, notes: list[str]) -> None:
     the status before each runs on to the ticket's next change, which the reader must know."""
     if not len(index):
         return
-    rows = index.to_numpy()
-    missing = np.setdiff1d(np.arange(rows.min(), rows.max() + 1), rows)
-    if len(missing):
-        shown = ", ".join(str(r) for r in missing[:5]) + (" …" if len(missing) > 5 else "")
-        rows_word = "row" if len(missing) == 1 else "rows"
+    rows = np.sort(index.to_numpy())
+    step = np.diff(rows)
+    at = np.flatnonzero(step > 1)  # after rows[at] come step[at] − 1 missing rows
+    total = int((step[at] - 1).sum())
+    if total:
+        first = [r for a in at[:5] for r in range(rows[a] + 1, rows[a + 1])[:5]][:5]
+        shown = ", ".join(map(str, first)) + (f" … ({total} in all)" if total > len(first) else "")
+        rows_word = "row" if total == 1 else "rows"
         notes.append(f"status history {rows_word} {shown} not used (skipped, or left out by --where): the status "
                      "before such a change runs on to the ticket's next readable one; fix the rows, or refuse the "
                      "file with --strict")
