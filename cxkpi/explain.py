@@ -112,7 +112,8 @@ def rows(spec: KpiSpec, data: Dataset, request: Request) -> pd.DataFrame:
     if not n.isin([0, 1]).all():  # n counts something other than rows (an interval report: answered calls)
         out[f"{name}_n"] = n.reindex(index)
     business = _business(spec, settings)
-    calendar = _calendar(spec, frame, settings, values) if business == "schedule" else None
+    timed = [c for c in values.columns if pd.api.types.is_float_dtype(values[c]) and c not in FLAG_COLUMNS]
+    calendar = _calendar(spec, frame, settings, values) if business == "schedule" and timed else None
     for col in values.columns:
         if col in request.by:
             continue
@@ -120,8 +121,7 @@ def rows(spec: KpiSpec, data: Dataset, request: Request) -> pd.DataFrame:
         if pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series):
             series = series.astype("Int64")  # a weekday stays 3, not 3.0, beside the rows it has none for
         series = series.reindex(index)
-        durations = pd.api.types.is_float_dtype(values[col]) and col not in FLAG_COLUMNS
-        if durations and business:
+        if col in timed and business:
             if calendar is not None and col in calendar.columns:
                 out[f"{name}_{col}"] = calendar[col].reindex(index)
             out[f"{name}_business_{col}"] = series
@@ -129,8 +129,9 @@ def rows(spec: KpiSpec, data: Dataset, request: Request) -> pd.DataFrame:
         out[f"{name}_{col}"] = _flag(series) if col in FLAG_COLUMNS or values[col].dtype == bool else series
     for metric, over in _overs(measured.extra.get("offenders"), index).items():
         out[f"{name}_{metric}_over_by_minutes"] = over
+    # what the KPI said (pandas deep-copies attrs on every step, so no result object with its lists here)
     out.attrs.update(keys=keys, ids=len(ids), time_column=tcol if "period" in keys else None, kpi=name,
-                     result=result)
+                     notes=list(result.notes), rows=result.rows, skipped=dict(result.skipped.counts))
     return out
 
 
@@ -232,7 +233,7 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame()
     meta = [dict(f.attrs) for f in frames]
     frames = [f.copy(deep=False) for f in frames]
-    for f, m in zip(frames, meta):  # pandas deep-copies attrs on every step: keep only the names here
+    for f, m in zip(frames, meta):  # only the names are needed here
         f.attrs = {"keys": list(m["keys"]), "ids": m.get("ids", 0), "time_column": m.get("time_column"),
                    "kpi": m["kpi"]}
     times = {f.attrs.get("time_column") for f in frames if f.attrs.get("time_column")}

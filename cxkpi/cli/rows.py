@@ -243,7 +243,7 @@ def _explain(specs, cfg, runs) -> list:
             joins = join.plan(cfg, source, request.by)  # --by tickets.topic: as compute_file joins it
             request = replace(request, by=joins.by)
             wanted, extra = wanted_columns(spec, request, source)
-            ids = [c for c, kind in SOURCES[source].columns.items() if kind == "id"][:1]
+            ids = [c for c, kind in SOURCES[source].columns.items() if kind == "id"]  # explain keeps the first
             wanted += [c for c in ids + joins.keys if c not in wanted]
             options = load_options(cfg, source, run, spec)
             if payload is not None:
@@ -268,12 +268,12 @@ def _messages(frames, quiet: bool) -> None:
     from .emit import say
 
     for f in frames:
-        result = f.attrs["result"]
-        for note in result.notes:
-            say(f"{result.kpi}: {note}", quiet)
-        if result.skipped.total:
-            reasons = "; ".join(f"{reason}: {c}" for reason, c in result.skipped.counts.items())
-            say(f"{result.kpi}: skipped {result.skipped.total} of {result.rows} rows ({reasons})", quiet)
+        kpi, skipped = f.attrs["kpi"], f.attrs["skipped"]
+        for note in f.attrs["notes"]:
+            say(f"{kpi}: {note}", quiet)
+        if skipped:
+            reasons = "; ".join(f"{reason}: {c}" for reason, c in skipped.items())
+            say(f"{kpi}: skipped {sum(skipped.values())} of {f.attrs['rows']} rows ({reasons})", quiet)
 
 
 def _emit(data: str | bytes, output: str | None, to_file: bool) -> None:
