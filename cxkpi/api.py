@@ -17,7 +17,8 @@ from .config import Config
 from .engine import MAX_GROUPS, Request, Where, compute, time_column
 from .errors import UsageError
 from .io.columns import norm
-from .io.load import LoadOptions, SourceChoice, load_any, load_source
+from .io.files import as_source, file_set, load_any, load_source
+from .io.load import LoadOptions, SourceChoice
 from .io.presets import get_preset
 from . import join
 from .registry import KpiSpec, get_kpi
@@ -107,11 +108,15 @@ def export_business_hours(config: Config, run: RunOptions, spec: KpiSpec | None)
 
 
 def source_file(config: Config, source: str, run: RunOptions, kpi: str) -> str:
+    """The source's file; a ``FileSet`` (cxkpi/io/files.py) for a glob, a folder or ``files:``."""
     if run.file:
-        return run.file
+        return as_source(run.file)
     block = config.source(source)
     if block.get("file"):
-        return config.resolve_file(block["file"])
+        return as_source(config.resolve_file(block["file"]), block["file"])
+    if block.get("files"):
+        listed = [block["files"]] if isinstance(block["files"], str) else list(block["files"])
+        return file_set([config.resolve_file(f) for f in listed], ", ".join(listed))
     raise UsageError(f"{kpi}: no input file; give FILE (or - for stdin), or set sources.{source}.file in the config")
 
 
@@ -234,7 +239,7 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
     if run.columns:
         order.sort(key=lambda s: not set(run.columns) <= set(SOURCES[s].columns))
     if not run.file:
-        named = [s for s in order if config.source(s).get("file")]
+        named = [s for s in order if config.source(s).get("file") or config.source(s).get("files")]
         if not named:
             raise UsageError(f"{spec.name}: no input file; give FILE (or - for stdin), or set "
                              f"sources.<{'|'.join(spec.sources)}>.file in the config")
@@ -254,7 +259,7 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
         return (f"{file}: {spec.name} reads {' or '.join(spec.sources)} exports, and this file has the columns "
                 f"of none ({wants}); map them with --map CANONICAL=HEADER or in the config; the file has: {shown}")
 
-    dataset = load_any(run.file, choices, viable, none_viable)
+    dataset = load_any(as_source(run.file), choices, viable, none_viable)
     return compute(spec, dataset, with_preset_settings(spec, request, dataset))
 
 

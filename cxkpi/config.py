@@ -29,7 +29,7 @@ def _flow_depth(text: str) -> int:
     return int(np.cumsum(steps).max()) if len(steps) else 0
 
 SOURCE_KEYS = {
-    "file": str, "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
+    "file": str, "files": (list, str), "sheet": (str, int), "encoding": str, "delimiter": str, "timezone": str,
     "dayfirst": bool, "date_format": str, "header_rows": int, "columns": dict, "units": dict, "labels": dict,
     "preset": str, "extends": str,
 }
@@ -194,10 +194,7 @@ def validate(raw: Any, path: Path | None = None) -> Config:
             if not isinstance(block, dict):
                 problems.append(f"{where}: expected a mapping")
                 continue
-            if "files" in block:
-                problems.append(f"{where}.files: not supported; a source is one `file:` for now "
-                                "(merge the exports into one file, or use one config per export)")
-                block = {k: v for k, v in block.items() if k != "files"}
+            _check_files(block, where, path, problems)
             _check_keys(block, SOURCE_KEYS, where, problems)
             _check_preset(block, name, where, problems)
             cols = block.get("columns") or {}
@@ -214,7 +211,8 @@ def validate(raw: Any, path: Path | None = None) -> Config:
                     if not any(ch in block[key] for ch in "*?[") and not f.exists():
                         problems.append(f"{where}.{key}: no such file {block[key]!r}")
                     elif f.is_dir():
-                        problems.append(f"{where}.{key}: {block[key]!r} is a directory, expected a CSV or XLSX file")
+                        problems.append(f"{where}.{key}: {block[key]!r} is a directory, expected a CSV or XLSX file "
+                                        f"(to read every export in it: files: {block[key]})")
     _check_currency(raw.get("currency"), problems)
     joins = _check_joins(raw.get("joins"), sources, problems)
     report = raw.get("report") or {}
@@ -275,6 +273,25 @@ def validate(raw: Any, path: Path | None = None) -> Config:
         currency=raw.get("currency") or None,
         joins=joins,
     )
+
+
+def _check_files(block: dict, where: str, path: Path | None, problems: list[str]) -> None:
+    """``files:`` is a glob, a folder, a file or a list of them (each from the config's folder, as ``file:``);
+    an entry without glob characters must exist now, a glob is expanded when the source is read."""
+    files = block.get("files")
+    if files is None:
+        return
+    if "file" in block:
+        problems.append(f"{where}: set file or files, not both")
+    listed = [files] if isinstance(files, str) else files if isinstance(files, list) else []
+    if isinstance(files, list) and not files:
+        problems.append(f"{where}.files: the list is empty; name a glob such as exports/*.csv")
+    for i, entry in enumerate(listed):
+        if not isinstance(entry, str) or not entry or entry == "-":
+            problems.append(f"{where}.files[{i}]: expected a file, a folder or a glob such as exports/*.csv, got {entry!r}")
+        elif path is not None and not any(ch in entry for ch in "*?[") \
+                and not Path(_from_config_folder(entry, path)).exists():
+            problems.append(f"{where}.files[{i}]: no such file or folder {entry!r}")
 
 
 def _from_config_folder(value: Any, config_path: Path | None) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
 from .io.values import numbers, reasons, timestamps
 from .registry import Context, KpiSpec, get_kpi
-from .results import GroupResult, Interval, KpiResult, Skipped
+from .results import GroupResult, Interval, KpiResult, RowRef, Skipped
 from .sources import SOURCES
 
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -209,7 +209,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     rows += sum(len(v) for v in bad_rows.values())
 
     if request.strict and (len(skipped) or bad_rows):
-        _raise_strict(data.file, skipped, bad_rows)
+        _raise_strict(data.row_label, skipped, bad_rows)
 
     keys = list(request.by)
     labels = [k for k in measured.keys if k not in keys]
@@ -254,7 +254,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
             trend = _groups(trend_frame, ["period"], request, skipped, source_frame, skipped_keys=["period"],
                             skipped_periods=periods)
     n_total = int(total_row.get("n", 0) or 0)
-    return KpiResult(
+    return _file_rows(data, KpiResult(
         kpi=spec.name,
         title=spec.title,
         source=data.source,
@@ -275,7 +275,23 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         file=data.file,
         extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
         trend=trend,
-    )
+    ))
+
+
+def _file_rows(data: Dataset, result: KpiResult) -> KpiResult:
+    """A several-file source: each skipped row id as (file, row) and the files read; one file: as is."""
+    if not data.parts:
+        return result
+
+    def named(s: Skipped) -> Skipped:
+        return Skipped(s.counts, {k: tuple(RowRef(*data.row_at(r)) for r in v) for k, v in s.rows.items()})
+
+    def each(groups):
+        return tuple(replace(g, skipped=named(g.skipped)) for g in groups)
+
+    return result.with_(skipped=named(result.skipped), groups=each(result.groups),
+                        trend=None if result.trend is None else each(result.trend),
+                        files=tuple(file for _, file in data.parts))
 
 
 def _check_groups(values: pd.DataFrame, by: list[str], limit: int, file: str) -> None:
@@ -479,7 +495,8 @@ def _skipped(skipped: pd.Series, bad_rows: dict[str, list[int]]) -> Skipped:
     return Skipped(counts, rows)
 
 
-def _raise_strict(file: str, skipped: pd.Series, bad_rows: dict[str, list[int]]) -> None:
+def _raise_strict(where, skipped: pd.Series, bad_rows: dict[str, list[int]]) -> None:
+    """``where(row)``: 'file row N' (Dataset.row_label)."""
     candidates = []
     if len(skipped):
         first = skipped.index.min()
@@ -490,7 +507,7 @@ def _raise_strict(file: str, skipped: pd.Series, bad_rows: dict[str, list[int]])
             candidates.append((min(numbers), reason))
     row, reason = min(candidates)
     total = len(skipped) + sum(len(v) for v in bad_rows.values())
-    raise StrictError(f"{file} row {row}: {reason} (--strict; {total} unusable row{'s' if total != 1 else ''} in all)")
+    raise StrictError(f"{where(row)}: {reason} (--strict; {total} unusable row{'s' if total != 1 else ''} in all)")
 
 
 def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.Series,

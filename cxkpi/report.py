@@ -20,7 +20,7 @@ from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Signific
 from .config import Config
 from .engine import Request, compute, period_label, time_column
 from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
-from .io.load import load_source
+from .io.files import load_source  # one file, or a FileSet file by file
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
 from .sources import SOURCES

@@ -44,12 +44,27 @@ class Interval:
         return {"low": clean_number(self.low), "high": clean_number(self.high), "level": self.level}
 
 
+@dataclass(frozen=True, order=True)
+class RowRef:
+    """A row of one file of a several-file source (a glob, a folder): a row number alone names no file."""
+
+    file: str
+    row: int
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "row": self.row}
+
+    def __str__(self) -> str:
+        return f"{self.file} row {self.row}"
+
+
 @dataclass(frozen=True)
 class Skipped:
-    """Rows that could not be used, by reason, with the first few row numbers of each."""
+    """Rows that could not be used, by reason, with the first few row numbers of each
+    (a ``RowRef`` each when the source is several files)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    rows: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    rows: dict[str, tuple[int | RowRef, ...]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -59,7 +74,8 @@ class Skipped:
         return {
             "total": self.total,
             "reasons": {
-                reason: {"count": count, "rows": list(self.rows.get(reason, ()))}
+                reason: {"count": count, "rows": [r.to_dict() if isinstance(r, RowRef) else r
+                                                  for r in self.rows.get(reason, ())]}
                 for reason, count in self.counts.items()
             },
         }
@@ -108,6 +124,7 @@ class KpiResult:
     notes: tuple[str, ...] = ()
     benchmark: str | None = None
     file: str | None = None
+    files: tuple[str, ...] | None = None  # a several-file source: the files read (``file`` is the glob/folder)
     extra: dict[str, Any] = field(default_factory=dict)
     # groups by period alone, when the request asked for them beside --by (Request.trend); not in JSON
     trend: tuple[GroupResult, ...] | None = None
@@ -122,6 +139,7 @@ class KpiResult:
             "title": self.title,
             "source": self.source,
             "file": self.file,
+            **({"files": list(self.files)} if self.files is not None else {}),
             "unit": self.unit,
             "higher_is_better": self.higher_is_better,
             "value": clean_number(self.value),

@@ -140,7 +140,8 @@ def test_strict_names_the_first_bad_row(run_cli, write):
     (["nps", "{s}", "-o", "out.pdf"], 2, "unknown extension"),
 ])
 def test_errors_are_one_line_with_the_documented_exit_code(run_cli, write, tmp_path, args, code, fragment):
-    paths = {"s": write("s.csv", SURVEY), "empty": write("e.csv", ""), "dir": tmp_path}
+    (tmp_path / "no_exports").mkdir()  # a folder is a source of several files: one with none is the error
+    paths = {"s": write("s.csv", SURVEY), "empty": write("e.csv", ""), "dir": tmp_path / "no_exports"}
     got, out, err = run_cli(*[a.format(**paths) for a in args])
     assert got == code
     assert fragment in err

@@ -300,9 +300,11 @@ def test_a_path_through_a_file(run_cli, tmp_path):
     assert code == 1 and _error(err).endswith("export.csv/x: a part of the path is a file, not a folder")
 
 
-def test_a_directory_is_not_a_file(run_cli, tmp_path):
+def test_a_directory_without_exports_is_refused(run_cli, tmp_path):
+    # a folder is a source of several files (docs/scale.md); one with none of them in it is an error
+    (tmp_path / "notes.md").write_text("not an export")
     code, _out, err = run_cli("nps", str(tmp_path))
-    assert code == 1 and _error(err).endswith(f"{tmp_path}: is a directory, expected a CSV or XLSX file")
+    assert code == 1 and _error(err).startswith(f"cxkpi: error: {tmp_path}: is a directory with no CSV, TSV, XLSX or Parquet file")
 
 
 # --- class 7: --by on a column with one value per row --------------------------------------------

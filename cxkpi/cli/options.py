@@ -25,7 +25,7 @@ def _p(name: str, annotation, default=None) -> inspect.Parameter:
 
 COMMON: list[inspect.Parameter] = [
     _p("file", Annotated[Optional[str], typer.Argument(
-        help="CSV/TSV, XLSX or Parquet export to read; - reads stdin. Optional when the config names the source's file.",
+        help="CSV/TSV, XLSX or Parquet export to read; - reads stdin; a folder or a quoted glob reads several files. Optional when the config names the source's file.",
         show_default=False)]),
     _p("config", Annotated[Optional[str], typer.Option("--config", "-c", help="YAML config (sources, mappings, KPI settings).", rich_help_panel=INPUT)]),
     _p("preset", Annotated[Optional[str], typer.Option(help="Read FILE as this tool's export (see `cxkpi presets`); detected from the headers when omitted; none turns detection off.", rich_help_panel=INPUT)]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -15,6 +16,9 @@ class Dataset:
     ``invalid`` maps a column to the raw values that failed to parse (indexed by
     row); ``bad_rows`` maps a reason to row numbers of lines that could not be
     read at all (ragged rows). Both end up in every KPI's skipped accounting.
+
+    ``parts`` is set when the source is several files (cxkpi/io/files.py): (offset, file) per file, in
+    reading order; a row id is its file's offset plus the row number that file's spreadsheet shows.
     """
 
     frame: pd.DataFrame
@@ -27,7 +31,21 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     preset: str | None = None  # the preset that mapped the columns (named or detected)
     withheld: dict[str, str] = field(default_factory=dict)  # canonical -> why the preset's column was not used
+    parts: tuple[tuple[int, str], ...] = ()
 
     @property
     def rows(self) -> int:
         return len(self.frame) + sum(len(v) for v in self.bad_rows.values())
+
+    def row_at(self, row: int) -> tuple[str, int]:
+        """The file a row id belongs to and its row number there."""
+        if not self.parts:
+            return self.file, row
+        i = max(bisect.bisect_left([offset for offset, _ in self.parts], row) - 1, 0)
+        offset, file = self.parts[i]
+        return file, row - offset
+
+    def row_label(self, row: int) -> str:
+        """'tickets.csv row 17': where a user finds the row."""
+        file, local = self.row_at(row)
+        return f"{file} row {local}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from ..results import RowRef
 from .safe import term_cell, term_text
 from .text import fmt_interval, fmt_value, label
 from .units import unit_label
@@ -96,8 +97,8 @@ def _notes(result) -> list:
     if result.skipped.total:
         lines.append(Text(f"Skipped {result.skipped.total:,} of {result.rows:,} rows:", style="yellow"))
         for reason, count in result.skipped.counts.items():
-            rows = ", ".join(str(r) for r in result.skipped.rows.get(reason, ()))
-            lines.append(term_text(f"  {count:>6,}  {reason}" + (f"  (rows {rows}…)" if rows else "")))
+            rows = _row_list(result.skipped.rows.get(reason, ()))
+            lines.append(term_text(f"  {count:>6,}  {reason}" + (f"  ({rows}…)" if rows else "")))
     for note in result.notes:
         lines.append(term_text(f"Note: {note}", style="dim"))
     if result.benchmark:
@@ -108,6 +109,16 @@ def _notes(result) -> list:
 
         extra = [Text(""), heat_table(result.extra["heatmap"])]
     return lines + extra
+
+
+def _row_list(rows) -> str:
+    """'rows 17, 18'; rows of a several-file source by file: 'a.csv row 17; b.csv rows 2, 9'."""
+    by_file: dict = {}
+    for r in rows:
+        file, row = (r.file, r.row) if isinstance(r, RowRef) else (None, r)
+        by_file.setdefault(file, []).append(str(row))
+    return "; ".join(" ".join(x for x in (file, "row" if len(n) == 1 and file else "rows", ", ".join(n)) if x)
+                     for file, n in by_file.items())
 
 
 def render(results, color: bool = False, width: int = 120, **_) -> str:

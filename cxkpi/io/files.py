@@ -1,0 +1,171 @@
+"""Several files as one source: a glob, a folder or a config's ``files:`` list.
+
+Monthly exports stay monthly files: each is read by ``load.load_source`` as if it were the only one
+(its own header decides where the mapped columns are, so column order and extra columns may differ),
+and the parts are concatenated into one ``Dataset``. Row ids stay unique and still name a file's
+row: a file's rows get an offset (the rows of the files before it), kept in ``Dataset.parts``.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, MissingColumnsError
+from . import load
+from .dataset import Dataset
+
+GLOB_CHARS = "*?["
+SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet")  # what a folder contributes
+FILES_NOTE = "read "  # "read 12 files, 48,000 rows"
+
+
+class FileSet(str):
+    """A source given as several files: the text as given (a glob, a folder, a list) is the string, so
+    it names the source in messages and results; ``paths`` are the files it matched, in reading order."""
+
+    paths: tuple[str, ...]
+
+    def __new__(cls, label: str, paths) -> "FileSet":
+        obj = super().__new__(cls, label)
+        obj.paths = tuple(paths)
+        return obj
+
+
+def is_several(value: str) -> bool:
+    """A folder, or a glob that is not itself the name of a file."""
+    if value == "-":
+        return False
+    return os.path.isdir(value) or (any(ch in value for ch in GLOB_CHARS) and not os.path.lexists(value))
+
+
+def as_source(value: str, label: str | None = None) -> str:
+    """``value`` as given when it names one file (or stdin); a ``FileSet`` for a glob or a folder."""
+    return file_set([value], label) if is_several(value) else value
+
+
+def file_set(values: list[str], label: str | None = None) -> FileSet:
+    """The files that ``values`` (globs, folders, files) name, each once, in sorted name order."""
+    label = label if label is not None else ", ".join(values)
+    found: dict[str, str] = {}
+    for value in values:
+        for path in _expand(value):
+            found.setdefault(os.path.realpath(path), path)
+    return FileSet(label, sorted(found.values()))
+
+
+def _expand(value: str) -> list[str]:
+    if value != "-" and os.path.isdir(value):
+        names = [str(Path(value) / name) for name in os.listdir(value)
+                 if name.lower().endswith(SUFFIXES) and not name.startswith((".", "~$"))]
+        files = [p for p in names if os.path.isfile(p)]
+        if not files:
+            raise InputError(f"{value}: is a directory with no CSV, TSV, XLSX or Parquet file in it (a folder is "
+                             "read file by file; for other names give a quoted glob such as 'exports/*.txt')")
+        return files
+    if is_several(value):
+        files = [p for p in glob.glob(os.path.expanduser(value), recursive=True) if os.path.isfile(p)]
+        if not files:
+            raise InputError(f"{value}: no file matches this pattern (quote it so the shell passes it as it is; "
+                             "check the folder and the name)")
+        return files
+    return [value]  # one file: its own load says when it is missing
+
+
+def load_source(path, source: str, wanted: list[str], options: load.LoadOptions | None = None,
+                extra: list[str] | None = None, stdin: io.BufferedIOBase | None = None,
+                cache: load.ReadCache | None = None) -> Dataset:
+    """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated."""
+    if not isinstance(path, FileSet):
+        return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache)
+    return concat([load.load_source(p, source, wanted, options, extra) for p in path.paths], str(path))
+
+
+def load_any(path, choices: list[load.SourceChoice], viable, none_viable,
+             stdin: io.BufferedIOBase | None = None) -> Dataset:
+    """``load.load_any``; for a ``FileSet`` every file must read as the same source."""
+    if not isinstance(path, FileSet):
+        return load.load_any(path, choices, viable, none_viable, stdin=stdin)
+    parts = [load.load_any(p, choices, viable, none_viable) for p in path.paths]
+    for part in parts[1:]:
+        if part.source != parts[0].source:
+            raise MissingColumnsError(f"{part.file}: reads as {part.source}, but {parts[0].file} as {parts[0].source}; "
+                                      f"every file of {path} must be the same kind of export (give --source)")
+    return concat(parts, str(path))
+
+
+def concat(parts: list[Dataset], label: str) -> Dataset:
+    """One Dataset of ``parts`` (one per file, in order): the same columns in each, row ids offset."""
+    first = parts[0]
+    _check_columns(parts, label)
+    offsets, offset = [], 0
+    for part in parts:
+        offsets.append(offset)
+        ids = [*part.frame.index, *(i for s in part.invalid.values() for i in s.index),
+               *(i for rows in part.bad_rows.values() for i in rows)]
+        offset += max(ids, default=0)
+    frames = [p.frame.set_axis(p.frame.index + o) for p, o in zip(parts, offsets)]
+    frame = _concat_frames(frames, parts, label)
+    invalid: dict[str, list[pd.Series]] = {}
+    bad_rows: dict[str, list[int]] = {}
+    for part, o in zip(parts, offsets):
+        for col, bad in part.invalid.items():
+            invalid.setdefault(col, []).append(bad.set_axis(bad.index + o))
+        for reason, rows in part.bad_rows.items():
+            bad_rows.setdefault(reason, []).extend(r + o for r in rows)
+    data = Dataset(
+        frame=frame, source=first.source, file=label,
+        invalid={col: pd.concat(s) for col, s in invalid.items()}, bad_rows=bad_rows,
+        headers=list(dict.fromkeys(h for p in parts for h in p.headers)),
+        mapping={k: v for p in reversed(parts) for k, v in p.mapping.items()},  # the first file's wins
+        notes=list(dict.fromkeys(n for p in parts for n in p.notes)),
+        preset=first.preset, withheld={k: v for p in reversed(parts) for k, v in p.withheld.items()},
+        parts=tuple(zip(offsets, (p.file for p in parts))),
+    )
+    files = "file" if len(parts) == 1 else "files"
+    data.notes.append(f"{FILES_NOTE}{len(parts):,} {files}, {data.rows:,} rows")
+    return data
+
+
+def _check_columns(parts: list[Dataset], label: str) -> None:
+    """Every file maps the same columns: a month without one would silently count as missing values."""
+    every = list(dict.fromkeys(c for p in parts for c in p.frame.columns))
+    for part in parts:
+        lacking = [c for c in every if c not in part.frame.columns]
+        if lacking:
+            other = next(p for p in parts if lacking[0] in p.frame.columns)
+            header = other.mapping.get(lacking[0], lacking[0])
+            shown = ", ".join(repr(h) for h in part.headers[:20]) + \
+                (f" … (+{len(part.headers) - 20})" if len(part.headers) > 20 else "")
+            raise MissingColumnsError(
+                f"{part.file}: no column for {lacking[0]!r} ({other.file} has it as {header!r}); every file of "
+                f"{label} needs the same columns: add it, map it (--map {lacking[0]}=HEADER, or columns: in the config) "
+                f"or leave the file out; the file has: {shown}")
+
+
+def _concat_frames(frames: list[pd.DataFrame], parts: list[Dataset], label: str) -> pd.DataFrame:
+    """Concatenate column by column, so each keeps the type one file of all the rows would have had."""
+    kept = [(f, p) for f, p in zip(frames, parts) if len(f)] or [(frames[0], parts[0])]
+    columns = {}
+    for col in frames[0].columns:
+        pieces = [f[col] for f, _ in kept]
+        if any(isinstance(s.dtype, pd.CategoricalDtype) for s in pieces):
+            columns[col] = pd.concat([s.astype("string") for s in pieces]).astype("category")
+            continue
+        zones = {str(getattr(s.dtype, "tz", None)) for s in pieces if pd.api.types.is_datetime64_any_dtype(s)}
+        if len(zones) > 1 and "None" not in zones:  # all zoned: in the first file's zone
+            zone = pieces[0].dtype.tz
+            pieces = [s.dt.tz_convert(zone) for s in pieces]
+        elif len(zones) > 1:
+            zoned = next(p for f, p in kept if getattr(f[col].dtype, "tz", None) is not None)
+            naive = next(p for f, p in kept if getattr(f[col].dtype, "tz", None) is None)
+            raise InputError(f"{naive.file}: column {col!r} holds times without a time zone and {zoned.file} times "
+                             f"with one; set the zone to read both in (--timezone, or timezone: in the config)")
+        columns[col] = pd.concat(pieces)
+    index = pd.Index(np.concatenate([f.index.to_numpy() for f, _ in kept]), name=frames[0].index.name)
+    return pd.DataFrame(columns, index=index)
