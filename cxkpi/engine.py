@@ -291,7 +291,7 @@ def _file_rows(data: Dataset, result: KpiResult) -> KpiResult:
 
     return result.with_(skipped=named(result.skipped), groups=each(result.groups),
                         trend=None if result.trend is None else each(result.trend),
-                        files=tuple(file for _, file in data.parts))
+                        files=tuple(file for _, _, file in data.parts))
 
 
 def _check_groups(values: pd.DataFrame, by: list[str], limit: int, file: str) -> None:

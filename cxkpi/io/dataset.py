@@ -17,8 +17,8 @@ class Dataset:
     row); ``bad_rows`` maps a reason to row numbers of lines that could not be
     read at all (ragged rows). Both end up in every KPI's skipped accounting.
 
-    ``parts`` is set when the source is several files (cxkpi/io/files.py): (offset, file) per file, in
-    reading order; a row id is its file's offset plus the row number that file's spreadsheet shows.
+    ``parts`` is set when the source is several files (cxkpi/io/files.py): (first row id, offset, file)
+    per file, in reading order; a row id is its file's offset plus the row number that file shows.
     """
 
     frame: pd.DataFrame
@@ -31,7 +31,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     preset: str | None = None  # the preset that mapped the columns (named or detected)
     withheld: dict[str, str] = field(default_factory=dict)  # canonical -> why the preset's column was not used
-    parts: tuple[tuple[int, str], ...] = ()
+    parts: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def rows(self) -> int:
@@ -41,8 +41,8 @@ class Dataset:
         """The file a row id belongs to and its row number there."""
         if not self.parts:
             return self.file, row
-        i = max(bisect.bisect_left([offset for offset, _ in self.parts], row) - 1, 0)
-        offset, file = self.parts[i]
+        i = max(bisect.bisect_right([first for first, _, _ in self.parts], row) - 1, 0)
+        _, offset, file = self.parts[i]
         return file, row - offset
 
     def row_label(self, row: int) -> str:

@@ -103,12 +103,17 @@ def concat(parts: list[Dataset], label: str) -> Dataset:
     """One Dataset of ``parts`` (one per file, in order): the same columns in each, row ids offset."""
     first = parts[0]
     _check_columns(parts, label)
-    offsets, offset = [], 0
-    for part in parts:
+    # each file's rows follow the last row of the file before: with one header row each, a row id is the
+    # row's number in the files put one after the other, as in the single file of all their rows
+    firsts, offsets, last = [], [], 0
+    for i, part in enumerate(parts):
+        ids = [*part.frame.index, *(r for s in part.invalid.values() for r in s.index),
+               *(r for rows in part.bad_rows.values() for r in rows)]
+        low, high = (min(ids), max(ids)) if ids else (1, 0)
+        offset = 0 if i == 0 else last + 1 - low  # the first file keeps its own row numbers
+        firsts.append(offset + low if i else 0)
         offsets.append(offset)
-        ids = [*part.frame.index, *(i for s in part.invalid.values() for i in s.index),
-               *(i for rows in part.bad_rows.values() for i in rows)]
-        offset += max(ids, default=0)
+        last = max(last, offset + high)
     frames = [p.frame.set_axis(p.frame.index + o) for p, o in zip(parts, offsets)]
     frame = _concat_frames(frames, parts, label)
     invalid: dict[str, list[pd.Series]] = {}
@@ -125,7 +130,7 @@ def concat(parts: list[Dataset], label: str) -> Dataset:
         mapping={k: v for p in reversed(parts) for k, v in p.mapping.items()},  # the first file's wins
         notes=list(dict.fromkeys(n for p in parts for n in p.notes)),
         preset=first.preset, withheld={k: v for p in reversed(parts) for k, v in p.withheld.items()},
-        parts=tuple(zip(offsets, (p.file for p in parts))),
+        parts=tuple(zip(firsts, offsets, (p.file for p in parts))),
     )
     files = "file" if len(parts) == 1 else "files"
     data.notes.append(f"{FILES_NOTE}{len(parts):,} {files}, {data.rows:,} rows")
