@@ -430,6 +430,15 @@ def _align(ts: pd.Timestamp, col: pd.Series) -> pd.Timestamp:
 
 
 def _key_column(col: pd.Series) -> pd.Series:
+    """Group labels as a sorted categorical, a missing value as "(missing)"."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(col.cat.categories):
+        # the loader's text categories: relabel the codes, no string per row (0.15 s a call at 1M rows)
+        cats = col.cat.categories
+        wanted = sorted(set(cats) | {MISSING_KEY}) if col.isna().any() else sorted(cats)
+        out = col.cat.set_categories(pd.Index(wanted, dtype=cats.dtype))
+        if col.isna().any():
+            out = out.fillna(MISSING_KEY)
+        return out.cat.remove_unused_categories()
     s = col.astype("string").fillna(MISSING_KEY)
     return s.astype("category")
 
@@ -564,7 +573,15 @@ def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, fra
     for group_key, sub in table.groupby(keys, observed=True, sort=False):
         group_key = group_key if isinstance(group_key, tuple) else (group_key,)
         counts = sub["reason"].value_counts()
+        reason, rows = sub["reason"].to_numpy(), sub.index.to_numpy()
         out[group_key] = Skipped({str(r): int(c) for r, c in counts.items()},
-                                 {str(r): tuple(int(i) for i in sorted(sub.index[sub["reason"] == r])[:EXAMPLE_ROWS])
+                                 {str(r): tuple(int(i) for i in _smallest(rows[reason == r], EXAMPLE_ROWS))
                                   for r in counts.index})
     return out
+
+
+def _smallest(rows: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest row numbers in order, without sorting them all."""
+    if len(rows) > k:
+        rows = np.partition(rows, k - 1)[:k]
+    return np.sort(rows)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dataclasses import replace
@@ -19,7 +20,7 @@ from . import expr, values
 from .columns import HeaderIndex, norm
 from .dataset import Dataset
 from .presets import PRESET_NOTE, Preset, detect, find_candidate
-from .read import RawTable, header_rows, read_input, read_table
+from .read import NotBatchable, RawTable, batchable, header_rows, iter_csv, read_input, read_table
 
 
 @dataclass
@@ -259,8 +260,61 @@ def load_source(
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
-    raw = read(options, expr.reads(mapping))
+    headers = expr.reads(mapping)
+    if isinstance(payload, Path) and batchable(payload, label):
+        try:
+            return _load_batches(payload, label, headers, mapping, source, options, preset_notes + notes)
+        except NotBatchable:
+            pass  # a ragged row or an odd byte: the one-shot read numbers and reports it exactly
+    raw = read(options, headers)
     return _canonical(raw, mapping, source, label, options, preset_notes + notes)
+
+
+def _load_batches(path: Path, label: str, headers: list[str], mapping: dict[str, str], source: str,
+                  options: LoadOptions, notes: list[str]) -> Dataset:
+    """A large CSV read in record batches, each parsed to canonical columns and the text dropped: the
+    file's text is never held whole (the typed columns are a fraction of it). Each time column is
+    parsed the way its first batch decided, so the result is the one-shot read's."""
+    file_headers, aliases, batches = iter_csv(path, label, options, headers)
+    plans: dict = {}
+    tallies: dict = {}
+    parts: list[Dataset] = []
+    for frame in batches:
+        parts.append(_canonical(RawTable(frame, file_headers, aliases=aliases), mapping, source, label, options,
+                                [], plans, tallies))
+    return _concat(parts, plans, Dataset(frame=pd.DataFrame(), source=source, file=label, headers=file_headers,
+                                          mapping=mapping, notes=notes + _tally_notes(tallies, mapping),
+                                          preset=options.preset.name if options.preset else None,
+                                          withheld=dict(options.withheld)))
+
+
+def _concat(parts: list[Dataset], plans: dict, into: Dataset) -> Dataset:
+    """One Dataset from consecutive batches: categories united, invalid cells and their flags joined."""
+    from pandas.api.types import union_categoricals
+
+    if not parts:
+        return into
+    columns = parts[0].frame.columns
+    frame = {}
+    for c in columns:
+        cols = [p.frame[c] for p in parts]
+        if any(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            joined = union_categoricals([x.astype("category") for x in cols], sort_categories=True)
+            frame[c] = pd.Series(joined, index=pd.Index(np.concatenate([x.index.to_numpy() for x in cols])))
+        else:
+            dtype = plans.get(c, {}).get("dtype")
+            frame[c] = pd.concat([x if dtype is None or x.dtype == dtype else x.astype(dtype) for x in cols])
+    into.frame = pd.DataFrame(frame, index=frame[columns[0]].index) if len(columns) else \
+        pd.DataFrame(index=pd.Index(np.concatenate([p.frame.index.to_numpy() for p in parts])))
+    invalid: dict[str, pd.Series] = {}
+    for c in dict.fromkeys(k for p in parts for k in p.invalid):
+        bads = [p.invalid[c] for p in parts if c in p.invalid]
+        joined = pd.concat(bads) if len(bads) > 1 else bads[0]
+        flagged = tuple(i for b in bads for i in b.attrs.get("not_finite", ()))
+        joined.attrs = {"not_finite": flagged} if flagged else {}
+        invalid[c] = joined
+    into.invalid = invalid
+    return into
 
 
 
@@ -332,7 +386,11 @@ def _label_mask(col: pd.Series, labels: tuple[str, ...]) -> pd.Series:
 
 
 def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
-               options: LoadOptions, notes: list[str]) -> Dataset:
+               options: LoadOptions, notes: list[str], plans: dict | None = None,
+               tallies: dict | None = None) -> Dataset:
+    """The canonical, parsed columns of ``raw``. For one batch of a file, ``plans`` carries each time
+    column's parsing decision to the next batch and ``tallies`` collects the counts behind the notes
+    (daylight-saving gaps, rows never sent a survey), said once for the file by ``_tally_notes``."""
     frame = pd.DataFrame(index=raw.frame.index)
     invalid: dict[str, pd.Series] = {}
     asked_not_answered = pd.Series(False, index=frame.index)
@@ -348,12 +406,13 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
             col = col.mask(skip_mask | never)
         if canonical in options.labels:
             col = values.label_map(col, options.labels[canonical])
-        parsed, bad = _parse(col, kind, canonical, options)
-        if parsed.attrs.get("dst_gap"):
+        parsed, bad = _parse(col, kind, canonical, options, None if plans is None else plans.setdefault(canonical, {}))
+        if parsed.attrs.get("dst_gap") and tallies is not None:
             count, zone = parsed.attrs["dst_gap"]
-            times = "time falls" if count == 1 else "times fall"
-            notes = notes + [f"{canonical}: {count} local {times} in a daylight-saving gap in {zone} (the clocks "
-                             "skipped that hour): skipped as unreadable, not moved"]
+            before = tallies.get(("dst_gap", canonical), (0, zone))[0]
+            tallies[("dst_gap", canonical)] = (before + count, zone)
+        elif parsed.attrs.get("dst_gap"):
+            notes = notes + [_dst_note(canonical, *parsed.attrs["dst_gap"])]
         if canonical in options.add and kind in ("number", "seconds", "duration"):
             parsed = parsed + options.add[canonical]
         frame[canonical] = parsed
@@ -361,7 +420,11 @@ def _canonical(raw: RawTable, mapping: dict[str, str], source: str, label: str,
         if len(bad):
             invalid[canonical] = bad
     if asked_not_answered.any() or never_asked.any():
-        frame, notes = _survey_status(frame, asked_not_answered, never_asked, notes)
+        if tallies is not None:
+            tallies["never"] = tallies.get("never", 0) + int(never_asked.sum())
+            frame, _ = _survey_status(frame, asked_not_answered, never_asked, [])
+        else:
+            frame, notes = _survey_status(frame, asked_not_answered, never_asked, notes)
     return Dataset(frame=frame, source=source, file=label, invalid=invalid, bad_rows=raw.bad_rows,
                    headers=raw.headers, mapping=mapping, notes=notes,
                    preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
@@ -385,16 +448,35 @@ def _survey_status(frame: pd.DataFrame, asked: pd.Series, never: pd.Series,
     dropped = int(never.sum())
     if dropped:
         frame = frame.loc[~never.to_numpy()]
-        rows = "row" if dropped == 1 else "rows"
-        notes = notes + [f"{dropped} {rows} never sent a survey: not survey rows, not counted"]
+        notes = notes + [_never_note(dropped)]
     return frame, notes
 
 
-def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions) -> tuple[pd.Series, pd.Series]:
+def _never_note(dropped: int) -> str:
+    rows = "row" if dropped == 1 else "rows"
+    return f"{dropped} {rows} never sent a survey: not survey rows, not counted"
+
+
+def _dst_note(canonical: str, count: int, zone: str) -> str:
+    times = "time falls" if count == 1 else "times fall"
+    return (f"{canonical}: {count} local {times} in a daylight-saving gap in {zone} (the clocks "
+            "skipped that hour): skipped as unreadable, not moved")
+
+
+def _tally_notes(tallies: dict, mapping: dict[str, str]) -> list[str]:
+    """The notes of a batched read, in the order the one-shot read says them."""
+    notes = [_dst_note(c, *tallies[("dst_gap", c)]) for c in mapping if ("dst_gap", c) in tallies]
+    if tallies.get("never"):
+        notes.append(_never_note(tallies["never"]))
+    return notes
+
+
+def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions,
+           plan: dict | None = None) -> tuple[pd.Series, pd.Series]:
     try:
         if kind == "time":
             return values.timestamps(col, name, options.timezone, options.dayfirst, options.date_format,
-                                     naive_zone=options.data_timezone)
+                                     naive_zone=options.data_timezone, plan=plan)
         if kind == "number":
             return values.numbers(col)
         if kind == "money":

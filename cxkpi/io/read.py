@@ -265,7 +265,22 @@ def _head_bytes(source) -> bytes:
     return source.getvalue()[: sniff.SAMPLE_BYTES]
 
 
-def _read_csv(source, label: str, options, columns: list[str] | None, block: int = 1 << 24) -> RawTable:
+@dataclass
+class _CsvPlan:
+    """How pyarrow reads one CSV: its header and the options, shared by the one-shot and batched reads."""
+
+    headers: list[str]
+    aliases: dict[str, list[str]]
+    encoding: str
+    delimiter: str
+    skip: int
+    read_opts: object = None
+    parse_opts: object = None
+    convert_opts: object = None
+    bad: list = field(default_factory=list)
+
+
+def _csv_plan(source, label: str, options, columns: list[str] | None, block: int) -> _CsvPlan:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -291,11 +306,12 @@ def _read_csv(source, label: str, options, columns: list[str] | None, block: int
     else:
         headers = _header(text, delimiter, label)
     _check_headers(headers, label)
+    plan = _CsvPlan(headers, aliases, encoding, delimiter, skip)
     if columns == []:
-        return RawTable(pd.DataFrame(), headers, aliases=aliases)
+        return plan
 
     wanted = headers if columns is None else columns
-    bad: list[tuple[int, str]] = []
+    bad = plan.bad
 
     def on_invalid(row) -> str:
         bad.append((row.number, f"row has {row.actual_columns} fields, the header has {row.expected_columns}"))
@@ -305,18 +321,30 @@ def _read_csv(source, label: str, options, columns: list[str] | None, block: int
     if skip:  # a multi-row header: our composed names, the header lines skipped
         # skip_rows_after_names counts parsed records (skip_rows counts lines, and a question text may
         # hold a quoted newline)
-        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block, column_names=headers,
-                                      skip_rows_after_names=skip + 1)
+        plan.read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block, column_names=headers,
+                                           skip_rows_after_names=skip + 1)
     else:
-        read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block)
-    parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
-    convert_opts = pacsv.ConvertOptions(
+        plan.read_opts = pacsv.ReadOptions(encoding=pa_encoding, block_size=block)
+    plan.parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
+    plan.convert_opts = pacsv.ConvertOptions(
         include_columns=list(dict.fromkeys(wanted)),
         column_types={c: pa.string() for c in wanted},
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
     )
+    return plan
+
+
+def _read_csv(source, label: str, options, columns: list[str] | None, block: int = 1 << 24) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    plan = _csv_plan(source, label, options, columns, block)
+    headers, aliases, encoding, delimiter, skip = plan.headers, plan.aliases, plan.encoding, plan.delimiter, plan.skip
+    if columns == []:
+        return RawTable(pd.DataFrame(), headers, aliases=aliases)
+    read_opts, parse_opts, convert_opts, bad = plan.read_opts, plan.parse_opts, plan.convert_opts, plan.bad
     stream = source if isinstance(source, Path) else io.BytesIO(source.getvalue())
     try:
         if isinstance(stream, Path) and options.progress and stream.stat().st_size >= PROGRESS_BYTES:
@@ -359,6 +387,84 @@ def _read_csv(source, label: str, options, columns: list[str] | None, block: int
                 bad_rows.setdefault(reason, []).append(-1)
     check_cells(frame, label)
     return RawTable(frame, headers, bad_rows, aliases)
+
+
+class NotBatchable(Exception):
+    """The file needs the one-shot read (a ragged row, an odd quote, a non-UTF-8 byte): start over."""
+
+
+def batch_bytes() -> int:
+    """Files larger than this are read in record batches of about this size (``CXKPI_BATCH_BYTES``;
+    default 16 MiB: a batch's text and parsed copies stay near 200 MB whatever the file's size)."""
+    return max(1024, _env_int("CXKPI_BATCH_BYTES", 16 << 20))
+
+
+def batchable(source, label: str) -> bool:
+    """A CSV file on disk, larger than one batch, with an even number of quotes: the rows are numbered
+    as pyarrow reads them, so batches keep the row numbers of the one-shot read."""
+    if not isinstance(source, Path):
+        return False
+    try:
+        if source.stat().st_size <= batch_bytes():
+            return False
+        head = _head_bytes(source)[:8]
+    except OSError:
+        return False
+    if sniff.container(head) != "text":
+        return False
+    return not odd_quotes(source)
+
+
+def iter_csv(source: Path, label: str, options, columns: list[str]):
+    """``(headers, aliases, batches)``: the mapped columns of a CSV in record batches of about
+    ``batch_bytes()`` each, as text frames indexed by spreadsheet row (header = row 1), each checked
+    like the one-shot read. A ragged row or a decoding error raises ``NotBatchable`` (the caller reads
+    the file in one shot, which reports them exactly)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    plan = _csv_plan(source, label, options, columns, batch_bytes())
+
+    def batches():
+        first_row = 2 + plan.skip
+        size = source.stat().st_size
+        bar = _progress(label, size) if options.progress and size >= PROGRESS_BYTES else None
+        try:
+            with open(source, "rb") as raw:
+                try:
+                    reader = pacsv.open_csv(raw, read_options=plan.read_opts, parse_options=plan.parse_opts,
+                                            convert_options=plan.convert_opts)
+                    for batch in reader:
+                        if plan.bad:
+                            raise NotBatchable()
+                        frame = pa.Table.from_batches([batch]).to_pandas()
+                        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+                        first_row += len(frame)
+                        check_cells(frame, label)
+                        if bar is not None:
+                            bar[0].update(bar[1], completed=min(raw.tell(), size))
+                        yield frame
+                except pa.ArrowInvalid:
+                    raise NotBatchable() from None
+                if plan.bad:
+                    raise NotBatchable()
+        finally:
+            if bar is not None:
+                bar[0].stop()
+
+    return plan.headers, plan.aliases, batches()
+
+
+def _progress(label: str, size: int):
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..render.safe import escape_controls
+
+    bar = Progress(TextColumn("reading {task.description}", markup=False), BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    bar.start()
+    return bar, bar.add_task(escape_controls(label), total=size)
 
 
 def max_cell_chars() -> int:

@@ -271,12 +271,16 @@ def timestamps(
     dayfirst: bool | None = None,
     fmt: str | None = None,
     naive_zone: str | None = None,
+    plan: dict | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Datetimes in ``timezone`` (naive input is read in it; zoned input converted to it).
 
     Without a timezone, naive input stays naive and zoned input becomes UTC. ``naive_zone`` is
     the zone the export wrote zone-less times in when it differs from the reporting zone
     (Typeform's "Submit Date (UTC)"): they are read in it, then converted to ``timezone``.
+
+    ``plan`` carries the whole-column decision (zoned or not, the format, ISO or mixed) from one
+    batch of a file to the next: empty, it is decided here from this series and filled in.
     """
     if naive_zone is not None and timezone is None:
         timezone = naive_zone
@@ -285,20 +289,31 @@ def timestamps(
     s = text(series)
     present = s.dropna()
     if present.empty:
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), s.iloc[:0]
-    sample = _distinct_head(present, 500)
-    zoned_sample = sample.str.contains(_ZONE_RE, regex=True)
-    if fmt is None and not zoned_sample.any():
-        fmt = detect_date_format(sample, column, dayfirst)
-    if zoned_sample.any():
-        parsed = _parse_zoned(s, zoned_sample.all(), timezone, naive_zone)
-    elif fmt is not None:
+        empty = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        return (empty.astype(plan["dtype"]) if plan and "dtype" in plan else empty), s.iloc[:0]
+    if plan and "kind" in plan:
+        kind, fmt = plan["kind"], plan.get("fmt")
+    else:
+        sample = _distinct_head(present, 500)
+        zoned_sample = sample.str.contains(_ZONE_RE, regex=True)
+        if fmt is None and not zoned_sample.any():
+            fmt = detect_date_format(sample, column, dayfirst)
+        kind = ("zoned-all" if zoned_sample.all() else "zoned") if zoned_sample.any() else "format" if fmt else "iso"
+    if kind.startswith("zoned"):
+        parsed = _parse_zoned(s, kind == "zoned-all", timezone, naive_zone)
+    elif kind == "format":
         parsed = _in_zone(_strptime(s, fmt), timezone, naive_zone)
+    elif kind == "mixed":
+        parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
+                          naive_zone)
     else:
         parsed = _in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone, naive_zone)
-        if parsed.notna().sum() < present.size * 0.5:
+        if parsed.notna().sum() < present.size * 0.5 and not (plan and "kind" in plan):
+            kind = "mixed"
             parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
                               naive_zone)
+    if plan is not None and "kind" not in plan:
+        plan.update(kind=kind, fmt=fmt, dtype=parsed.dtype)
     gap = parsed.attrs.get("dst_gap")
     parsed = _in_python_range(parsed)
     if gap:
@@ -359,6 +374,46 @@ def _day_pattern(fmt: str) -> str | None:
     return f"^{pattern}$" if "(?P<day>" in pattern else None
 
 
+_WIDTH = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "%": 1}
+
+
+def _fixed_day(fmt: str) -> tuple[int, int] | None:
+    """(offset of the day digits, full width) when every field of ``fmt`` has a fixed zero-padded width
+    (``%Y-%m-%d %H:%M:%S``: day at 8, 19 characters); None otherwise."""
+    at, day = 0, None
+    for part in re.split(r"(%.)", fmt):
+        if part.startswith("%") and len(part) == 2:
+            if part[1] not in _WIDTH:
+                return None
+            if part[1] == "d":
+                day = at
+            at += _WIDTH[part[1]]
+        else:  # a single space: the width check and the two-digit check catch "2025-1-31  10:00"
+            at += len(part)
+    return None if day is None else (day, at)
+
+
+def _written_day(raw, fmt: str, pattern: str):
+    """The day digits as written, for each string of ``raw``: a slice where the text has the format's
+    fixed width (most exports), the day pattern's regex for the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fixed = _fixed_day(fmt)
+    by_regex = pc.struct_field(pc.extract_regex(raw, pattern=pattern), "day") if fixed is None else None
+    if fixed is not None:
+        day_at, width = fixed
+        same_width = pc.equal(pc.utf8_length(raw), width)
+        sliced = pc.utf8_slice_codeunits(raw, day_at, day_at + 2)
+        digits = pc.match_substring_regex(sliced, r"^\d\d$")
+        ok = pc.fill_null(pc.and_(same_width, digits), False)
+        if pc.all(ok).as_py():
+            return sliced
+        rest = pc.struct_field(pc.extract_regex(raw, pattern=pattern), "day")
+        return pc.if_else(ok, sliced, pc.cast(rest, pa.string()))
+    return by_regex
+
+
 def _strptime(s: pd.Series, fmt: str) -> pd.Series:
     """Arrow's C++ strptime when the format allows (much faster), else pandas'.
 
@@ -380,7 +435,7 @@ def _strptime(s: pd.Series, fmt: str) -> pd.Series:
             # a rolled-over day lands on the 1st to 3rd of the next month: only those rows are checked
             maybe = np.flatnonzero(pc.fill_null(pc.less_equal(pc.day(arr), 3), False).to_numpy(zero_copy_only=False))
             if len(maybe):
-                written = pc.struct_field(pc.extract_regex(raw.take(pa.array(maybe)), pattern=pattern), "day")
+                written = _written_day(raw.take(pa.array(maybe)), fmt, pattern)
                 same = pc.equal(pc.cast(written, pa.int64()), pc.day(arr.take(pa.array(maybe))))
                 wrong = maybe[~pc.fill_null(same, True).to_numpy(zero_copy_only=False)]
                 parsed.iloc[wrong] = pd.NaT

@@ -1,0 +1,113 @@
+"""A file read in record batches gives exactly the one-shot read's results.
+
+Files larger than ``CXKPI_BATCH_BYTES`` are read batch by batch (cxkpi.io.load._load_batches);
+here batches of a few KB turn every sample export into dozens of batches, so each KPI, group,
+skip reason, first row number and note is compared with the one-shot read of the same file.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cxkpi.io.load import load_source
+from cxkpi.registry import load_all
+
+from .conftest import ROOT, SAMPLE
+
+TINY = "32768"  # bytes: the 858 KB sample tickets export becomes ~26 batches
+SMALL = "2048"  # the 400-row files below (~24 KB): ~12 batches
+
+
+def _json(run_cli, *args) -> dict:
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    data.pop("generated_at", None)
+    return data
+
+
+def _both(run_cli, monkeypatch, *args, batch: str = TINY) -> tuple[dict, dict]:
+    monkeypatch.delenv("CXKPI_BATCH_BYTES", raising=False)
+    whole = _json(run_cli, *args)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", batch)
+    batched = _json(run_cli, *args)
+    return whole, batched
+
+
+def test_the_report_of_every_kpi_is_the_same_batched(run_cli, monkeypatch):
+    whole, batched = _both(run_cli, monkeypatch, "report", "-c", ROOT / "config.example.yaml", "--period", "month")
+    assert len(whole["kpis"]) == len(load_all())  # every KPI of the registry is in the report
+    assert batched == whole
+
+
+@pytest.mark.parametrize("kpi", sorted(load_all()))
+def test_each_kpi_by_channel_and_month_is_the_same_batched(kpi, run_cli, monkeypatch):
+    spec = load_all()[kpi]
+    file = {"tickets": "tickets.csv", "surveys": "surveys.csv", "calls": "calls.csv", "chats": "chats.csv",
+            "subscriptions": "subscriptions.csv", "orders": "orders.csv", "agents": "agents.csv",
+            "kb": "kb.csv"}.get(spec.source)
+    if file is None:
+        pytest.skip(f"no sample export of {spec.source}")
+    args = [kpi, SAMPLE / file, "-c", ROOT / "config.example.yaml", "--period", "month"]
+    header = (SAMPLE / file).read_text().splitlines()[0].lower()
+    if "channel" in header and not spec.periodic:
+        args += ["--by", "channel"]
+    whole, batched = _both(run_cli, monkeypatch, *args)
+    assert batched == whole
+
+
+def _write(path, header: str, rows: list[str]) -> None:
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_row_numbers_and_reasons_of_a_later_batch_are_exact(tmp_path, run_cli, monkeypatch):
+    # 400 tickets, each line ~60 bytes: batches of 2 KB hold ~34 rows, so row 302 is in a late batch.
+    rows = [f"T{i},2025-03-01 09:00:00,2025-03-01 09:{i % 60:02d}:00,email" for i in range(400)]
+    rows[300] = "T300,2025-03-01 09:00:00,not a time,email"  # file row 302 (header = row 1)
+    _write(tmp_path / "t.csv", "ticket_id,created_at,first_response_at,channel", rows)
+    whole, batched = _both(run_cli, monkeypatch, "frt", tmp_path / "t.csv", batch=SMALL)
+    assert batched == whole
+    assert batched["skipped"] == {"total": 1, "reasons": {"first_response_at: unreadable value":
+                                                          {"count": 1, "rows": [302]}}}
+    # minutes are i % 60 for the 399 readable rows: 0..59 six times (i < 360) = 6 × 1770 = 10620, then
+    # i = 360..399 → 0..39, sum 780, less the unreadable i = 300 (300 % 60 = 0): 11400 / 399
+    assert batched["n"] == 399
+    assert batched["value"] == pytest.approx(11400 / 399)
+
+
+def test_daylight_saving_gap_counts_add_up_over_batches(tmp_path, run_cli, monkeypatch):
+    # Europe/Berlin skipped 02:00-03:00 on 2025-03-30: rows 2 and 301 (first and a late batch) fall in it.
+    rows = [f"T{i},2025-03-29 10:00:00,2025-03-29 10:30:00" for i in range(400)]
+    rows[0] = "T0,2025-03-30 02:30:00,2025-03-30 04:00:00"
+    rows[299] = "T299,2025-03-30 02:15:00,2025-03-30 05:00:00"
+    _write(tmp_path / "t.csv", "ticket_id,created_at,first_response_at", rows)
+    whole, batched = _both(run_cli, monkeypatch, "frt", tmp_path / "t.csv", "--timezone", "Europe/Berlin", batch=SMALL)
+    assert batched == whole
+    gap = [n for n in batched["notes"] if "daylight-saving gap" in n]
+    assert gap == ["created_at: 2 local times fall in a daylight-saving gap in Europe/Berlin (the clocks "
+                   "skipped that hour): skipped as unreadable, not moved"]
+    assert batched["skipped"]["reasons"]["created_at: unreadable value"] == {"count": 2, "rows": [2, 301]}
+    assert batched["n"] == 398 and batched["value"] == pytest.approx(30.0)  # every other ticket: 30 minutes
+
+
+def test_a_ragged_row_falls_back_to_the_one_shot_read(tmp_path, monkeypatch):
+    rows = [f"T{i},2025-03-01 09:00:00,2025-03-01 09:10:00" for i in range(400)]
+    rows[350] = "T350,2025-03-01 09:00:00"  # file row 352 has 2 fields, the header 3
+    _write(tmp_path / "t.csv", "ticket_id,created_at,first_response_at", rows)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", SMALL)
+    data = load_source(tmp_path / "t.csv", "tickets", ["created_at", "first_response_at"])
+    assert data.bad_rows == {"row has 2 fields, the header has 3": [352]}
+    assert len(data.frame) == 399 and data.frame.index[-1] == 401
+
+
+def test_categories_seen_in_different_batches_are_one_column(tmp_path, monkeypatch):
+    # channel "chat" only in the first 100 rows, "web" only after row 300: one categorical of both
+    rows = [f"T{i},2025-03-01 09:00:00,{'chat' if i < 100 else 'email' if i < 300 else 'web'}" for i in range(400)]
+    _write(tmp_path / "t.csv", "ticket_id,created_at,channel", rows)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", SMALL)
+    data = load_source(tmp_path / "t.csv", "tickets", ["created_at", "channel"])
+    assert list(data.frame["channel"].cat.categories) == ["chat", "email", "web"]
+    assert data.frame["channel"].value_counts().to_dict() == {"email": 200, "chat": 100, "web": 100}
+    assert list(data.frame.index[:2]) == [2, 3] and data.frame.index[-1] == 401
