@@ -566,7 +566,7 @@ def _skipped_by_group(skipped: pd.Series, keys: list[str], request: Request, fra
             # counted in the total only
             return {}
         else:
-            parts[k] = _key_column(frame.loc[known.index, k]).astype("string")
+            parts[k] = _key_column(frame.loc[known.index, k])
     parts["reason"] = known
     table = pd.DataFrame(parts)
     out: dict = {}
