@@ -111,3 +111,33 @@ def test_categories_seen_in_different_batches_are_one_column(tmp_path, monkeypat
     assert list(data.frame["channel"].cat.categories) == ["chat", "email", "web"]
     assert data.frame["channel"].value_counts().to_dict() == {"email": 200, "chat": 100, "web": 100}
     assert list(data.frame.index[:2]) == [2, 3] and data.frame.index[-1] == 401
+
+
+def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, monkeypatch):
+    # tickets with their CSAT column: the report's tickets and surveys sources share the file, and the
+    # batched read makes both Datasets in one pass (cxkpi.io.load.ReadCache.made)
+    rows = []
+    for i in range(400):
+        score = "" if i % 4 == 0 else str(1 + i % 5)
+        rows.append(f"T{i},2025-0{1 + i % 3}-10 09:00:00,2025-0{1 + i % 3}-10 09:{i % 50:02d}:00,"
+                    f"{'email' if i % 2 else 'chat'},{score}")
+    _write(tmp_path / "t.csv", "Ticket ID,Created At,First Response At,Channel,Satisfaction", rows)
+    (tmp_path / "c.yaml").write_text(
+        "sources:\n"
+        "  tickets:\n    file: t.csv\n    columns: {ticket_id: Ticket ID, created_at: Created At, "
+        "first_response_at: First Response At, channel: Channel}\n"
+        "  surveys:\n    file: t.csv\n    columns: {responded_at: First Response At, score: Satisfaction, "
+        "channel: Channel}\n"
+        "report:\n  kpis: [frt, csat]\n", encoding="utf-8")
+    import cxkpi.io.load as load
+
+    passes = []
+    real = load._load_batches
+    monkeypatch.setattr(load, "_load_batches", lambda *a: passes.append(sorted(a[2])) or real(*a))
+    whole, batched = _both(run_cli, monkeypatch, "report", "-c", tmp_path / "c.yaml", batch=SMALL)
+    assert passes == [["surveys", "tickets"]]  # one batched pass made both sources
+    assert batched == whole
+    csat = next(k for k in batched["kpis"] if k["kpi"] == "csat")
+    # 300 rows have a score (i % 4 != 0); in each run of 20 rows 15 do, and 6 of them score 4 or 5
+    # (i % 20 in 3, 9, 13, 14, 18, 19): 20 runs × 6 = 120 satisfied / 300 = 40 %
+    assert csat["n"] == 300 and csat["value"] == pytest.approx(40.0)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dataclasses import replace
 
-from ..errors import InputError, MissingColumnsError, UsageError
+from ..errors import CxkpiError, InputError, MissingColumnsError, UsageError
 from ..sources import SOURCES, column_kind
 from . import expr, values
 from .columns import HeaderIndex, norm
@@ -173,10 +173,16 @@ class ReadCache:
     def __init__(self) -> None:
         self._tables: dict[tuple, RawTable] = {}
         self._wanted: dict[tuple, list[str]] = {}
+        # a large file is read in batches once for all its sources: each source's mapping, options and
+        # notes, known from the header before the first load; the Datasets made for the later sources
+        self.jobs: dict[tuple, dict[str, tuple]] = {}
+        self.made: dict[tuple, Dataset] = {}
 
     def clear(self) -> None:
         self._tables.clear()
         self._wanted.clear()
+        self.jobs.clear()
+        self.made.clear()
 
     def want(self, key: tuple, columns: list[str]) -> None:
         """Columns a later source will ask for: read with the first source's, in the same pass."""
@@ -219,9 +225,11 @@ def read_plan(path: str | os.PathLike, source: str, wanted: list[str], options: 
         return cache.read(key, [] if columns is None else columns,
                           lambda cols: read_table(payload, label, opts, columns=cols))
 
-    options, index, _ = _prepare(read, source, options, label)
-    mapping, _ = _resolve(index, source, wanted, options, extra or [])
-    cache.want(_cache_key(label, options), expr.reads(mapping))
+    options, index, preset_notes = _prepare(read, source, options, label)
+    mapping, notes = _resolve(index, source, wanted, options, extra or [])
+    key = _cache_key(label, options)
+    cache.want(key, expr.reads(mapping))
+    cache.jobs.setdefault(key, {})[source] = (mapping, options, preset_notes + notes)
 
 
 def _again(payload: Path | io.BytesIO) -> Path | io.BytesIO:
@@ -262,30 +270,60 @@ def load_source(
     mapping, notes = _resolve(index, source, wanted, options, extra)
     headers = expr.reads(mapping)
     if isinstance(payload, Path) and batchable(payload, label):
+        key = _cache_key(label, options)
+        if cache is not None and (key, source) in cache.made:  # read with an earlier source of this file
+            return cache.made.pop((key, source))
+        jobs = {source: (mapping, options, preset_notes + notes)}
+        if cache is not None:  # the other sources of this file, in the same pass
+            jobs.update({s: job for s, job in cache.jobs.get(key, {}).items() if s != source})
         try:
-            return _load_batches(payload, label, headers, mapping, source, options, preset_notes + notes)
+            made = _load_batches(payload, label, jobs)
         except NotBatchable:
             pass  # a ragged row or an odd byte: the one-shot read numbers and reports it exactly
+        else:
+            if cache is not None:
+                cache.made.update({(key, s): d for s, d in made.items() if s != source})
+                cache.jobs.pop(key, None)
+            return made[source]
     raw = read(options, headers)
     return _canonical(raw, mapping, source, label, options, preset_notes + notes)
 
 
-def _load_batches(path: Path, label: str, headers: list[str], mapping: dict[str, str], source: str,
-                  options: LoadOptions, notes: list[str]) -> Dataset:
+def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, Dataset]:
     """A large CSV read in record batches, each parsed to canonical columns and the text dropped: the
-    file's text is never held whole (the typed columns are a fraction of it). Each time column is
-    parsed the way its first batch decided, so the result is the one-shot read's."""
-    file_headers, aliases, batches = iter_csv(path, label, options, headers)
-    plans: dict = {}
-    tallies: dict = {}
-    parts: list[Dataset] = []
+    file's text is never held whole (the typed columns are a fraction of it). ``jobs`` maps each source
+    that reads this file (tickets, and surveys from its CSAT column) to its mapping, options and notes:
+    one pass makes them all. Each time column is parsed the way its first batch decided, so every
+    Dataset is the one-shot read's."""
+    first = next(iter(jobs.values()))[1]
+    headers = list(dict.fromkeys(h for mapping, _, _ in jobs.values() for h in expr.reads(mapping)))
+    file_headers, aliases, batches = iter_csv(path, label, first, headers)
+    plans: dict = {s: {} for s in jobs}
+    tallies: dict = {s: {} for s in jobs}
+    parts: dict[str, list[Dataset]] = {s: [] for s in jobs}
+    mine = next(iter(jobs))
+    failed: set[str] = set()
     for frame in batches:
-        parts.append(_canonical(RawTable(frame, file_headers, aliases=aliases), mapping, source, label, options,
-                                [], plans, tallies))
-    return _concat(parts, plans, Dataset(frame=pd.DataFrame(), source=source, file=label, headers=file_headers,
-                                          mapping=mapping, notes=notes + _tally_notes(tallies, mapping),
-                                          preset=options.preset.name if options.preset else None,
-                                          withheld=dict(options.withheld)))
+        raw = RawTable(frame, file_headers, aliases=aliases)
+        for source, (mapping, options, _) in jobs.items():
+            if source in failed:
+                continue
+            try:
+                parts[source].append(_canonical(raw, mapping, source, label, options, [], plans[source],
+                                                tallies[source]))
+            except CxkpiError:
+                if source == mine:
+                    raise
+                failed.add(source)  # another source's error is said by that source's own load
+    out = {}
+    for source, (mapping, options, notes) in jobs.items():
+        if source in failed:
+            continue
+        out[source] = _concat(parts.pop(source), plans[source], Dataset(
+            frame=pd.DataFrame(), source=source, file=label, headers=file_headers, mapping=mapping,
+            notes=notes + _tally_notes(tallies[source], mapping),
+            preset=options.preset.name if options.preset else None, withheld=dict(options.withheld)))
+    return out
 
 
 def _concat(parts: list[Dataset], plans: dict, into: Dataset) -> Dataset:
