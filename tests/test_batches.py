@@ -14,7 +14,7 @@ import pytest
 from cxkpi.io.load import load_source
 from cxkpi.registry import load_all
 
-from .conftest import ROOT, SAMPLE
+from .conftest import ROOT
 
 TINY = "32768"  # bytes: the 858 KB sample tickets export becomes ~26 batches
 SMALL = "2048"  # the 400-row files below (~24 KB): ~12 batches
@@ -44,14 +44,15 @@ def test_the_report_of_every_kpi_is_the_same_batched(run_cli, monkeypatch):
 
 @pytest.mark.parametrize("kpi", sorted(load_all()))
 def test_each_kpi_by_channel_and_month_is_the_same_batched(kpi, run_cli, monkeypatch):
+    from cxkpi.config import load_config
+
     spec = load_all()[kpi]
-    file = {"tickets": "tickets.csv", "surveys": "surveys.csv", "calls": "calls.csv", "chats": "chats.csv",
-            "subscriptions": "subscriptions.csv", "orders": "orders.csv", "agents": "agents.csv",
-            "kb": "kb.csv"}.get(spec.source)
-    if file is None:
-        pytest.skip(f"no sample export of {spec.source}")
-    args = [kpi, SAMPLE / file, "-c", ROOT / "config.example.yaml", "--period", "month"]
-    header = (SAMPLE / file).read_text().splitlines()[0].lower()
+    config = load_config(ROOT / "config.example.yaml")
+    block = config.source(config.kpi(kpi).get("source") or spec.source)
+    if not block.get("file"):
+        pytest.skip(f"config.example.yaml names no file for {kpi}")
+    header = open(config.resolve_file(block["file"]), encoding="utf-8").readline().lower()
+    args = [kpi, "-c", ROOT / "config.example.yaml", "--period", "month"]
     if "channel" in header and not spec.periodic:
         args += ["--by", "channel"]
     whole, batched = _both(run_cli, monkeypatch, *args)
