@@ -231,3 +231,19 @@ business_hours:
 """)
     r = result(run_cli, "agent-wait", "-c", cfg, "--source", "ticket_events", "--by", "team")
     assert {g["key"]["team"]: g["value"] for g in r["groups"]} == {"Billing": 105.0, "Tech": 90.0}
+
+
+def test_time_selection_needs_a_time(run_cli, write):
+    # minutes alone: 60 and 30 → mean 45; a --since on tickets that have no created_at is refused,
+    # not answered with n = 0
+    path = write("minutes.csv", "ticket_id,requester_wait_minutes\n1,60\n2,30\n")
+    assert result(run_cli, "requester-wait", path)["value"] == 45.0
+    code, out, err = run_cli("requester-wait", path, "--since", "2025-01-01")
+    assert code == 2 and out == "" and "map it with --map created_at=HEADER" in err and err.count("\n") == 1
+
+
+def test_where_on_a_history_is_flagged(run_cli, write):
+    # --where status=open drops the other changes: the spells would run across them, and a note says so
+    path = write("events.csv", LOG)
+    r = result(run_cli, "requester-wait", path, "--where", "status=open")
+    assert any("not used (skipped, or left out by --where)" in n for n in r["notes"])

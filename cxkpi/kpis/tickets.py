@@ -1104,6 +1104,10 @@ def _wait_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.D
     from ..engine import _period_start
 
     at = values["_at"]
+    timed = ctx.since is not None or ctx.until is not None or "period" in keys
+    if timed and len(at) and at.isna().all():  # else every ticket would silently fall out of the window
+        raise MissingColumnsError("--period / --since / --until place each ticket by its created_at, and this "
+                                  "file has none; map it with --map created_at=HEADER (or in the config)")
     if ctx.since is not None or ctx.until is not None:
         keep = at.notna()
         if ctx.since is not None:
@@ -1158,8 +1162,8 @@ def _wait_from_export(frame: pd.DataFrame, settings: dict, kpi_name: str) -> Mea
         notes.append(f"{_tickets(empty)} with an empty {column} not averaged (a tool records the metric once "
                      "the statuses it needs have occurred; breakdown: empty)")
     if created is not None and values["_at"].isna().any():
-        notes.append(f"{_tickets(values['_at'].isna().sum())} without created_at: counted in the total, left out "
-                     "of --period / --since / --until")
+        notes.append(f"{_tickets(values['_at'].isna().sum())} without created_at: left out whenever --period / "
+                     "--since / --until place tickets in time")
     return Measured(values, skipped, notes, excluded=empty)
 
 
