@@ -89,7 +89,8 @@ def test_the_headline_kind_is_declared_by_the_kpi():
     registry = load_all()
     assert set(HEADLINE_KINDS) == set(hl.KINDS)
     declared = {name: spec.headline for name, spec in registry.items() if spec.headline}
-    assert declared == {"frt": "median", "resolution": "median", "volume": "created-resolved-backlog",
+    assert declared == {"frt": "median", "resolution": "median", "requester-wait": "median", "agent-wait": "median",
+                        "volume": "created-resolved-backlog",
                         "sentiment": "net-positive", "topics": "top-label", "themes": "top-theme-lift"}
     assert registry["csat"].headline is None
 

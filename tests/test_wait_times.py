@@ -201,7 +201,7 @@ def test_errors_are_one_line(run_cli, write):
 
 
 def test_sample_data_as_docs_helpdesk_shows_it(run_cli):
-    # sample_data/ticket_events.csv, latest change 6 May 17:00 (ticket 1004 closed)
+    # sample_data/ticket_events.csv, latest change 3 June 17:00 (ticket 1004 closed)
     # 1001: new 30 + open 30 = 60 | pending 09:30–11:30 = 120
     # 1002: new 15 + open 45 + hold 120 + open 60 = 240 | pending 5 May 14:00 – 6 May 09:00 = 1140
     # 1003: new 45 + open 75 + open 14:00–17:00 (still open) 180 = 300 | pending 10:00–14:00 = 240
@@ -218,8 +218,9 @@ def test_sample_data_as_docs_helpdesk_shows_it(run_cli):
 def test_each_change_takes_its_rows_schedule(run_cli, write):
     # business_hours.schedule_by: team — Billing open 10:00-12:00, others the default 09:00-17:00
     # sample_data/ticket_events.csv, pending spells:
-    # Billing 1001: Mon 09:30–11:30 → 10:00–11:30 = 90; 1003: Tue 10:00–14:00 → 10:00–12:00 = 120 → mean 105
-    # Tech 1002: Mon 14:00 – Tue 09:00 → Mon 14:00–17:00 = 180; 1004: no pending = 0 → mean 90
+    # Billing 1001: Mon 5 May 09:30–11:30 → 10:00–11:30 = 90; 1003: Tue 3 Jun 10:00–14:00 → 10:00–12:00 = 120
+    #   → mean 105
+    # Tech 1002: Mon 5 May 14:00 – Tue 09:00 → Mon 14:00–17:00 = 180; 1004: no pending = 0 → mean 90
     cfg = write("cxkpi.yaml", f"""
 sources:
   ticket_events: {{file: {ROOT / "sample_data" / "ticket_events.csv"}}}
