@@ -52,6 +52,7 @@ class RunOptions:
     source: str | None = None  # for KPIs that read several sources: which one FILE is (default: detected)
     preset: str | None = None  # --preset NAME (``none``: no preset, no detection); default: detected
     max_groups: int | None = None  # --max-groups; default engine.MAX_GROUPS
+    cache: str | None = None  # --cache DIR: parsed files kept between runs (cxkpi.io.cache)
 
 
 def _timestamp(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -93,6 +94,8 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         labels=dict(block.get("labels") or {}),
         header_rows=block.get("header_rows"),
         progress=run.progress,
+        # a config's report.cache is a folder beside the config, as its sources' files are
+        cache=run.cache or (config.resolve_file(config.report["cache"]) if config.report.get("cache") else None),
     )
 
 

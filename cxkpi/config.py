@@ -36,7 +36,7 @@ SOURCE_KEYS = {
 # options every KPI block accepts besides the KPI's own params
 KPI_COMMON_KEYS = {"source": str, "by": (list, str), "period": str, "where": dict, "target": (int, float),
                    "warn": (int, float), "alert": (int, float), "title": str, "min_sample": int}
-REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str}
+REPORT_KEYS = {"title": str, "kpis": list, "period": str, "on_source_error": str, "cache": str}
 TOP_KEYS = {"timezone": str, "dayfirst": bool, "min_sample": int, "sources": dict, "kpis": dict,
             "report": dict, "version": int, "business_hours": dict, "currency": str, "joins": list}
 # the top-level ``business_hours:`` block: key -> (type, the KPI param it sets for every KPI that has it)

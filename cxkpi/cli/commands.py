@@ -73,6 +73,7 @@ def report(
     strict: bool = typer.Option(False, "--strict", help="Fail on the first row that has to be skipped."),
     raw: bool = typer.Option(False, "--raw", help="Do not neutralise spreadsheet formulas in CSV/XLSX cells."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages or progress on stderr."),
+    cache: str = typer.Option(None, "--cache", help="Keep each file's parsed columns in this folder; a nightly run parses only new or changed files (docs/scale.md)."),
 ) -> None:
     """Every configured KPI from several sources in one run, with targets, alerts and comparison.
 
@@ -100,7 +101,7 @@ def report(
         raise UsageError(f"--on-source-error {on_source_error!r}: expected abort or continue")
     cfg = load_config(config)
     rep = build_report(cfg, period=period, compare=compare, since=since, until=until, strict=strict,
-                       on_error=on_source_error, progress=None if quiet else (lambda m: say(m)))
+                       on_error=on_source_error, progress=None if quiet else (lambda m: say(m)), cache=cache)
     emit(rep, fmt, output, quiet=quiet, raw=raw)
     gaps = comparison_gaps(rep)
     if gaps and not quiet:

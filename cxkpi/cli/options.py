@@ -36,6 +36,7 @@ COMMON: list[inspect.Parameter] = [
     _p("dayfirst", Annotated[Optional[bool], typer.Option("--dayfirst/--monthfirst", help="Read 03/04/2025 as 3 April (dayfirst) or March 4 (monthfirst) when the data cannot tell.", show_default=False, rich_help_panel=INPUT)]),
     _p("score", Annotated[Optional[str], typer.Option(help="Column holding the score, e.g. \"How likely are you to recommend us?\".", rich_help_panel=INPUT)]),
     _p("date", Annotated[Optional[str], typer.Option(help="Column holding the main timestamp (for --period/--since/--until).", rich_help_panel=INPUT)]),
+    _p("cache", Annotated[Optional[str], typer.Option(help="Keep each file's parsed columns in this folder; later runs parse only new or changed files (docs/scale.md).", rich_help_panel=INPUT)]),
     _p("map", Annotated[Optional[list[str]], typer.Option("--map", "-m", help="Map a canonical column to a header: CANONICAL=HEADER (repeatable).", rich_help_panel=INPUT)]),
     _p("by", Annotated[Optional[list[str]], typer.Option("--by", "-b", help="Group by this column (repeatable: nested groups).", rich_help_panel=SLICE)]),
     _p("period", Annotated[Optional[str], typer.Option("--period", "-p", help="Group by time: day, week, month, quarter or year.", rich_help_panel=SLICE)]),

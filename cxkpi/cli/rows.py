@@ -157,7 +157,7 @@ def _typed(p, value: str, flag: str):
 
 def run_rows(*, file, config, preset, sheet, encoding, delimiter, timezone, dayfirst, score, date, map, by,
              period, since, until, where, max_groups, format, output, strict, raw, quiet, kpis, kpi_set,
-             business_hours, holidays) -> None:
+             business_hours, holidays, cache=None) -> None:
     from dataclasses import replace
 
     from ..api import RunOptions
@@ -180,7 +180,7 @@ def run_rows(*, file, config, preset, sheet, encoding, delimiter, timezone, dayf
     run = RunOptions(
         file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
-        until=until, where=list(where or []), strict=strict, max_groups=max_groups, preset=preset,
+        until=until, where=list(where or []), strict=strict, max_groups=max_groups, preset=preset, cache=cache,
     )
     frames = _explain(specs, cfg, [replace(run, settings=settings[s.name]) for s in specs])
     from ..explain import combine

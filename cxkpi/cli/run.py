@@ -39,7 +39,7 @@ def check_timezone(name: str | None, what: str) -> None:
 
 def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
-                    strict, raw, quiet, source=None, max_groups=None) -> None:
+                    strict, raw, quiet, source=None, max_groups=None, cache=None) -> None:
     format = format_for(output, format)  # an unknown --output extension fails before any work
     if period is not None and period not in PERIODS:
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
@@ -54,7 +54,7 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, 
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
         max_groups=max_groups,
         progress=not quiet and sys.stderr.isatty(),
-        source=source, preset=preset,
+        source=source, preset=preset, cache=cache,
     )
     result = compute_file(spec, config=cfg, run=run)
     # which preset read the file is said first, on stderr, even when the table shows the notes too

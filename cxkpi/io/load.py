@@ -49,6 +49,7 @@ class LoadOptions:
     unanswered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     uninvited: dict[str, tuple[str, ...]] = field(default_factory=dict)
     add: dict[str, float] = field(default_factory=dict)
+    cache: str | None = None  # --cache DIR: parsed files are kept there (cxkpi.io.cache); no parsing option
 
 
 def with_preset(options: LoadOptions, preset: Preset, source: str, label: str, explicit: bool) -> LoadOptions:
@@ -268,12 +269,28 @@ def load_source(
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
+    if options.cache and isinstance(payload, Path):  # --cache DIR: this file parsed by an earlier run
+        from .cache import ParsedCache
+
+        parsed = ParsedCache(options.cache)
+        key = parsed.key(payload, source, mapping, options)
+        data = parsed.get(key, label)
+        if data is None:
+            data = _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache)
+            parsed.put(key, data)
+        return data
+    return _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache)
+
+
+def _load_body(read, payload, label: str, source: str, mapping: dict, options: LoadOptions, notes: list[str],
+               cache: ReadCache | None) -> Dataset:
+    """The rows of a file whose header, preset and mapping are settled: in batches when it is large."""
     headers = expr.reads(mapping)
     if isinstance(payload, Path) and batchable(payload, label):
         key = _cache_key(label, options)
         if cache is not None and (key, source) in cache.made:  # read with an earlier source of this file
             return cache.made.pop((key, source))
-        jobs = {source: (mapping, options, preset_notes + notes)}
+        jobs = {source: (mapping, options, notes)}
         if cache is not None:  # the other sources of this file, in the same pass
             jobs.update({s: job for s, job in cache.jobs.get(key, {}).items() if s != source})
         try:
@@ -286,7 +303,7 @@ def load_source(
                 cache.jobs.pop(key, None)
             return made[source]
     raw = read(options, headers)
-    return _canonical(raw, mapping, source, label, options, preset_notes + notes)
+    return _canonical(raw, mapping, source, label, options, notes)
 
 
 def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, Dataset]:

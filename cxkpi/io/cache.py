@@ -1,0 +1,163 @@
+"""A folder of parsed sources (``--cache DIR``): a nightly run reads only the files that changed.
+
+Reading and parsing is most of a run's time (CSV text to typed columns, every
+cell checked). Each file's parsed, canonical Dataset is kept as one Arrow IPC
+file, named by a digest of everything that decides it: the file's size, mtime
+and content hash, the source, its column mapping and every load option, and
+the cxkpi version. A folder of monthly exports that grows by one file a day
+parses that one file; the others load as typed columns, so the result is the
+cold run's, byte for byte (a test compares them over every KPI).
+
+What is cached is the parsed columns, not the KPIs' partial sums: the KPIs are
+computed again over all rows (fast once the text is parsed), which keeps every
+statistic exact, medians included, and every KPI setting free to change
+between runs without a stale entry.
+
+Entries are written to a temporary file and renamed, so a killed run leaves no
+half entry and two concurrent runs write the same bytes. An entry that cannot
+be read (another version, a truncated copy) is ignored and rewritten. The
+folder holds the user's own data: it is no trust boundary (nothing in it is
+executed: Arrow and JSON only, no pickle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from .dataset import Dataset
+
+SUFFIX = ".cxkpi.arrow"
+_HASH_BLOCK = 1 << 22
+
+
+def content_hash(path: Path) -> str:
+    """BLAKE2b of the file's bytes (a renamed or touched file with the same bytes still hits)."""
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_HASH_BLOCK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _option_text(options) -> str:
+    """Every load option that can change the parsed columns, as stable text."""
+    skip = {"progress", "cache"}
+    parts = []
+    for f in fields(options):
+        if f.name in skip:
+            continue
+        value = getattr(options, f.name)
+        if f.name == "preset":
+            value = None if value is None else getattr(value, "name", str(value))
+        parts.append((f.name, repr(value)))
+    return repr(parts)
+
+
+def _mapping_text(mapping: dict) -> str:
+    return repr(sorted((k, type(v).__name__, str(v), repr(sorted(getattr(v, "headers", {}).items())))
+                       for k, v in mapping.items()))
+
+
+class ParsedCache:
+    """Parsed Datasets in ``folder``, one Arrow file per (file state, source, mapping, options)."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(f"--cache {folder}: not a folder")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--cache {folder}: cannot create the folder ({e.strerror or type(e).__name__})") from None
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, path: Path, source: str, mapping: dict, options) -> str:
+        from .. import __version__
+
+        st = path.stat()
+        text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), content_hash(path), source,
+                          _mapping_text(mapping), _option_text(options)])
+        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / f"{key}{SUFFIX}"
+
+    def get(self, key: str, label: str) -> Dataset | None:
+        entry = self._entry(key)
+        if not entry.is_file():
+            self.misses += 1
+            return None
+        try:
+            data = _read(entry, label)
+        except Exception:  # a truncated or foreign entry: read the file again and rewrite it
+            self.misses += 1
+            return None
+        self.hits += 1
+        return data
+
+    def put(self, key: str, data: Dataset) -> None:
+        """Store ``data`` atomically; a Dataset Arrow cannot hold (mixed-type workbook cells) is not cached."""
+        try:
+            table = _table(data)
+        except Exception:
+            return
+        import pyarrow as pa
+
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as f, pa.ipc.new_file(f, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(tmp, self._entry(key))
+        except OSError:
+            pass  # a full disk or a read-only folder costs the next run a parse, never this run's result
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+_ROW = "__cxkpi_row__"
+
+
+def _table(data: Dataset):
+    import pyarrow as pa
+
+    frame = data.frame.copy()
+    frame[_ROW] = data.frame.index.to_numpy()
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    invalid = {c: {"rows": [int(i) for i in bad.index], "values": [str(v) for v in bad.to_numpy()],
+                   "not_finite": [int(i) for i in bad.attrs.get("not_finite", ())]}
+               for c, bad in data.invalid.items()}
+    meta = {"source": data.source, "bad_rows": data.bad_rows, "headers": data.headers,
+            "mapping": {k: str(v) for k, v in data.mapping.items()}, "notes": data.notes, "preset": data.preset,
+            "withheld": data.withheld, "invalid": invalid}
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[b"cxkpi"] = json.dumps(meta).encode("utf-8", "surrogateescape")
+    return table.replace_schema_metadata(schema_meta)
+
+
+def _read(entry: Path, label: str) -> Dataset:
+    import pyarrow as pa
+
+    with pa.memory_map(str(entry)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    meta = json.loads(table.schema.metadata[b"cxkpi"].decode("utf-8", "surrogateescape"))
+    frame = table.to_pandas()
+    index = pd.Index(frame.pop(_ROW).to_numpy(), dtype="int64")
+    frame.index = index
+    invalid = {}
+    for c, bad in meta["invalid"].items():
+        s = pd.Series(bad["values"], index=pd.Index(bad["rows"], dtype="int64"), dtype=object)
+        s.attrs["not_finite"] = tuple(bad["not_finite"])
+        invalid[c] = s
+    return Dataset(frame=frame, source=meta["source"], file=label, invalid=invalid,
+                   bad_rows={k: list(v) for k, v in meta["bad_rows"].items()}, headers=meta["headers"],
+                   mapping=meta["mapping"], notes=meta["notes"], preset=meta["preset"], withheld=meta["withheld"])

@@ -1,0 +1,117 @@
+"""--cache DIR: parsed files are kept, a later run parses only new or changed files, same result."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from .conftest import ROOT, SAMPLE
+
+
+def _json(run_cli, *args) -> dict:
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    data.pop("generated_at", None)
+    return data
+
+
+@pytest.fixture
+def body_reads(monkeypatch):
+    """The files whose rows were read (a header-only read does not count)."""
+    import cxkpi.io.load as load
+
+    seen: list[str] = []
+    real = load.read_table
+
+    def counting(source, label, options, columns):
+        if columns != []:
+            seen.append(os.path.basename(label))
+        return real(source, label, options, columns)
+
+    monkeypatch.setattr(load, "read_table", counting)
+    return seen
+
+
+def test_a_cached_report_of_every_kpi_is_the_cold_run(tmp_path, run_cli, body_reads):
+    args = ["report", "-c", ROOT / "config.example.yaml", "--period", "month"]
+    cold = _json(run_cli, *args)
+    first = _json(run_cli, *args, "--cache", tmp_path / "cache")
+    assert body_reads  # the first cached run parsed the files
+    body_reads.clear()
+    warm = _json(run_cli, *args, "--cache", tmp_path / "cache")
+    assert body_reads == []  # every source came from the cache
+    assert first == cold and warm == cold
+    assert not [p for p in os.listdir(tmp_path / "cache") if p.startswith(".tmp-")]  # no half entry left
+
+
+def _months(folder, n: int) -> None:
+    """The sample tickets split into monthly files with the header (the first ``n`` months)."""
+    lines = (SAMPLE / "tickets.csv").read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    at = header.split(",").index("Created At")
+    by_month: dict[str, list[str]] = {}
+    for row in rows:
+        by_month.setdefault(row.split(",")[at][:7], []).append(row)
+    folder.mkdir(exist_ok=True)
+    for month in sorted(k for k in by_month if k[:2] == "20")[:n]:
+        if (folder / f"tickets-{month}.csv").exists():  # a nightly export leaves the older files alone
+            continue
+        (folder / f"tickets-{month}.csv").write_text("\n".join([header, *by_month[month]]) + "\n", encoding="utf-8")
+
+
+def test_a_new_file_in_the_folder_is_the_only_one_parsed(tmp_path, run_cli, body_reads):
+    exports, cache = tmp_path / "exports", tmp_path / "cache"
+    _months(exports, 3)
+    args = ["frt", exports, "--by", "channel", "--period", "month", "--cache", cache]
+    _json(run_cli, *args)
+    assert len(body_reads) == 3
+    _months(exports, 4)  # the nightly export adds a month
+    body_reads.clear()
+    warm = _json(run_cli, *args)
+    assert body_reads == [sorted(os.listdir(exports))[-1]]  # the new month only
+    cold = _json(run_cli, "frt", exports, "--by", "channel", "--period", "month")
+    assert warm == cold
+
+
+def test_only_the_changed_file_is_parsed_again(tmp_path, run_cli, body_reads):
+    exports, cache = tmp_path / "exports", tmp_path / "cache"
+    _months(exports, 3)
+    args = ["frt", exports, "--cache", cache]
+    _json(run_cli, *args)
+    files = sorted(os.listdir(exports))
+    (exports / "tickets-2099-01.csv").write_text((exports / files[0]).read_text(encoding="utf-8"), encoding="utf-8")
+    body_reads.clear()
+    warm = _json(run_cli, *args)
+    assert body_reads == ["tickets-2099-01.csv"]  # the three files left alone came from the cache
+    assert warm == _json(run_cli, "frt", exports)
+
+
+def test_a_load_option_is_part_of_the_key(tmp_path, run_cli, body_reads):
+    args = ["frt", SAMPLE / "tickets.csv", "--cache", tmp_path / "cache"]
+    _json(run_cli, *args)
+    body_reads.clear()
+    berlin = _json(run_cli, *args, "--timezone", "Europe/Berlin")
+    assert body_reads == ["tickets.csv"]  # another zone reads the times differently: parsed again
+    assert berlin == _json(run_cli, "frt", SAMPLE / "tickets.csv", "--timezone", "Europe/Berlin")
+
+
+def test_a_damaged_entry_is_ignored_and_written_again(tmp_path, run_cli, body_reads):
+    cache = tmp_path / "cache"
+    args = ["nps", SAMPLE / "surveys.csv", "--cache", cache]
+    cold = _json(run_cli, *args)
+    (entry,) = os.listdir(cache)
+    (cache / entry).write_bytes(b"ARROW1 truncated")
+    body_reads.clear()
+    assert _json(run_cli, *args) == cold
+    assert body_reads == ["surveys.csv"]
+    body_reads.clear()
+    assert _json(run_cli, *args) == cold and body_reads == []  # rewritten whole
+
+
+def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path, run_cli):
+    (tmp_path / "c").write_text("x")
+    code, out, err = run_cli("nps", SAMPLE / "surveys.csv", "--cache", tmp_path / "c")
+    assert code != 0 and "--cache" in err and "not a folder" in err and len(err.strip().splitlines()) == 1
