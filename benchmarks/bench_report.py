@@ -3,6 +3,7 @@
     pip install -e ".[bench]"                     # adds duckdb (a benchmark dependency only)
     python benchmarks/bench_report.py              # 100k and 1M rows, 3 alternating runs each
     python benchmarks/bench_report.py --rows 100000 1000000 10000000 --runs 3
+    python benchmarks/bench_report.py --rows 100000 --files 12 1000000   # + 12 monthly files, --cache re-run
 
 The reference export has 14 columns (~170 bytes a row), a fixed seed, naive
 ``YYYY-MM-DD HH:MM:SS`` timestamps, ~3 % unanswered and ~6 % open tickets.
@@ -212,11 +213,66 @@ def compare(cx: dict, duck: dict) -> list[str]:
     return bad
 
 
+FILES_CONFIG = CONFIG.replace("    file: {file}", "    files: [{glob}]")
+
+
+def _gen_month(path: Path, rows: int, month: int) -> None:
+    """One month's export: the reference generator with its own seed (file ``month`` of a year)."""
+    generate(path, rows, seed=SEED + month)
+
+
+def several_files(work: Path, files: int, rows: int, env: dict, engines: list[str]) -> list[str]:
+    """A folder of ``files`` exports of ``rows`` each, the nightly case: a cold report, a cold report
+    that fills ``--cache``, one more file, and the cached re-run that parses that file only."""
+    folder = work / f"months_{files}x{rows}"
+    folder.mkdir(exist_ok=True)
+    for m in range(files):
+        p = folder / f"tickets-{m + 1:02d}.csv"
+        if not p.exists():
+            _gen_month(p, rows, m)
+    cfg = work / f"files_{files}x{rows}.yaml"
+    cfg.write_text(FILES_CONFIG.format(glob=str(folder / "tickets-*.csv")), encoding="utf-8")
+    cache = work / f"cache_{files}x{rows}"
+    shutil.rmtree(cache, ignore_errors=True)
+    size_gb = sum(p.stat().st_size for p in folder.iterdir()) / 1e9
+    out = work / "files_out.json"
+    base = [sys.executable, "-m", "cxkpi", "report", "-c", str(cfg), "--period", "month", "--format", "json",
+            "--output", str(out)]
+    lines = [f"| {files} files × {rows:,} rows ({size_gb:.2f} GB) | wall | CPU | peak RSS |", "| --- | --- | --- | --- |"]
+
+    def row(label: str, cmd: list[str]) -> dict:
+        wall, cpu, rss = _run(cmd, env)
+        lines.append(f"| {label} | {wall:.1f} s | {cpu:.1f} s | {rss:.0f} MB |")
+        print(lines[-1], file=sys.stderr, flush=True)
+        data = json.loads(out.read_text())
+        data.pop("generated_at", None)
+        return data
+
+    cold = row("cold, local engine", base)
+    for engine in engines:
+        if engine != "local":
+            got = row(f"cold, --engine {engine} (2 local workers)", base + ["--engine", engine])
+            lines[-1] += "" if got == cold else " **results differ**"
+    row("cold, filling --cache", base + ["--cache", str(cache)])
+    extra = folder / f"tickets-{files + 1:02d}.csv"
+    _gen_month(extra, rows, files)
+    try:
+        warm = row("one new file, --cache", base + ["--cache", str(cache)])
+        again = row("one new file, no cache (the same rows)", base)
+        lines[-2] += "" if warm == again else " **results differ**"
+    finally:
+        extra.unlink()
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    ap.add_argument("--files", type=int, nargs=2, metavar=("N", "ROWS"),
+                    help="also the several-files case: N monthly files of ROWS rows, cold, cached, one new file")
+    ap.add_argument("--engines", nargs="+", default=["local"], help="engines for --files (local, dask)")
     args = ap.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="cxkpi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -255,10 +311,15 @@ def main(argv: list[str] | None = None) -> int:
             for line in bad[:20]:
                 print("disagree:", line, file=sys.stderr)
             print(table[-1], file=sys.stderr, flush=True)
+        if args.files:
+            files_table = several_files(work, args.files[0], args.files[1], env, args.engines)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print("\n".join(table))
+    if args.files:
+        print()
+        print("\n".join(files_table))
     return 1 if failed else 0
 
 
