@@ -349,18 +349,21 @@ def _concat(parts: list[Dataset], plans: dict, into: Dataset) -> Dataset:
 
     if not parts:
         return into
-    columns = parts[0].frame.columns
+    columns = list(parts[0].frame.columns)
+    index = pd.Index(np.concatenate([p.frame.index.to_numpy() for p in parts]), dtype="int64")
     frame = {}
-    for c in columns:
+    for c in columns:  # column by column, each batch's copy dropped once joined: the peak is one column over
         cols = [p.frame[c] for p in parts]
         if any(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
             joined = union_categoricals([x.astype("category") for x in cols], sort_categories=True)
-            frame[c] = pd.Series(joined, index=pd.Index(np.concatenate([x.index.to_numpy() for x in cols])))
+            frame[c] = pd.Series(joined, index=index)
         else:
             dtype = plans.get(c, {}).get("dtype")
             frame[c] = pd.concat([x if dtype is None or x.dtype == dtype else x.astype(dtype) for x in cols])
-    into.frame = pd.DataFrame(frame, index=frame[columns[0]].index) if len(columns) else \
-        pd.DataFrame(index=pd.Index(np.concatenate([p.frame.index.to_numpy() for p in parts])))
+        del cols
+        for p in parts:
+            del p.frame[c]
+    into.frame = pd.DataFrame(frame, index=index, copy=False)
     invalid: dict[str, pd.Series] = {}
     for c in dict.fromkeys(k for p in parts for k in p.invalid):
         bads = [p.invalid[c] for p in parts if c in p.invalid]
