@@ -310,3 +310,15 @@ def test_the_documented_sample_runs(capsys):
     onboarding = int((pd.to_datetime(raw["Created At"], errors="coerce").notna() & (raw["Team"] == "Onboarding")).sum())
     assert f"{onboarding} tickets used the default schedule" in " ".join(d["notes"])
     assert {g["key"]["team"] for g in d["groups"]} == {"Billing", "Onboarding", "Technical"}
+
+
+def test_row_schedules_with_repeated_row_labels():
+    # two files read together may repeat row numbers: codes go by position when the index is the same one.
+    # EU 960 and US 480 business minutes, worked out in test_two_teams_on_two_schedules_and_a_default
+    index = pd.Index([2, 2])
+    start = pd.Series(pd.to_datetime(["2025-07-03 14:00"] * 2).tz_localize("UTC"), index=index)
+    end = pd.Series(pd.to_datetime(["2025-07-07 14:00"] * 2).tz_localize("UTC"), index=index)
+    named = parse_schedules(TEAMS)
+    cals = tuple(calendar_from(n, v, "UTC") for n, v in named.items())
+    got = business_minutes(start, end, RowSchedules(cals, pd.Series([0, 1], index=index)))
+    assert got.tolist() == [960, 480]

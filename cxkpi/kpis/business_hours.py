@@ -296,7 +296,9 @@ def business_minutes(start: pd.Series, end: pd.Series, schedule: Schedule | Cale
         raise ValueError(f"start and end differ in length ({len(start)} vs {len(end)})")
     if isinstance(schedule, RowSchedules):
         calendars, tz = schedule.calendars, _check_timezone(schedule.timezone)
-        codes = schedule.codes.reindex(start.index)
+        codes = schedule.codes
+        if not codes.index.equals(start.index):  # equal (the usual case) also allows repeated row labels
+            codes = codes.reindex(start.index)
         if codes.isna().any():
             raise ValueError("RowSchedules.codes does not cover every row of start")
         codes = codes.to_numpy(dtype=np.int64)
