@@ -19,13 +19,12 @@ import pandas as pd
 from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
 from .io.values import numbers, reasons, timestamps
+from .periods import PERIODS, _PANDAS_PERIOD, _period_start, period_freq, period_label  # noqa: F401  (re-exported)
 from .registry import Context, KpiSpec, get_kpi
 from .results import GroupResult, Interval, KpiResult, RowRef, Skipped
 from .sources import SOURCES
+from .vocabulary import MISSING_KEY
 
-PERIODS = ("day", "week", "month", "quarter", "year")
-_PANDAS_PERIOD = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
-MISSING_KEY = "(missing)"
 EXAMPLE_ROWS = 5
 
 
@@ -141,11 +140,6 @@ def time_column(spec: KpiSpec, source: str | None = None) -> str | None:
     if spec.time_column and (source == spec.source or spec.time_column in SOURCES[source].columns):
         return spec.time_column
     return SOURCES[source].main_time
-
-
-def period_freq(period: str) -> str:
-    """The pandas period frequency of a --period name (weeks are ISO: Monday to Sunday)."""
-    return _PANDAS_PERIOD[period]
 
 
 def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request | None = None, **kw) -> KpiResult:
@@ -441,29 +435,6 @@ def _key_column(col: pd.Series) -> pd.Series:
         return out.cat.remove_unused_categories()
     s = col.astype("string").fillna(MISSING_KEY)
     return s.astype("category")
-
-
-def _period_start(t: pd.Series, period: str) -> pd.Series:
-    """Start of the period each timestamp falls in (ISO weeks start on Monday)."""
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_localize(None)  # wall-clock periods in the data's zone
-    return t.dt.to_period(_PANDAS_PERIOD[period]).dt.start_time
-
-
-def period_label(start: Any, period: str | None) -> str:
-    ts = pd.Timestamp(start)
-    if period == "day":
-        return ts.strftime("%Y-%m-%d")
-    if period == "week":
-        iso = ts.isocalendar()
-        return f"{iso[0]}-W{iso[1]:02d}"
-    if period == "month":
-        return ts.strftime("%Y-%m")
-    if period == "quarter":
-        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
-    if period == "year":
-        return str(ts.year)
-    return str(start)
 
 
 def _num(x: Any) -> float | None:

@@ -18,9 +18,10 @@ from . import __version__
 from .api import RunOptions, build_request, load_options, source_file, wanted_columns
 from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
-from .engine import Request, compute, period_label, time_column
+from .engine import Request, compute, time_column
 from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
 from .io.files import load_source  # one file, or a FileSet file by file
+from .periods import label_start, period_label
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
 from .sources import SOURCES
@@ -379,24 +380,12 @@ def _compare(spec: KpiSpec, trend: list, period: str, mode: str) -> Comparison:
     if mode not in ("previous", "same-last-year"):
         target = str(mode)
     else:
-        start = _period_start(current_label, period)
+        start = label_start(current_label, period)
         target = period_label(_previous_label(start, period, mode), period)
     cur_v, cur_n, cur_b = labels[current_label]
     prev_v, prev_n, prev_b = labels.get(target, (None, 0, None))
     sig = significance(spec, cur_b, prev_b) if prev_b is not None else None
     return Comparison(mode, current_label, target, cur_v, prev_v, cur_n, prev_n, sig)
-
-
-def _period_start(label: str, period: str) -> pd.Timestamp:
-    if period == "week":
-        year, week = label.split("-W")
-        return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 1))
-    if period == "quarter":
-        year, q = label.split("-Q")
-        return pd.Timestamp(int(year), 3 * (int(q) - 1) + 1, 1)
-    if period == "year":
-        return pd.Timestamp(int(label), 1, 1)
-    return pd.Timestamp(label)
 
 
 def report_from_results(results: list[KpiResult], title: str | None = None) -> Report:

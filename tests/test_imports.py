@@ -49,16 +49,20 @@ def _module_level(body: list[ast.stmt]):
             yield from _module_level(node.body)
 
 
-def imported(name: str, path: Path, known: set[str]) -> set[str]:
+def imported(name: str, path: Path, known: set[str], deferred: bool = False) -> set[str]:
     """Dotted names ``name`` imports at module level (external ones too, e.g. ``pandas``).
 
     ``from . import x`` counts as importing the submodule ``x`` when there is one;
     ``from .a import y`` imports ``a`` (and ``a.y`` if that is a submodule).
+    ``deferred`` adds the imports inside functions and TYPE_CHECKING blocks.
     """
     is_package = path.name == "__init__.py"
     here = name.split(".") if is_package else name.split(".")[:-1]
     found = set()
-    for node in _module_level(ast.parse(path.read_text(encoding="utf-8"), str(path)).body):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))] if deferred \
+        else _module_level(tree.body)
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
             continue
@@ -204,3 +208,14 @@ def test_the_lazy_cli_loads_no_heavy_module():
         heavy = [" -> ".join(chain) for name, chain in chains.items()
                  if any(name == h or name.startswith(h + ".") for h in HEAVY)]
         assert not heavy, f"{entry} loads heavy modules at import:\n" + "\n".join(heavy)
+
+
+def test_kpi_modules_never_import_the_engine():
+    # the engine reaches the KPIs through the registry (load_all), so a KPI importing the engine, even
+    # inside a function, closes a circle; shared period helpers live in cxkpi.periods, "(missing)" in
+    # cxkpi.vocabulary
+    modules = module_names()
+    known = set(modules)
+    offenders = sorted(name for name, path in modules.items()
+                       if name.startswith("cxkpi.kpis") and "cxkpi.engine" in imported(name, path, known, True))
+    assert not offenders, f"import cxkpi.periods / cxkpi.vocabulary instead of cxkpi.engine in: {offenders}"

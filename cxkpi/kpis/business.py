@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine import period_freq, period_label
 from ..errors import MissingSettingError, PeriodError, UsageError
 from ..io.values import money
+from ..periods import period_freq, period_label
 from ..registry import Context, Measured, Param, kpi
 from ..stats import mean_interval, wilson_interval
 from .aggregate import grouped

@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import InputError, MissingColumnsError, MissingSettingError, UsageError
 from ..io.columns import norm
 from ..io.values import durations as parse_durations
+from ..periods import _period_start
 from ..render.safe import one_line
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
@@ -1101,8 +1102,6 @@ def _wait_params(kpi_name: str) -> tuple[Param, ...]:
 def _wait_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
     """Durations of tickets placed by ``_at`` (created_at, or a history's first change): a ticket is
     selected and put in a period whole, never cut at --since/--until (the KPI is periodic)."""
-    from ..engine import _period_start
-
     at = values["_at"]
     timed = ctx.since is not None or ctx.until is not None or "period" in keys
     if timed and len(at) and at.isna().all():  # else every ticket would silently fall out of the window

@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine import MISSING_KEY, _PANDAS_PERIOD, _period_start
 from ..errors import UsageError
 from ..io.values import unit_factor
+from ..periods import _PANDAS_PERIOD, _period_start
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
+from ..vocabulary import MISSING_KEY
 from . import elapsed
 from .aggregate import grouped
 from .business_hours import Schedule, ScheduleError
