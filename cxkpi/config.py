@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ConfigError, UsageError, closest
 from .sources import SOURCES
+from .vocabulary import BUSINESS_HOURS_OFF
 
 MAX_CONFIG_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -420,7 +421,7 @@ def _check_business_hours(block: dict, problems: list[str]) -> None:
                             f"{', '.join(needs)} apply to a schedule")
         return
     text = str(block["schedule"])
-    if text.strip().lower() in {"off", "none", "no", "false", "calendar"}:
+    if text.strip().lower() in BUSINESS_HOURS_OFF:
         return
     checks = [("schedule", lambda: Schedule.parse(text)),
               ("timezone", lambda: Schedule.parse("24/7", timezone=block.get("timezone") or "UTC")),

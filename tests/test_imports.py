@@ -219,3 +219,10 @@ def test_kpi_modules_never_import_the_engine():
     offenders = sorted(name for name, path in modules.items()
                        if name.startswith("cxkpi.kpis") and "cxkpi.engine" in imported(name, path, known, True))
     assert not offenders, f"import cxkpi.periods / cxkpi.vocabulary instead of cxkpi.engine in: {offenders}"
+
+
+def test_the_shared_vocabulary_and_periods_are_leaves():
+    # anything may import them (the loader, the KPIs, the engine, the config) without a circle
+    edges = graph()
+    assert not {m for m in edges["cxkpi.vocabulary"] if m.startswith("cxkpi")}
+    assert not {m for m in edges["cxkpi.periods"] if m.startswith("cxkpi")}

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-
-MISSING_TOKENS = ["", "na", "n/a", "#n/a", "-", "--", "null", "none", "nan", "nat", "(blank)"]
+from ..vocabulary import MISSING_TOKENS, NO_WORDS, YES_WORDS
 
 # strptime formats tried on a sample; the first that reads the whole sample wins.
 # Day-first and month-first twins are compared to catch ambiguous columns.
@@ -202,8 +201,8 @@ def durations(series: pd.Series, unit: str = "min") -> tuple[pd.Series, pd.Serie
     return parsed, _flag_not_finite(s[s.notna() & parsed.isna()], over)
 
 
-FLAG_TRUE = {"yes", "y", "true", "t", "1", "x", "abandoned", "ja", "oui", "si", "sí"}
-FLAG_FALSE = {"no", "n", "false", "f", "0", "answered", "nein", "non"}
+FLAG_TRUE = YES_WORDS | {"t", "x", "abandoned"}
+FLAG_FALSE = NO_WORDS | {"f", "answered"}
 
 
 def flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:

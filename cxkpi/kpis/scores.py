@@ -13,10 +13,11 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..io.values import _plain_numbers, label_key, text
+from ..vocabulary import NO_WORDS, YES_WORDS
 
 NO_ANSWER = "no answer (empty score)"
-YES = {"yes", "y", "true", "1", "satisfied", "good", "ja", "oui", "si", "sí"}
-NO = {"no", "n", "false", "0", "unsatisfied", "dissatisfied", "bad", "nein", "non"}
+YES = YES_WORDS | {"satisfied", "good"}
+NO = NO_WORDS | {"unsatisfied", "dissatisfied", "bad"}
 
 
 def parse_scale(text_: str | tuple | list, what: str) -> tuple[float, float]:

@@ -29,18 +29,19 @@ from ..periods import _period_start
 from ..render.safe import one_line
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
+from ..vocabulary import BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
 from . import aggregate
 from .aggregate import grouped
 from .business_hours import Calendar, RowSchedules, Schedule, business_minutes, format_spans, parse_special
 from .elapsed import minutes_between
 
-OFF = {"off", "none", "no", "false", "calendar"}
+OFF = BUSINESS_HOURS_OFF
 # --business-hours export (a bare --business-hours): the export's own business-time minutes columns,
 # e.g. Zendesk's "First reply time in minutes within business hours", which its preset maps
 EXPORT_BUSINESS = {"export", "tool", "yes", "on", "true"}
 RESOLVED_STATUSES = "solved,closed,resolved,done,completed"
-FCR_YES = {"yes", "y", "true", "1", "ja", "oui", "si", "sí", "resolved", "first contact", "one contact"}
-FCR_NO = {"no", "n", "false", "0", "nein", "non", "not resolved", "unresolved", "no, more contacts"}
+FCR_YES = YES_WORDS | {"resolved", "first contact", "one contact"}
+FCR_NO = NO_WORDS | {"not resolved", "unresolved", "no, more contacts"}
 METRICS = {"frt": ("first_response_at", "first_response_minutes", "first response"),
            "resolution": ("resolved_at", "resolution_minutes", "resolution")}
 
