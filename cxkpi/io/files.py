@@ -37,16 +37,17 @@ class FileSet(str):
         return obj
 
 
-def is_several(value: str) -> bool:
+def is_several(value: str | os.PathLike) -> bool:
     """A folder, or a glob that is not itself the name of a file."""
+    value = str(value)
     if value == "-":
         return False
     return os.path.isdir(value) or (any(ch in value for ch in GLOB_CHARS) and not os.path.lexists(value))
 
 
-def as_source(value: str, label: str | None = None) -> str:
+def as_source(value: str | os.PathLike, label: str | None = None):
     """``value`` as given when it names one file (or stdin); a ``FileSet`` for a glob or a folder."""
-    return file_set([value], label) if is_several(value) else value
+    return file_set([str(value)], label) if is_several(value) else value
 
 
 def file_set(values: list[str], label: str | None = None) -> FileSet:
