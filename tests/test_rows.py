@@ -321,3 +321,15 @@ def test_by_a_joined_column_reconciles_as_the_kpi(run_cli, tmp_path):
     group = csat["groups"][0]
     mine = table[(table["tickets.topic"] == group["key"]["tickets.topic"]) & (table["csat_status"] == "used")]
     assert len(mine) == group["n"]
+
+
+def test_set_gives_a_kpi_setting_or_says_what_it_takes(run_cli, six):
+    code, out, err = run_cli("rows", six, "--kpis", "frt", "--set", "frt.unit=h", "-f", "json")
+    assert code == 0, err
+    # row 2: 30 minutes = 0.5 h as the KPI's value; the measure column stays in minutes
+    first = json.loads(out.splitlines()[0])
+    assert (first["frt_value"], first["frt_minutes"]) == (0.5, 30.0)
+    code, _, err = run_cli("rows", six, "--kpis", "frt", "--set", "frt.bogus=1")
+    assert code == 2 and "frt has no setting 'bogus'" in err
+    code, _, err = run_cli("rows", six, "--kpis", "frt", "--set", "fcr.rule=contacts")
+    assert code == 2 and "'fcr' is not one of --kpis" in err

@@ -131,6 +131,8 @@ def _settings(specs, items: list[str], business_hours: str | None, holidays: str
             raise UsageError(f"{flag}: {spec.name} has no setting {name.replace('_', '-')!r} (it has: "
                              f"{', '.join(p.name.replace('_', '-') for p in spec.params) or 'none'})")
         p = params[name]
+        if p.type is dict:
+            raise UsageError(f"{flag}: {spec.name}'s {name} is a table: set it in the config (kpis.{spec.name}.{name})")
         if p.choices and value not in p.choices:
             raise UsageError(f"{flag}: expected one of {', '.join(p.choices)}")
         out[spec.name][name] = _parse_flag(p, value) if p.parse else _typed(p, value, flag)
