@@ -53,6 +53,8 @@ class RunOptions:
     preset: str | None = None  # --preset NAME (``none``: no preset, no detection); default: detected
     max_groups: int | None = None  # --max-groups; default engine.MAX_GROUPS
     cache: str | None = None  # --cache DIR: parsed files kept between runs (cxkpi.io.cache)
+    engine: str = "local"  # --engine dask: files parsed by Dask workers (cxkpi.io.distributed)
+    scheduler: str | None = None  # --scheduler ADDR: an existing Dask cluster
 
 
 def _timestamp(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -96,6 +98,7 @@ def load_options(config: Config, source: str, run: RunOptions, spec: KpiSpec | N
         progress=run.progress,
         # a config's report.cache is a folder beside the config, as its sources' files are
         cache=run.cache or (config.resolve_file(config.report["cache"]) if config.report.get("cache") else None),
+        engine=run.engine or "local", scheduler=run.scheduler,
     )
 
 

@@ -200,7 +200,8 @@ def _previous_label(current_start: pd.Timestamp, period: str, mode: str) -> pd.T
 
 def build_report(config: Config, period: str | None = None, compare: str | None = None,
                  since: str | None = None, until: str | None = None, strict: bool = False,
-                 on_error: str | None = None, progress=None, cache: str | None = None) -> Report:
+                 on_error: str | None = None, progress=None, cache: str | None = None,
+                 engine: str | None = None, scheduler: str | None = None) -> Report:
     registry = load_all()
     on_error = on_error or config.report.get("on_source_error", "abort")
     period = period or config.report.get("period")
@@ -208,7 +209,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         period = "month"
     specs = _selected(config, registry)
     run = RunOptions(since=since, until=until, strict=strict, progress=progress is not None and _stderr_tty(),
-                     cache=cache)
+                     cache=cache, engine=engine or "local", scheduler=scheduler)
     by_source: dict[str, list[tuple[KpiSpec, Request]]] = {}
     for spec in specs:
         source = config.kpi(spec.name).get("source") or spec.source

@@ -150,4 +150,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"cxkpi: internal error: {type(e).__name__}: {one_line(e)} (run with --debug for details)", file=sys.stderr)
         code = EXIT_DATA
+    if "cxkpi.io.distributed" in sys.modules:  # --engine dask: the run's client (and its local cluster) go
+        sys.modules["cxkpi.io.distributed"].close()
     sys.exit(code)

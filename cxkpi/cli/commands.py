@@ -74,6 +74,8 @@ def report(
     raw: bool = typer.Option(False, "--raw", help="Do not neutralise spreadsheet formulas in CSV/XLSX cells."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages or progress on stderr."),
     cache: str = typer.Option(None, "--cache", help="Keep each file's parsed columns in this folder; a nightly run parses only new or changed files (docs/scale.md)."),
+    engine: str = typer.Option(None, "--engine", help="local (default), or dask: each file of a source parsed by a Dask worker (docs/scale.md)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="With --engine dask: the address of a running Dask scheduler (tcp://host:8786); default: a local cluster for the run."),
 ) -> None:
     """Every configured KPI from several sources in one run, with targets, alerts and comparison.
 
@@ -99,9 +101,13 @@ def report(
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
     if on_source_error not in (None, "abort", "continue"):
         raise UsageError(f"--on-source-error {on_source_error!r}: expected abort or continue")
+    from .run import check_engine
+
+    check_engine(engine, scheduler)
     cfg = load_config(config)
     rep = build_report(cfg, period=period, compare=compare, since=since, until=until, strict=strict,
-                       on_error=on_source_error, progress=None if quiet else (lambda m: say(m)), cache=cache)
+                       on_error=on_source_error, progress=None if quiet else (lambda m: say(m)), cache=cache,
+                       engine=engine, scheduler=scheduler)
     emit(rep, fmt, output, quiet=quiet, raw=raw)
     gaps = comparison_gaps(rep)
     if gaps and not quiet:

@@ -19,7 +19,7 @@ BY_NAME = {
     "tenure_column": "COLUMN", "revenue_column": "COLUMN",
     "map": "CANONICAL=HEADER", "where": "COLUMN=VALUE",
     "period": "day|week|month|quarter|year", "compare": "previous|same-last-year|PERIOD",
-    "on_source_error": "abort|continue",
+    "on_source_error": "abort|continue", "engine": "local|dask", "scheduler": "ADDRESS",
     "since": "YYYY-MM-DD", "until": "YYYY-MM-DD", "as_of": "YYYY-MM-DD",
     "business_hours": "SCHEDULE", "peak_hours": "HOURS",
     "frt_target": "DURATION", "resolution_target": "DURATION", "lifespan": "DURATION",

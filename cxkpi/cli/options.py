@@ -37,6 +37,8 @@ COMMON: list[inspect.Parameter] = [
     _p("score", Annotated[Optional[str], typer.Option(help="Column holding the score, e.g. \"How likely are you to recommend us?\".", rich_help_panel=INPUT)]),
     _p("date", Annotated[Optional[str], typer.Option(help="Column holding the main timestamp (for --period/--since/--until).", rich_help_panel=INPUT)]),
     _p("cache", Annotated[Optional[str], typer.Option(help="Keep each file's parsed columns in this folder; later runs parse only new or changed files (docs/scale.md).", rich_help_panel=INPUT)]),
+    _p("engine", Annotated[Optional[str], typer.Option(help="local (default), or dask: each file of a source parsed by a Dask worker (docs/scale.md).", rich_help_panel=INPUT)]),
+    _p("scheduler", Annotated[Optional[str], typer.Option(help="With --engine dask: the address of a running Dask scheduler (tcp://host:8786); default: a local cluster for the run.", rich_help_panel=INPUT)]),
     _p("map", Annotated[Optional[list[str]], typer.Option("--map", "-m", help="Map a canonical column to a header: CANONICAL=HEADER (repeatable).", rich_help_panel=INPUT)]),
     _p("by", Annotated[Optional[list[str]], typer.Option("--by", "-b", help="Group by this column (repeatable: nested groups).", rich_help_panel=SLICE)]),
     _p("period", Annotated[Optional[str], typer.Option("--period", "-p", help="Group by time: day, week, month, quarter or year.", rich_help_panel=SLICE)]),

@@ -159,7 +159,7 @@ def _typed(p, value: str, flag: str):
 
 def run_rows(*, file, config, preset, sheet, encoding, delimiter, timezone, dayfirst, score, date, map, by,
              period, since, until, where, max_groups, format, output, strict, raw, quiet, kpis, kpi_set,
-             business_hours, holidays, cache=None) -> None:
+             business_hours, holidays, cache=None, engine=None, scheduler=None) -> None:
     from dataclasses import replace
 
     from ..api import RunOptions
@@ -179,10 +179,14 @@ def run_rows(*, file, config, preset, sheet, encoding, delimiter, timezone, dayf
     cfg = load_config(config) if config else Config()
     check_timezone(timezone, "--timezone")
     check_timezone(cfg.timezone, f"{config}: timezone")
+    from .run import check_engine
+
+    check_engine(engine, scheduler)
     run = RunOptions(
         file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), strict=strict, max_groups=max_groups, preset=preset, cache=cache,
+        engine=engine or "local", scheduler=scheduler,
     )
     frames = _explain(specs, cfg, [replace(run, settings=settings[s.name]) for s in specs])
     from ..explain import combine

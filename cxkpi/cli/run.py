@@ -37,9 +37,25 @@ def check_timezone(name: str | None, what: str) -> None:
                          "UTC)") from None
 
 
+ENGINES = ("local", "dask")
+
+
+def check_engine(engine: str | None, scheduler: str | None) -> None:
+    """Fail before any work on a bad --engine, a --scheduler without dask, or dask not installed."""
+    if engine is not None and engine not in ENGINES:
+        raise UsageError(f"--engine {engine!r}: expected local (the default) or dask")
+    if scheduler and engine != "dask":
+        raise UsageError(f"--scheduler {scheduler}: a Dask scheduler is used with --engine dask; add --engine dask")
+    if engine == "dask":  # the Dask module only now: a local run never imports it
+        from ..io.distributed import require
+
+        require()
+
+
 def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, sheet, encoding, delimiter, timezone,
                     dayfirst, score, date, map, by, period, since, until, where, min_sample, format, output,
-                    strict, raw, quiet, source=None, max_groups=None, cache=None) -> None:
+                    strict, raw, quiet, source=None, max_groups=None, cache=None, engine=None,
+                    scheduler=None) -> None:
     format = format_for(output, format)  # an unknown --output extension fails before any work
     if period is not None and period not in PERIODS:
         raise UsageError(f"--period {period!r}: expected one of {', '.join(PERIODS)}")
@@ -48,13 +64,14 @@ def run_kpi_command(spec: KpiSpec, kpi_settings: dict, *, file, config, preset, 
     # would pass unseen until the day it has one
     check_timezone(timezone, "--timezone")
     check_timezone(cfg.timezone, f"{config}: timezone")
+    check_engine(engine, scheduler)
     run = RunOptions(
         file=file, sheet=sheet, encoding=encoding, delimiter=delimiter, timezone=timezone, dayfirst=dayfirst,
         columns=parse_map(map), score=score, date=date, by=list(by or []), period=period, since=since,
         until=until, where=list(where or []), min_sample=min_sample, strict=strict, settings=kpi_settings,
         max_groups=max_groups,
         progress=not quiet and sys.stderr.isatty(),
-        source=source, preset=preset, cache=cache,
+        source=source, preset=preset, cache=cache, engine=engine or "local", scheduler=scheduler,
     )
     result = compute_file(spec, config=cfg, run=run)
     # which preset read the file is said first, on stderr, even when the table shows the notes too

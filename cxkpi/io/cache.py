@@ -49,7 +49,7 @@ def content_hash(path: Path) -> str:
 
 def _option_text(options) -> str:
     """Every load option that can change the parsed columns, as stable text."""
-    skip = {"progress", "cache"}
+    skip = {"progress", "cache", "engine", "scheduler"}  # how, not what, is parsed
     parts = []
     for f in fields(options):
         if f.name in skip:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,20 @@ def _expand(value: str) -> list[str]:
 def load_source(path, source: str, wanted: list[str], options: load.LoadOptions | None = None,
                 extra: list[str] | None = None, stdin: io.BufferedIOBase | None = None,
                 cache: load.ReadCache | None = None) -> Dataset:
-    """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated."""
+    """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated.
+
+    With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py)."""
+    if options is not None and options.engine == "dask" and str(path) != "-":
+        from functools import partial
+
+        from . import distributed
+
+        task = partial(load.load_source, source=source, wanted=wanted, options=distributed.quiet_options(options),
+                       extra=extra)
+        several = isinstance(path, FileSet)
+        parts = distributed.map_files(task, list(path.paths) if several else [path], options.scheduler,
+                                      options.progress)
+        return concat(parts, str(path)) if several else parts[0]
     if not isinstance(path, FileSet):
         return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache)
     return concat([load.load_source(p, source, wanted, options, extra) for p in path.paths], str(path))
@@ -89,10 +103,24 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
 
 def load_any(path, choices: list[load.SourceChoice], viable, none_viable,
              stdin: io.BufferedIOBase | None = None) -> Dataset:
-    """``load.load_any``; for a ``FileSet`` every file must read as the same source."""
-    if not isinstance(path, FileSet):
+    """``load.load_any``; for a ``FileSet`` every file must read as the same source (``--engine dask``:
+    each file a task, as in ``load_source``)."""
+    options = choices[0].options if choices else None
+    if options is not None and options.engine == "dask" and str(path) != "-":
+        from functools import partial
+
+        from . import distributed
+
+        task = partial(load.load_any, choices=[replace(c, options=distributed.quiet_options(c.options))
+                                               for c in choices], viable=viable, none_viable=none_viable)
+        parts = distributed.map_files(task, list(path.paths) if isinstance(path, FileSet) else [path],
+                                      options.scheduler, options.progress)
+        if not isinstance(path, FileSet):
+            return parts[0]
+    elif not isinstance(path, FileSet):
         return load.load_any(path, choices, viable, none_viable, stdin=stdin)
-    parts = [load.load_any(p, choices, viable, none_viable) for p in path.paths]
+    else:
+        parts = [load.load_any(p, choices, viable, none_viable) for p in path.paths]
     for part in parts[1:]:
         if part.source != parts[0].source:
             raise MissingColumnsError(f"{part.file}: reads as {part.source}, but {parts[0].file} as {parts[0].source}; "

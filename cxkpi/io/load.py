@@ -50,6 +50,8 @@ class LoadOptions:
     uninvited: dict[str, tuple[str, ...]] = field(default_factory=dict)
     add: dict[str, float] = field(default_factory=dict)
     cache: str | None = None  # --cache DIR: parsed files are kept there (cxkpi.io.cache); no parsing option
+    engine: str = "local"  # --engine dask: a source's files parsed by Dask workers (cxkpi.io.distributed)
+    scheduler: str | None = None  # --scheduler ADDR: an existing Dask cluster; default: one started for the run
 
 
 def with_preset(options: LoadOptions, preset: Preset, source: str, label: str, explicit: bool) -> LoadOptions:
