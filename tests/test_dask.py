@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import warnings
 
 import pytest
 
@@ -20,7 +21,9 @@ from .test_multi_files import KPIS, SETTINGS, _two_months, folders  # noqa: E402
 @pytest.fixture(scope="module")
 def scheduler():
     """One cluster of two worker processes for the module: each command connects, none starts its own."""
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with warnings.catch_warnings():  # another cluster's port 8787
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     yield cluster.scheduler_address
     engine.close()
     cluster.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from dataclasses import replace
 
 from ..errors import InputError, MissingExtraError, UsageError
@@ -62,8 +63,10 @@ def client(scheduler: str | None):
                              "expected e.g. tcp://host:8786") from None
         _session.update(client=c, scheduler=scheduler)
         return c
-    cluster = distributed.LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+    with warnings.catch_warnings():  # "port 8787 is already in use": another cluster's, nothing the user did
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR)
     c = distributed.Client(cluster, set_as_default=False)
     _session.update(client=c, cluster=cluster, scheduler=None)
     return c
