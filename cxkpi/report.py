@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -247,7 +247,8 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 not_computed[spec.name] = f"{source} has no column {' / '.join(missing)}"
                 continue
             try:
-                entries[spec.name] = _entry(spec, dataset, request, config, period, compare)
+                entries[spec.name] = _joined_entry(spec, source, request, config, run, period, compare) \
+                    or _entry(spec, dataset, request, config, period, compare)
             except (MissingColumnsError, MissingSettingError) as e:
                 if chosen:
                     raise
@@ -270,6 +271,23 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
         title=config.report.get("title", "Customer experience KPIs"),
         timezone=config.timezone, currency=config.currency,
     )
+
+
+def _joined_entry(spec: KpiSpec, source: str, request: Request, config: Config, run: RunOptions,
+                  period: str | None, compare: str | None) -> Entry | None:
+    """A KPI whose ``by:`` names another source's column (``tickets.topic``, docs/joins.md): its source
+    read with the join key, the other source's column added as ``cxkpi csat --by tickets.topic`` adds
+    it (unmatched rows skipped with their reason). None when the KPI has no joined --by."""
+    from . import join
+    from .api import _load
+
+    joins = join.plan(config, source, request.by)
+    if not joins:
+        return None
+    request = replace(request, by=joins.by)
+    dataset = _load(spec, config, run, request, source, joins.keys)
+    spec, dataset = join.apply(joins, spec, dataset, config, run)
+    return _entry(spec, dataset, request, config, period, compare)
 
 
 def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
