@@ -248,6 +248,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 continue
             try:
                 entries[spec.name] = _joined_entry(spec, source, request, config, run, period, compare) \
+                    or _topics_with_surveys(spec, dataset, request, config, run, period, compare) \
                     or _entry(spec, dataset, request, config, period, compare)
             except (MissingColumnsError, MissingSettingError) as e:
                 if chosen:
@@ -288,6 +289,46 @@ def _joined_entry(spec: KpiSpec, source: str, request: Request, config: Config, 
     dataset = _load(spec, config, run, request, source, joins.keys)
     spec, dataset = join.apply(joins, spec, dataset, config, run)
     return _entry(spec, dataset, request, config, period, compare)
+
+
+def _topics_with_surveys(spec: KpiSpec, dataset, request: Request, config: Config, run: RunOptions,
+                         period: str | None, compare: str | None) -> Entry | None:
+    """Top topics with each topic's CSAT from the surveys when the tickets carry no satisfaction column
+    and the config joins surveys to tickets: each ticket takes its CSAT survey's answer (a ticket
+    without one has none; it still counts in its topic), read on the CSAT KPI's scale. None when this
+    does not apply. Two CSAT answers for one ticket leave CSAT per topic empty, with a note."""
+    from . import join
+    from .api import _load
+
+    if spec.name != "topics" or "satisfaction" in dataset.frame.columns:
+        return None
+    link = join.find_join(config, "tickets", "surveys")
+    if link is None or not config.source("surveys").get("file"):
+        return None
+    key = link.key_of("tickets")
+    tickets = dataset if key in dataset.frame.columns else _load(spec, config, run, request, "tickets", [key])
+    csat = config.kpi("csat")
+    settings = {"scale": csat.get("scale"), "satisfied_min": csat.get("satisfied_min"),
+                **{k: v for k, v in request.settings.items() if v is not None}}
+    try:
+        side = join._load_other(config, run, "surveys", link.key_of("surveys"), ["score"])
+        added, _, notes = join._join(tickets.frame[key], side, link, "tickets", "surveys", ["score"])
+    except UsageError as e:  # a ticket with two CSAT answers: no CSAT per topic rather than a failed report
+        note = f"CSAT per topic is empty: the surveys joined by {link.text} cannot be used ({e})"
+        return _entry(spec, replace(tickets, notes=list(tickets.notes) + [note]), request, config, period, compare)
+    answers = added["surveys.score"].mask(added["surveys.score"] == join.UNMATCHED)
+    # an empty or unreadable answer is the CSAT KPI's skip, not a reason to drop the ticket from its topic
+    from .kpis.workload import _csat
+
+    _, unusable, _ = _csat(pd.DataFrame({"satisfaction": answers}), {**spec.defaults(), **settings})
+    answers = answers.mask(answers.index.isin(unusable.index))
+    answered = int(answers.notna().sum())
+    note = (f"CSAT per topic from the surveys joined by {link.text}: {answered:,} of {len(answers):,} tickets "
+            "have an answer")
+    frame = tickets.frame.assign(satisfaction=answers)
+    tickets = replace(tickets, frame=frame, notes=list(tickets.notes) + [note] + notes)
+    request = replace(request, settings={**settings, "satisfaction_from": "the joined surveys"})
+    return _entry(spec, tickets, request, config, period, compare)
 
 
 def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:

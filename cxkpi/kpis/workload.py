@@ -427,7 +427,8 @@ def topics(frame: pd.DataFrame, settings: dict) -> Measured:
     csat_bad = pd.Series(dtype="object")
     if "satisfaction" in frame.columns:
         satisfied, csat_bad, rule = _csat(frame, settings)
-        notes.append(f"CSAT from the tickets' satisfaction column ({rule})")
+        where = settings.get("satisfaction_from") or "the tickets' satisfaction column"
+        notes.append(f"CSAT from {where} ({rule})")
     else:
         notes.append("no satisfaction column on tickets: CSAT per topic is empty")
     skipped = elapsed.first_reason(frt_bad, art_bad, csat_bad)
