@@ -173,6 +173,8 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
                                                if c not in spec.all_columns() and c not in spec.dimensions]
     if request.period and tcol:
         used.append(tcol)
+    whole = spec.whole[1] if spec.whole and spec.whole[0] == data.source and spec.whole[1] in frame.columns else None
+    lost = []
     for col in dict.fromkeys(used):
         bad = data.invalid.get(col)
         if bad is None or bad.empty:
@@ -181,7 +183,12 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         if len(hit):
             why = reasons(bad)  # "unreadable value", or "not a finite number" for inf and 1e400
             skipped_parts.append((col + ": " + why[~why.index.duplicated()].reindex(hit)).rename(None))
+            if whole:
+                lost.append(frame.loc[hit, whole])
             frame = frame.drop(index=hit)
+    if lost:
+        frame, together = _drop_whole(frame, whole, pd.concat(lost))
+        skipped_parts.append(together)
 
     try:
         measured = spec.measure(frame, settings)
@@ -270,6 +277,17 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
         trend=trend,
     ))
+
+
+def _drop_whole(frame: pd.DataFrame, column: str, lost: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows sharing ``column`` with a row dropped for an unreadable cell (KpiSpec.whole), skipped too."""
+    def key(s: pd.Series) -> pd.Series:
+        return s.astype("string").str.strip().replace("", pd.NA)
+
+    ids = key(lost).dropna().unique()
+    hit = frame.index[key(frame[column]).isin(ids).fillna(False).to_numpy(dtype=bool)]
+    reason = pd.Series(f"another row of this {column} has an unreadable value", index=hit, dtype="object")
+    return frame.drop(index=hit), reason
 
 
 def _file_rows(data: Dataset, result: KpiResult) -> KpiResult:

@@ -98,6 +98,9 @@ class KpiSpec:
     extra: Callable[[pd.DataFrame, Context], dict] | None = None
     # other logical sources the KPI can read (the file's columns pick one; see ``source_for``)
     alt_sources: tuple[str, ...] = ()
+    # (source, column): rows of that source sharing the column's value stand or fall together (a status
+    # history's ticket_id: one change lost to an unreadable cell leaves the ticket's spells unknown)
+    whole: tuple[str, str] | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -184,6 +187,7 @@ def kpi(
     group_key: str | None = None,
     significance: tuple[str, ...] | None = None,
     headline: str | None = None,
+    whole: tuple[str, str] | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -221,6 +225,7 @@ def kpi(
             group_key=group_key,
             significance=significance,
             headline=headline,
+            whole=whole,
         )
         return measure
 

@@ -114,8 +114,8 @@ def test_business_hours_count_each_spell_in_open_time(run_cli, write):
 
 def test_skipped_rows_are_counted_with_reasons(run_cli, write):
     # ticket 4 has a change without a time: its spells cannot be told, so all 3 of its rows are skipped
-    # ticket 5 has an unreadable time (row 6): that row is skipped by the loader's reading, and a note
-    # says the ticket's previous status runs on to its next readable change
+    # ticket 5 has an unreadable time (row 6): its spells cannot be told either, so row 6 is skipped as
+    # unreadable and row 5 with it (else its "new" would run on to the latest change, 60 min, a made-up wait)
     # ticket 6 is fine: new 09:00 → open 09:20 → solved 10:00: requester = 20 + 40 = 60
     # a row without a ticket_id is skipped on its own
     path = write("events.csv", "ticket_id,status,changed_at\n"
@@ -131,12 +131,14 @@ def test_skipped_rows_are_counted_with_reasons(run_cli, write):
         "no changed_at": [3],
         "another status change of this ticket has no changed_at or no status": [2, 4],
         "changed_at: unreadable value": [6],
+        "another row of this ticket_id has an unreadable value": [5],
         "no ticket_id": [10],
     }
-    assert r["skipped"]["total"] == 5
-    assert any("status history row 6 not used" in n for n in r["notes"])
-    # ticket 5 (new 09:00 to the latest changed_at, 10:00 = 60, still open) and ticket 6 (60)
-    assert (r["value"], r["n"]) == (60.0, 2)
+    assert r["skipped"]["total"] == 6
+    assert (r["rows"], r["n"]) == (9, 1)  # 9 rows = 6 skipped + ticket 6's 3 changes
+    assert any("status history rows 5, 6 not used" in n and "skipped whole" in n for n in r["notes"])
+    # ticket 6 alone: 60; the latest changed_at is still 10:00 (ticket 4's and 6's), no ticket is open
+    assert (r["value"], r["breakdown"]["open"]) == (60.0, 0)
     code, _, err = run_cli("requester-wait", path, "--strict")
     assert code != 0 and "--strict" in err
 
@@ -248,3 +250,19 @@ def test_where_on_a_history_is_flagged(run_cli, write):
     path = write("events.csv", LOG)
     r = result(run_cli, "requester-wait", path, "--where", "status=open")
     assert any("not used (skipped, or left out by --where)" in n for n in r["notes"])
+
+
+def test_an_unreadable_change_skips_its_ticket_among_interleaved_ones(run_cli, write):
+    # tickets 7 and 8 interleaved; 7's pending change (row 4) cannot be read, so 7 is skipped whole:
+    # counted from its readable rows it would be new 09:00–10:00 = 60 (requester) and 0 agent wait,
+    # where the truth is unknown. ticket 8: new 09:10 → pending 09:40 → solved 10:40:
+    # requester 30, agent 60
+    path = write("events.csv", "ticket_id,status,changed_at\n"
+                 "7,new,2025-05-05 09:00\n8,new,2025-05-05 09:10\n7,pending,31/31/2025\n"
+                 "8,pending,2025-05-05 09:40\n7,solved,2025-05-05 10:00\n8,solved,2025-05-05 10:40\n")
+    r = result(run_cli, "requester-wait", path)
+    assert (r["value"], r["n"], r["rows"]) == (30.0, 1, 6)
+    reasons = {k: v["rows"] for k, v in r["skipped"]["reasons"].items()}
+    assert reasons == {"changed_at: unreadable value": [4],
+                       "another row of this ticket_id has an unreadable value": [2, 6]}
+    assert result(run_cli, "agent-wait", path)["value"] == 60.0

@@ -1265,9 +1265,10 @@ def _gaps(index: pd.Index, notes: list[str]) -> None:
         first = [r for a in at[:5] for r in range(rows[a] + 1, rows[a + 1])[:5]][:5]
         shown = ", ".join(map(str, first)) + (f" … ({total} in all)" if total > len(first) else "")
         rows_word = "row" if total == 1 else "rows"
-        notes.append(f"status history {rows_word} {shown} not used (skipped, or left out by --where): the status "
-                     "before such a change runs on to the ticket's next readable one; fix the rows, or refuse the "
-                     "file with --strict")
+        notes.append(f"status history {rows_word} {shown} not used (skipped, or left out by --where): a ticket with "
+                     "an unreadable change is skipped whole, but a change left out by --where (or a line that could "
+                     "not be read) lets the status before it run on to the ticket's next one; fix the rows, or "
+                     "refuse the file with --strict")
 
 
 @kpi(
@@ -1285,6 +1286,7 @@ def _gaps(index: pd.Index, notes: list[str]) -> None:
     aggregate=_wait_aggregate,
     params=_wait_params("requester-wait"),
     periodic=True,
+    whole=("ticket_events", "ticket_id"),
     example="cxkpi requester-wait sample_data/ticket_events.csv --stat median --unit h",
 )
 def requester_wait(frame: pd.DataFrame, settings: dict) -> Measured:
@@ -1312,6 +1314,7 @@ def requester_wait(frame: pd.DataFrame, settings: dict) -> Measured:
     aggregate=_wait_aggregate,
     params=_wait_params("agent-wait"),
     periodic=True,
+    whole=("ticket_events", "ticket_id"),
     example="cxkpi agent-wait sample_data/ticket_events.csv --by team",
 )
 def agent_wait(frame: pd.DataFrame, settings: dict) -> Measured:
