@@ -142,3 +142,39 @@ def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, mon
     # 300 rows have a score (i % 4 != 0); in each run of 20 rows 15 do, and 6 of them score 4 or 5
     # (i % 20 in 3, 9, 13, 14, 18, 19): 20 runs × 6 = 120 satisfied / 300 = 40 %
     assert csat["n"] == 300 and csat["value"] == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize("answered", ["late", "early"])
+def test_a_zoned_time_column_empty_for_whole_batches_is_read(tmp_path, run_cli, monkeypatch, answered):
+    # first_response_at is empty in the first 200 rows ("late") or the last 200 ("early"): its empty
+    # batches are naive NaT, the others UTC; they joined as a crash (astype cannot zone a naive type)
+    rows = []
+    for i in range(400):
+        filled = i >= 200 if answered == "late" else i < 200
+        rows.append(f"T{i},2025-03-01T09:00:00Z,{f'2025-03-01T09:{i % 60:02d}:00Z' if filled else ''},email")
+    _write(tmp_path / "t.csv", "ticket_id,created_at,first_response_at,channel", rows)
+    whole, batched = _both(run_cli, monkeypatch, "frt", tmp_path / "t.csv", batch=SMALL)
+    assert batched == whole
+    # minutes i % 60 over 200 rows: "late" i = 200..399 → 20..59 (sum 1580), then 0..59 twice (3540) and
+    # 0..39 (780): 5900 / 200; "early" i = 0..199 → 0..59 three times (5310) and 0..19 (190): 5500 / 200
+    assert batched["n"] == 200
+    assert batched["value"] == pytest.approx((5900 if answered == "late" else 5500) / 200)
+
+
+def test_iso_or_mixed_is_decided_over_the_whole_file_as_in_one_shot(tmp_path, run_cli, monkeypatch):
+    # 1000 ISO times (with and without fractions: no single strptime format) then 3000 day-first ones.
+    # One shot: ISO reads 1000 of 4000 (< half), so the column is read as mixed and every row is
+    # readable. The first 32 KB batch is all ISO: alone it decided ISO and the 3000 day-first rows were
+    # unreadable; the whole-file count now restarts the file in one shot.
+    rows = []
+    for i in range(4000):
+        if i < 1000:
+            t = f"2025-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00" + (".5" if i % 2 else "")
+        else:
+            t = f"{13 + i % 15:02d}/03/2025 {i % 24:02d}:{i % 60:02d}"
+        rows.append(f"T{i},{t},email")
+    _write(tmp_path / "t.csv", "ticket_id,created_at,channel", rows)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "32768")
+    data = load_source(tmp_path / "t.csv", "tickets", ["created_at", "channel"])
+    assert data.invalid == {} and int(data.frame["created_at"].notna().sum()) == 4000
+    assert data.frame["created_at"].iloc[1000].day == 13 + 1000 % 15  # 20/03/2025: day first

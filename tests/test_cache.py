@@ -115,3 +115,16 @@ def test_a_cache_that_is_a_file_is_a_one_line_error(tmp_path, run_cli):
     (tmp_path / "c").write_text("x")
     code, out, err = run_cli("nps", SAMPLE / "surveys.csv", "--cache", tmp_path / "c")
     assert code != 0 and "--cache" in err and "not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_a_parse_not_the_run(tmp_path, run_cli, monkeypatch):
+    # a read-only folder (or a full disk) refuses the temporary entry: the run still gives its result
+    import tempfile
+
+    def refused(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    cold = _json(run_cli, "nps", SAMPLE / "surveys.csv")
+    assert _json(run_cli, "nps", SAMPLE / "surveys.csv", "--cache", tmp_path / "cache") == cold
+    assert os.listdir(tmp_path / "cache") == []

@@ -112,15 +112,16 @@ class ParsedCache:
             return
         import pyarrow as pa
 
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.folder)
-        try:
+        tmp = None
+        try:  # a read-only or full folder costs the next run a parse, never this run's result
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.folder)
             with os.fdopen(fd, "wb") as f, pa.ipc.new_file(f, table.schema) as writer:
                 writer.write_table(table)
             os.replace(tmp, self._entry(key))
         except OSError:
-            pass  # a full disk or a read-only folder costs the next run a parse, never this run's result
+            pass
         finally:
-            if os.path.exists(tmp):
+            if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
 
 

@@ -334,6 +334,10 @@ def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, D
                 if source == mine:
                     raise
                 failed.add(source)  # another source's error is said by that source's own load
+    for plan in (p for s in jobs if s not in failed for p in plans[s].values()):
+        if plan.get("kind") in ("iso", "mixed") and \
+                ("mixed" if plan["iso_read"] < plan["present"] * 0.5 else "iso") != plan["kind"]:
+            raise NotBatchable()  # the first batch's ISO-or-mixed is not the whole file's: read it in one shot
     out = {}
     for source, (mapping, options, notes) in jobs.items():
         if source in failed:
@@ -343,6 +347,16 @@ def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, D
             notes=notes + _tally_notes(tallies[source], mapping),
             preset=options.preset.name if options.preset else None, withheld=dict(options.withheld)))
     return out
+
+
+def _as_type(col: pd.Series, dtype) -> pd.Series:
+    """A batch's time column in the type a later batch decided: a batch with no time at all was read
+    before the column's zone was known (naive NaT cannot be cast to a zoned type)."""
+    if dtype is None or col.dtype == dtype:
+        return col
+    if col.isna().all():
+        return pd.Series(pd.NaT, index=col.index, dtype=dtype)
+    return col.astype(dtype)
 
 
 def _concat(parts: list[Dataset], plans: dict, into: Dataset) -> Dataset:
@@ -361,7 +375,7 @@ def _concat(parts: list[Dataset], plans: dict, into: Dataset) -> Dataset:
             frame[c] = pd.Series(joined, index=index)
         else:
             dtype = plans.get(c, {}).get("dtype")
-            frame[c] = pd.concat([x if dtype is None or x.dtype == dtype else x.astype(dtype) for x in cols])
+            frame[c] = pd.concat([_as_type(x, dtype) for x in cols])
         del cols
         for p in parts:
             del p.frame[c]

@@ -288,8 +288,9 @@ def timestamps(
     s = text(series)
     present = s.dropna()
     if present.empty:
-        empty = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-        return (empty.astype(plan["dtype"]) if plan and "dtype" in plan else empty), s.iloc[:0]
+        # a batch with no time after an earlier one decided the type: that type (astype cannot zone NaT)
+        dtype = plan["dtype"] if plan and "dtype" in plan else "datetime64[ns]"
+        return pd.Series(pd.NaT, index=s.index, dtype=dtype), s.iloc[:0]
     if plan and "kind" in plan:
         kind, fmt = plan["kind"], plan.get("fmt")
     else:
@@ -298,6 +299,7 @@ def timestamps(
         if fmt is None and not zoned_sample.any():
             fmt = detect_date_format(sample, column, dayfirst)
         kind = ("zoned-all" if zoned_sample.all() else "zoned") if zoned_sample.any() else "format" if fmt else "iso"
+    iso_read = None  # how many present cells ISO 8601 reads: below half of the column, it is read as mixed
     if kind.startswith("zoned"):
         parsed = _parse_zoned(s, kind == "zoned-all", timezone, naive_zone)
     elif kind == "format":
@@ -305,14 +307,21 @@ def timestamps(
     elif kind == "mixed":
         parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
                           naive_zone)
+        if plan is not None:  # a later batch: counted, so the whole file's ISO share can be checked at its end
+            iso_read = int(_in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone,
+                                    naive_zone).notna().sum())
     else:
         parsed = _in_zone(pd.to_datetime(s, format="ISO8601", errors="coerce"), timezone, naive_zone)
-        if parsed.notna().sum() < present.size * 0.5 and not (plan and "kind" in plan):
+        iso_read = int(parsed.notna().sum())
+        if iso_read < present.size * 0.5 and not (plan and "kind" in plan):
             kind = "mixed"
             parsed = _in_zone(pd.to_datetime(s, format="mixed", dayfirst=bool(dayfirst), errors="coerce"), timezone,
                               naive_zone)
     if plan is not None and "kind" not in plan:
         plan.update(kind=kind, fmt=fmt, dtype=parsed.dtype)
+    if plan is not None and iso_read is not None:  # the one-shot read decides ISO or mixed over all the rows
+        plan["iso_read"] = plan.get("iso_read", 0) + iso_read
+        plan["present"] = plan.get("present", 0) + int(present.size)
     gap = parsed.attrs.get("dst_gap")
     parsed = _in_python_range(parsed)
     if gap:
