@@ -254,14 +254,15 @@ def _duplicates(dups: pd.Series, file: str, join: Join, other: str) -> str:
 
 def _load_other(config: "Config", run, other: str, key: str, columns: list[str]) -> "Dataset":
     """The other source, read for its key and the asked columns only (CSAT rows for ``csat_group``)."""
-    from .api import RunOptions, load_options
-    from .io.load import load_source
+    from .api import RunOptions, load_options, source_file
+    from .io.files import load_source  # one file, or a FileSet file by file
 
     block = config.source(other)
-    if not block.get("file"):
+    if not block.get("file") and not block.get("files"):
         raise UsageError(f"--by {other}.{columns[0]}: sources.{other}.file is not set in the config; "
                          "a joined source is read from its file there")
-    path = config.resolve_file(block["file"])
+    # file:, a glob or folder in file:, or files: — read as the source's own KPI command reads it
+    path = source_file(config, other, RunOptions(), f"--by {other}.{columns[0]}")
     options = load_options(config, other, RunOptions(timezone=run.timezone, progress=run.progress))
     known = SOURCES[other].columns
     plain = [c for c in columns if not (other == "surveys" and c == CSAT_GROUP)]

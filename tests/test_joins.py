@@ -223,3 +223,19 @@ def test_the_docs_example_runs_on_the_sample_data(tmp_path):
     frt = _json("frt", "-c", path, "--by", "surveys.csat_group")
     assert set(_groups(frt, "surveys.csat_group")) <= {"satisfied", "neutral", "dissatisfied", "(missing)"}
     assert frt["skipped"]["reasons"]["no survey for this ticket"]["count"] > 0
+
+
+def test_a_joined_source_of_several_files(pair, tmp_path):
+    # sources.tickets.files: a glob of two exports, T1–T5 (rows 2–6) and T6–T10 (rows 7–11 as the files put
+    # end to end): joined as one tickets source, so the numbers are test_csat_by_ticket_topic's
+    # (4 of 7 satisfied; billing 2/3) and T6, T8, T10 are the same rows 7, 9, 11 with no survey
+    header, *lines = TICKETS.splitlines(keepends=True)
+    (tmp_path / "helpdesk").mkdir()
+    (tmp_path / "helpdesk" / "a.csv").write_text(header + "".join(lines[:5]))
+    (tmp_path / "helpdesk" / "b.csv").write_text(header + "".join(lines[5:]))
+    path = pair()
+    path.write_text(path.read_text().replace("tickets: {file: tickets.csv}", "tickets: {files: 'helpdesk/*.csv'}"))
+    data = _json("csat", "-c", path, "--by", "tickets.topic")
+    assert data["n"] == 7 and data["value"] == pytest.approx(100 * 4 / 7)
+    assert _groups(data, "tickets.topic")["billing"]["value"] == pytest.approx(100 * 2 / 3)
+    assert any("3 of 10 tickets with no survey" in n and "rows 7, 9, 11" in n for n in data["notes"])

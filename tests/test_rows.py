@@ -333,3 +333,22 @@ def test_set_gives_a_kpi_setting_or_says_what_it_takes(run_cli, six):
     assert code == 2 and "frt has no setting 'bogus'" in err
     code, _, err = run_cli("rows", six, "--kpis", "frt", "--set", "fcr.rule=contacts")
     assert code == 2 and "'fcr' is not one of --kpis" in err
+
+
+def test_rows_of_a_folder_of_exports(run_cli, six, tmp_path):
+    # SIX split into two files of a folder: the rows are SIX's, row numbers running on from file to file
+    # (rows 2–4 in a.csv, 5–7 in b.csv), so FRT's statuses are test_six_tickets_worked_by_hand's
+    header, *lines = SIX.splitlines(keepends=True)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text(header + "".join(lines[:3]))
+    (folder / "b.csv").write_text(header + "".join(lines[3:]))
+    code, out, err = run_cli("rows", folder, "--kpis", "frt")
+    assert code == 0, err
+    t = _csv(out).set_index("row")
+    assert list(t.index) == ["2", "3", "4", "5", "6", "7"]
+    assert list(t["frt_status"]) == ["used", "used", "unanswered", "skipped", "skipped", "used"]
+    # and one of the folder's files is an input: never written over
+    code, _, err = run_cli("rows", folder, "--kpis", "frt", "-o", folder / "b.csv")
+    assert code == 2 and "a file this run reads" in err
+    assert (folder / "b.csv").read_text() == header + "".join(lines[3:])

@@ -212,7 +212,8 @@ def _explain(specs, cfg, runs) -> list:
         with_preset_settings
     from ..errors import MissingSettingError, UsageError
     from ..explain import rows
-    from ..io.load import ReadCache, load_source
+    from ..io.files import FileSet, load_source  # one file, or a FileSet (glob, folder, files:) file by file
+    from ..io.load import ReadCache
     from ..io.read import read_input
     from ..sources import SOURCES
 
@@ -230,17 +231,18 @@ def _explain(specs, cfg, runs) -> list:
             except UsageError:
                 if source == sources[-1]:
                     raise
-        plans.append((spec, run, request, sources, str(path)))
-    paths = {p[4] if p[4] == "-" else os.path.realpath(p[4]) for p in plans}
+        plans.append((spec, run, request, sources, path if isinstance(path, FileSet) else str(path)))
+    paths = {p[4] if p[4] == "-" else tuple(map(os.path.realpath, p[4].paths)) if isinstance(p[4], FileSet)
+             else os.path.realpath(p[4]) for p in plans}
     if len(paths) > 1:
         shown = "; ".join(f"{spec.name} reads {path}" for spec, _, _, _, path in plans)
         raise UsageError(f"rows: the KPIs read different files ({shown}); give FILE, or run rows once per file")
     path = plans[0][4]
     cache, payload = None, None
-    if path == "-" or (os.path.exists(path) and not os.path.isfile(path)):
+    if path == "-" or (not isinstance(path, FileSet) and os.path.exists(path) and not os.path.isfile(path)):
         stream = read_input(path, "<stdin>" if path == "-" else path)  # stdin or a pipe: read once, kept
         payload = stream.getvalue()
-    elif len(plans) > 1:
+    elif len(plans) > 1 and not isinstance(path, FileSet):
         cache = ReadCache()
     frames = []
     for spec, run, request, sources, _ in plans:
