@@ -303,7 +303,8 @@ def _topics_with_surveys(spec: KpiSpec, dataset, request: Request, config: Confi
     if spec.name != "topics" or "satisfaction" in dataset.frame.columns:
         return None
     link = join.find_join(config, "tickets", "surveys")
-    if link is None or not config.source("surveys").get("file"):
+    surveys = config.source("surveys")
+    if link is None or not (surveys.get("file") or surveys.get("files")):  # files: is several exports
         return None
     key = link.key_of("tickets")
     tickets = dataset if key in dataset.frame.columns else _load(spec, config, run, request, "tickets", [key])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .conftest import SAMPLE
 
 CONFIG = f"""\
@@ -41,7 +43,8 @@ def test_a_joined_by_in_the_report_is_the_kpi_commands(tmp_path, run_cli):
     assert entries["csat"]["skipped"]["reasons"]["a survey for an unknown ticket"] == {"count": 2, "rows": [12, 502]}
 
 
-def test_top_topics_take_csat_from_the_joined_surveys(tmp_path, run_cli):
+@pytest.mark.parametrize("surveys", ["file: surveys.csv", "files: ['surveys*.csv']"])
+def test_top_topics_take_csat_from_the_joined_surveys(tmp_path, run_cli, surveys):
     (tmp_path / "tickets.csv").write_text(
         "Ticket ID,Created At,Topic\nT1,2025-03-03 09:00,billing\nT2,2025-03-03 10:00,billing\n"
         "T3,2025-03-04 09:00,bug\nT4,2025-03-04 10:00,bug\n", encoding="utf-8")
@@ -50,7 +53,8 @@ def test_top_topics_take_csat_from_the_joined_surveys(tmp_path, run_cli):
         "S3,T3,2025-03-05 09:00,4\nS4,T9,2025-03-05 09:00,5\nS5,T4,2025-03-05 09:00,\n", encoding="utf-8")
     (tmp_path / "c.yaml").write_text(
         "sources:\n  tickets: {file: tickets.csv}\n"
-        "  surveys:\n    file: surveys.csv\n    columns: {response_id: Response ID, ticket_id: Ticket ID, "
+        f"  surveys:\n    {surveys}\n"
+        "    columns: {response_id: Response ID, ticket_id: Ticket ID, "
         "responded_at: Responded At, score: Score}\n"
         "joins: [surveys.ticket_id -> tickets.ticket_id]\nreport: {kpis: [topics]}\n", encoding="utf-8")
     code, out, err = run_cli("report", "-c", tmp_path / "c.yaml", "--format", "json")
