@@ -174,7 +174,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     if request.period and tcol:
         used.append(tcol)
     whole = spec.whole[1] if spec.whole and spec.whole[0] == data.source and spec.whole[1] in frame.columns else None
-    lost = []
+    lost, together = [], pd.Series(dtype="object")
     for col in dict.fromkeys(used):
         bad = data.invalid.get(col)
         if bad is None or bad.empty:
@@ -210,7 +210,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     rows += sum(len(v) for v in bad_rows.values())
 
     if request.strict and (len(skipped) or bad_rows):
-        _raise_strict(data.row_label, skipped, bad_rows)
+        _raise_strict(data.row_label, skipped, bad_rows, secondary=together.index)
 
     keys = list(request.by)
     labels = [k for k in measured.keys if k not in keys]
@@ -493,12 +493,14 @@ def _skipped(skipped: pd.Series, bad_rows: dict[str, list[int]]) -> Skipped:
     return Skipped(counts, rows)
 
 
-def _raise_strict(where, skipped: pd.Series, bad_rows: dict[str, list[int]]) -> None:
-    """``where(row)``: 'file row N' (Dataset.row_label)."""
+def _raise_strict(where, skipped: pd.Series, bad_rows: dict[str, list[int]], secondary=()) -> None:
+    """``where(row)``: 'file row N' (Dataset.row_label). ``secondary``: rows skipped only with another's
+    (KpiSpec.whole), named only when nothing else is: the user is sent to the cell to fix."""
     candidates = []
-    if len(skipped):
-        first = skipped.index.min()
-        reason = skipped[skipped.index == first].iloc[0]
+    primary = skipped[~skipped.index.isin(secondary)] if len(secondary) else skipped
+    if len(primary):
+        first = primary.index.min()
+        reason = primary[primary.index == first].iloc[0]
         candidates.append((int(first), str(reason)))
     for reason, numbers in bad_rows.items():
         if numbers:

@@ -266,3 +266,6 @@ def test_an_unreadable_change_skips_its_ticket_among_interleaved_ones(run_cli, w
     assert reasons == {"changed_at: unreadable value": [4],
                        "another row of this ticket_id has an unreadable value": [2, 6]}
     assert result(run_cli, "agent-wait", path)["value"] == 60.0
+    # --strict names the unreadable cell's row (4), not the first row skipped with it (2)
+    code, _, err = run_cli("requester-wait", path, "--strict")
+    assert code != 0 and "row 4: changed_at: unreadable value (--strict; 3 unusable rows in all)" in err
