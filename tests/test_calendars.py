@@ -125,6 +125,27 @@ def test_change_of_zone_counts_each_side_in_its_own_zone():
     assert business_minutes(s, e, cal).tolist() == [120]
 
 
+def test_dst_changes_in_a_named_schedules_zone_with_utc_timestamps():
+    # Berlin "Mon-Sun 01:00-05:00", timestamps in UTC, each schedule of its own row (RowSchedules).
+    # Sun 2025-03-30 clocks go 02:00 -> 03:00: open 01:00 CET (00:00 UTC) to 05:00 CEST (03:00 UTC) = 180
+    # Sun 2025-10-26 clocks go 03:00 -> 02:00: open 01:00 CEST (23:00 UTC on the 25th) to 05:00 CET
+    # (04:00 UTC) = 300. Both tickets run from the evening before to 06:00 UTC and so cover the whole day.
+    night = calendar_from("Night", [{"hours": "Mon-Sun 01:00-05:00", "timezone": "Europe/Berlin"}], "UTC")
+    s = pd.Series(pd.to_datetime(["2025-03-29 23:00", "2025-10-25 22:00"]).tz_localize("UTC"))
+    e = pd.Series(pd.to_datetime(["2025-03-30 06:00", "2025-10-26 06:00"]).tz_localize("UTC"))
+    rows = RowSchedules((night,), pd.Series([0, 0]), "UTC")
+    assert business_minutes(s, e, rows).tolist() == [180, 300]
+
+
+def test_a_change_mid_interval_cuts_it_and_ignores_the_new_hours_before_it():
+    # v2 08:00-18:00 from 07-01; v3 from Wed 07-02 12:00 "08:00-10:00,14:00-16:00". Ticket 07-02 07:00 ->
+    # 17:00: v2 08:00-12:00 = 240 (cut at noon), v3 14:00-16:00 = 120 -> 360; v3's 08:00-10:00 that morning
+    # is before its change (not counted, else 480)
+    cal = calendar_from("Tech", [{"hours": OFFICE}, {"from": "2025-07-01", "hours": "Mon-Fri 08:00-18:00"},
+                                 {"from": "2025-07-02 12:00", "hours": "Mon-Fri 08:00-10:00,14:00-16:00"}], "UTC")
+    assert one("2025-07-02 07:00", "2025-07-02 17:00", cal) == 360
+
+
 def test_later_versions_keep_what_they_do_not_set():
     # v2 (08-18 from 07-01) keeps v1's Berlin zone and DE holidays: Thu 10-02 17:00 -> 18:00 = 60;
     # Fri 10-03 German Unity Day = 0; Mon 10-06 08:00 -> 09:00 = 60 -> 120
