@@ -177,7 +177,7 @@ def apply(plan: Plan, spec: "KpiSpec", dataset: "Dataset", config: "Config", run
         added, unmatched, note = _join(frame[key], side, join, plan.source, other, columns)
         frame = frame.assign(**added)
         reasons = pd.concat([reasons, unmatched[~unmatched.index.isin(reasons.index)]])
-        notes.extend(note)
+        notes.extend([n for n in side.notes if n.startswith("joins: ")] + note)  # _csat_rows's notes too
     dataset = replace(dataset, frame=frame, notes=list(dataset.notes) + notes)
     return skipping(spec, reasons), dataset
 
@@ -301,10 +301,24 @@ def _csat_rows(side: "Dataset", csat, grouped: bool) -> "Dataset":
     request = with_preset_settings(spec, request, side)
     settings = {**spec.defaults(), **{k: v for k, v in request.settings.items() if v is not None}}
     frame, notes = _filter(side.frame, spec, request, settings, side)
+    notes = [f"joins: surveys: {n}" for n in notes]
     if grouped:
         frame = frame.assign(**{CSAT_GROUP: csat_groups(frame, spec, settings)})
-    notes = [f"joins: surveys: {n}" for n in notes]
+        notes += _ungrouped_note(spec.measure(frame, settings).skipped, len(frame), settings)
     return replace(side, frame=frame, notes=list(side.notes) + notes)
+
+
+def _ungrouped_note(skipped: pd.Series, total: int, settings: dict) -> list[str]:
+    """Surveys whose answer gives no group (blank, off the scale): their tickets land in "(missing)", so say
+    how many and why — many off-scale answers mean the scale is not the survey's (a 0–10 survey read as 1–5)."""
+    if skipped.empty:
+        return []
+    counts = skipped.value_counts()
+    why = "; ".join(f"{reason}: {int(c)}" for reason, c in counts.items())
+    hint = (f"; if the survey's scale is not {settings.get('scale')}, set kpis.csat.scale to it"
+            if any("outside" in str(r) for r in counts.index) else "")
+    return [f"joins: {len(skipped)} of {total} surveys have no {CSAT_GROUP} ({why}): their tickets are in "
+            f"(missing){hint}"]
 
 
 def csat_groups(frame: pd.DataFrame, spec: "KpiSpec", settings: dict) -> pd.Series:

@@ -239,3 +239,21 @@ def test_a_joined_source_of_several_files(pair, tmp_path):
     assert data["n"] == 7 and data["value"] == pytest.approx(100 * 4 / 7)
     assert _groups(data, "tickets.topic")["billing"]["value"] == pytest.approx(100 * 2 / 3)
     assert any("3 of 10 tickets with no survey" in n and "rows 7, 9, 11" in n for n in data["notes"])
+
+
+def test_answers_off_the_csat_scale_are_counted_in_a_note(pair):
+    # a 0–10 survey read on the default 1–5 scale: R1 9 and R2 10 are off the scale, so T1 (30 min) and
+    # T2 (60 min) are in (missing), mean 45; R3 3 is neutral, T3 10 min; T4–T10 have no survey (skipped).
+    # The note says so (before, nothing did) and names the way out
+    surveys = ("Response ID,Ticket ID,Responded At,Score\nR1,T1,2025-05-02 10:00,9\nR2,T2,2025-05-02 10:00,10\n"
+               "R3,T3,2025-05-02 10:00,3\n")
+    data = _json("frt", "-c", pair(surveys=surveys), "--by", "surveys.csat_group")
+    groups = _groups(data, "surveys.csat_group")
+    assert {k: (g["n"], g["value"]) for k, g in groups.items()} == {"(missing)": (2, 45.0), "neutral": (1, 10.0)}
+    assert ("joins: 2 of 3 surveys have no csat_group (score outside the 1–5 scale: 2): their tickets are in "
+            "(missing); if the survey's scale is not 1-5, set kpis.csat.scale to it") in data["notes"]
+    # on its own scale the same answers are satisfied (9, 10 ≥ satisfied_min 9) and neutral, with no such note
+    data = _json("frt", "-c", pair(surveys=surveys, extra="kpis:\n  csat: {scale: 0-10}\n"), "--by",
+                 "surveys.csat_group")
+    assert {k: g["n"] for k, g in _groups(data, "surveys.csat_group").items()} == {"satisfied": 2, "neutral": 1}
+    assert not any("no csat_group" in n for n in data["notes"])
