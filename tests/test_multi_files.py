@@ -240,3 +240,21 @@ def test_config_files_are_checked(run_cli, tmp_path, files, problem):
     cfg = _config(tmp_path, files)
     code, _out, err = run_cli("frt", "-c", cfg)
     assert code == 2 and problem in err
+
+
+def test_a_file_whose_time_column_is_empty_joins_zoned_files(run_cli, tmp_path):
+    # the newest month has no first response yet: its empty column has no zone, so it does not
+    # disagree with the UTC times of the month before (it was "holds times without a time zone")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "t-2025-03.csv").write_text("ticket_id,created_at,first_response_at\n"
+                                          "T1,2025-03-01T09:00:00Z,2025-03-01T09:10:00Z\n"
+                                          "T2,2025-03-01T09:00:00Z,2025-03-01T09:20:00Z\n", encoding="utf-8")
+    (folder / "t-2025-04.csv").write_text("ticket_id,created_at,first_response_at\n"
+                                          "T3,2025-04-01T09:00:00Z,\nT4,2025-04-01T09:00:00Z,\n", encoding="utf-8")
+    code, out, err = run_cli("frt", folder, "-f", "json", "-q")
+    assert code == 0, err
+    result = json.loads(out)
+    # 10 and 20 minutes answered (mean 15); T3 and T4 unanswered
+    assert result["n"] == 2 and result["value"] == pytest.approx(15.0)
+    assert result["breakdown"]["unanswered"] == 2

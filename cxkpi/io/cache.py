@@ -39,7 +39,8 @@ _HASH_BLOCK = 1 << 22
 
 
 def content_hash(path: Path) -> str:
-    """BLAKE2b of the file's bytes (a renamed or touched file with the same bytes still hits)."""
+    """BLAKE2b of the file's bytes: a file rewritten within the mtime's resolution still misses (the key
+    holds the mtime too, so a touched file with the same bytes is parsed again, as docs/scale.md says)."""
     h = hashlib.blake2b(digest_size=20)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_HASH_BLOCK), b""):

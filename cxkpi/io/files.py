@@ -191,15 +191,18 @@ def _concat_frames(frames: list[pd.DataFrame], parts: list[Dataset], label: str)
         if any(isinstance(s.dtype, pd.CategoricalDtype) for s in pieces):
             columns[col] = pd.concat([s.astype("string") for s in pieces]).astype("category")
             continue
-        zones = {str(getattr(s.dtype, "tz", None)) for s in pieces if pd.api.types.is_datetime64_any_dtype(s)}
-        if len(zones) > 1 and "None" not in zones:  # all zoned: in the first file's zone
-            zone = pieces[0].dtype.tz
-            pieces = [s.dt.tz_convert(zone) for s in pieces]
-        elif len(zones) > 1:
-            zoned = next(p for f, p in kept if getattr(f[col].dtype, "tz", None) is not None)
-            naive = next(p for f, p in kept if getattr(f[col].dtype, "tz", None) is None)
+        # a file whose column is empty (no ticket resolved yet this month) has no zone to disagree with
+        timed = [(s, p) for s, (_, p) in zip(pieces, kept) if pd.api.types.is_datetime64_any_dtype(s) and s.notna().any()]
+        zoned = next((p for s, p in timed if getattr(s.dtype, "tz", None) is not None), None)
+        naive = next((p for s, p in timed if getattr(s.dtype, "tz", None) is None), None)
+        if zoned is not None and naive is not None:
             raise InputError(f"{naive.file}: column {col!r} holds times without a time zone and {zoned.file} times "
                              f"with one; set the zone to read both in (--timezone, or timezone: in the config)")
+        if zoned is not None:  # all zoned: in the first zone, the empty files' NaT in it too
+            dtype = next(s.dtype for s, _ in timed)
+            pieces = [s.dt.tz_convert(dtype.tz) if getattr(s.dtype, "tz", None) is not None
+                      else pd.Series(pd.NaT, index=s.index, dtype=dtype) if pd.api.types.is_datetime64_any_dtype(s)
+                      else s for s in pieces]
         columns[col] = pd.concat(pieces)
     index = pd.Index(np.concatenate([f.index.to_numpy() for f, _ in kept]), name=frames[0].index.name)
     return pd.DataFrame(columns, index=index)
