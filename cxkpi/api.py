@@ -139,7 +139,7 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
     for col, val in (block.get("where") or {}).items():
         vals = val if isinstance(val, list) else [val]
         wheres.append(Where(norm(col), tuple(str(v) for v in vals)))
-    wheres = [Where(norm(w.column), w.values, w.negate, w.op) for w in wheres]
+    wheres = [Where(norm(_own_where(spec, w.column)), w.values, w.negate, w.op) for w in wheres]
     return Request(
         by=tuple(join.joined_name(b) or norm(b) for b in by),  # tickets.topic: from a joined source
         period=run.period or block.get("period"),
@@ -151,6 +151,19 @@ def build_request(spec: KpiSpec, config: Config, run: RunOptions) -> Request:
         strict=run.strict,
         max_groups=run.max_groups if run.max_groups is not None else MAX_GROUPS,
     )
+
+
+def _own_where(spec: KpiSpec, column: str) -> str:
+    """``--where surveys.channel=email`` on a surveys KPI is its own column; another source's column
+    (``tickets.topic``) is refused by name, not looked for as a header 'tickets_topic' of the KPI's file."""
+    name = join.joined_name(column)
+    if name is None:
+        return column
+    other, _, col = name.partition(".")
+    if other in spec.sources:
+        return col
+    raise UsageError(f"--where {column}: a column of another source cannot filter yet, only --by joins "
+                     f"(docs/joins.md); filter on a column of the {spec.source} export, or slice with --by {name}")
 
 
 def _as_list(v) -> list[str]:
