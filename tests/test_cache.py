@@ -128,3 +128,15 @@ def test_a_cache_folder_that_cannot_be_written_costs_a_parse_not_the_run(tmp_pat
     cold = _json(run_cli, "nps", SAMPLE / "surveys.csv")
     assert _json(run_cli, "nps", SAMPLE / "surveys.csv", "--cache", tmp_path / "cache") == cold
     assert os.listdir(tmp_path / "cache") == []
+
+
+def test_the_key_does_not_depend_on_the_order_options_were_built_in():
+    # with_preset unites a preset's label columns with the config's through a set, whose order follows
+    # the process's string hashes: the same labels in either order must give the same key text
+    from cxkpi.io.cache import _option_text
+    from cxkpi.io.load import LoadOptions
+
+    one = LoadOptions(labels={"satisfaction": {"Good": 5}, "channel": {"E-mail": "email"}})
+    other = LoadOptions(labels={"channel": {"E-mail": "email"}, "satisfaction": {"Good": 5}})
+    assert _option_text(one) == _option_text(other)
+    assert _option_text(one) != _option_text(LoadOptions(labels={"channel": {"E-mail": "mail"}}))

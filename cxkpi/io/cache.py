@@ -48,6 +48,18 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def _stable(value):
+    """``value`` with its dicts in key order: an option built from a set (a preset's label columns with
+    the config's) is ordered by the process's string hashes, and its repr would miss every other run."""
+    if isinstance(value, dict):
+        return tuple(sorted((repr(k), _stable(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_stable(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(repr(v) for v in value))
+    return value
+
+
 def _option_text(options) -> str:
     """Every load option that can change the parsed columns, as stable text."""
     skip = {"progress", "cache", "engine", "scheduler"}  # how, not what, is parsed
@@ -58,7 +70,7 @@ def _option_text(options) -> str:
         value = getattr(options, f.name)
         if f.name == "preset":
             value = None if value is None else getattr(value, "name", str(value))
-        parts.append((f.name, repr(value)))
+        parts.append((f.name, repr(_stable(value))))
     return repr(parts)
 
 
