@@ -263,7 +263,9 @@ def _load_other(config: "Config", run, other: str, key: str, columns: list[str])
                          "a joined source is read from its file there")
     # file:, a glob or folder in file:, or files: — read as the source's own KPI command reads it
     path = source_file(config, other, RunOptions(), f"--by {other}.{columns[0]}")
-    options = load_options(config, other, RunOptions(timezone=run.timezone, progress=run.progress))
+    # --cache applies to the joined source's file too (a nightly run parses only new or changed files)
+    options = load_options(config, other, RunOptions(timezone=run.timezone, progress=run.progress,
+                                                     cache=getattr(run, "cache", None)))
     known = SOURCES[other].columns
     plain = [c for c in columns if not (other == "surveys" and c == CSAT_GROUP)]
     wanted = [key] + [c for c in plain if c in known]

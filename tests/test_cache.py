@@ -140,3 +140,18 @@ def test_the_key_does_not_depend_on_the_order_options_were_built_in():
     other = LoadOptions(labels={"channel": {"E-mail": "email"}, "satisfaction": {"Good": 5}})
     assert _option_text(one) == _option_text(other)
     assert _option_text(one) != _option_text(LoadOptions(labels={"channel": {"E-mail": "mail"}}))
+
+
+def test_the_joined_source_is_cached_too(tmp_path, run_cli, body_reads):
+    # csat --by tickets.topic reads two files, ticket_surveys.csv and tickets.csv: the second run parses
+    # neither (before, the joined tickets.csv was parsed on every run) and gives the same result
+    cfg = tmp_path / "joins.yaml"
+    cfg.write_text(f"sources:\n  surveys:\n    file: {SAMPLE / 'ticket_surveys.csv'}\n"
+                   "    columns: {response_id: Response ID, ticket_id: Ticket ID, responded_at: Responded At, "
+                   f"score: Score}}\n  tickets: {{file: {SAMPLE / 'tickets.csv'}}}\n"
+                   "joins: [surveys.ticket_id -> tickets.ticket_id]\n", encoding="utf-8")
+    args = ["csat", "-c", cfg, "--by", "tickets.topic", "--cache", tmp_path / "cache"]
+    cold = _json(run_cli, *args)
+    assert sorted(body_reads) == ["ticket_surveys.csv", "tickets.csv"]
+    body_reads.clear()
+    assert _json(run_cli, *args) == cold and body_reads == []
