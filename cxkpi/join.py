@@ -232,6 +232,12 @@ def _join(left_key: pd.Series, side: "Dataset", join: Join, source: str, other: 
         what = (f"with no {noun}" if forward else f"for an unknown {noun}")
         notes.append(f"joins: {n} of {len(index)} {_plural(other_noun, len(index))} {what} in {side.file} "
                      f"(row{'s' if n > 1 else ''} {rows}); not part of this KPI")
+    blank_rows = right.index[~present]
+    if len(blank_rows):  # counted apart from the "n of N" above, which are the rows with a key
+        n = len(blank_rows)
+        rows = ", ".join(str(int(r)) for r in blank_rows[:5]) + (" …" if n > 5 else "")
+        notes.append(f"joins: {n} {_plural(other_noun, n)} with an empty {key} in {side.file} "
+                     f"(row{'s' if n > 1 else ''} {rows}); not part of this KPI")
     return added, reasons, notes
 
 

@@ -267,3 +267,14 @@ def test_where_on_another_sources_column_is_refused_by_name(pair, run_cli):
     # the KPI's own source named: its own column; R8 is the one chat answer (5, satisfied), n 1, 100 %
     data = _json("csat", "-c", pair(), "--where", "surveys.channel=chat")
     assert data["n"] == 1 and data["value"] == 100.0
+
+
+def test_other_side_rows_without_a_key_are_counted_in_a_note(pair):
+    # R9 (row 10) has no ticket id: it is no survey of any ticket, so FRT's numbers are
+    # test_frt_by_survey_csat_group's (n 7), and the note names it beside the unknown ticket's R8 (row 9)
+    data = _json("frt", "-c", pair(surveys=SURVEYS + "R9,,2025-05-02 10:00,5,email\n"), "--by", "surveys.csat_group")
+    assert data["n"] == 7 and data["value"] == pytest.approx(345 / 7)
+    assert any("1 of 8 surveys for an unknown ticket" in n and "row 9" in n for n in data["notes"])
+    assert any(n.startswith("joins: 1 survey with an empty ticket_id in ") and n.endswith("(row 10); not part of "
+                                                                                          "this KPI")
+               for n in data["notes"])
