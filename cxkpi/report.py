@@ -221,7 +221,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     # a file that several sources name (tickets with their CSAT) is read once, through one cache
     readers = _shared_files(config, by_source, run)
     for source, items in by_source.items():
-        wanted, extra = _columns(items, source)
+        wanted, extra = _columns(items, source, config)
         try:
             path = source_file(config, source, run, items[0][0].name)
             if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
@@ -247,7 +247,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 not_computed[spec.name] = f"{source} has no column {' / '.join(missing)}"
                 continue
             try:
-                entries[spec.name] = _joined_entry(spec, source, request, config, run, period, compare) \
+                entries[spec.name] = _joined_entry(spec, source, dataset, request, config, run, period, compare) \
                     or _topics_with_surveys(spec, dataset, request, config, run, period, compare) \
                     or _entry(spec, dataset, request, config, period, compare)
             except (MissingColumnsError, MissingSettingError) as e:
@@ -274,19 +274,18 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     )
 
 
-def _joined_entry(spec: KpiSpec, source: str, request: Request, config: Config, run: RunOptions,
+def _joined_entry(spec: KpiSpec, source: str, dataset, request: Request, config: Config, run: RunOptions,
                   period: str | None, compare: str | None) -> Entry | None:
-    """A KPI whose ``by:`` names another source's column (``tickets.topic``, docs/joins.md): its source
-    read with the join key, the other source's column added as ``cxkpi csat --by tickets.topic`` adds
-    it (unmatched rows skipped with their reason). None when the KPI has no joined --by."""
+    """A KPI whose ``by:`` names another source's column (``tickets.topic``, docs/joins.md): the other
+    source's column added to the source's rows (read with the join key, see ``_columns``) as
+    ``cxkpi csat --by tickets.topic`` adds it (unmatched rows skipped with their reason). None when
+    the KPI has no joined --by."""
     from . import join
-    from .api import _load
 
     joins = join.plan(config, source, request.by)
     if not joins:
         return None
     request = replace(request, by=joins.by)
-    dataset = _load(spec, config, run, request, source, joins.keys)
     spec, dataset = join.apply(joins, spec, dataset, config, run)
     return _entry(spec, dataset, request, config, period, compare)
 
@@ -353,21 +352,29 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
             for source in sources:
                 out[source] = (cache, pending)
                 try:  # the columns every source of this file reads, known before the first read
-                    wanted, extra = _columns(by_source[source], source)
+                    wanted, extra = _columns(by_source[source], source, config)
                     read_plan(paths[source], source, wanted, load_options(config, source, run), extra, cache)
                 except CxkpiError:
                     continue  # the main loop reports it for that source
     return out
 
 
-def _columns(items: list, source: str) -> tuple[list[str], list[str]]:
-    """The canonical columns and the extra (--by/--where) columns a source's KPIs read."""
+def _columns(items: list, source: str, config: Config | None = None) -> tuple[list[str], list[str]]:
+    """The canonical columns and the extra (--by/--where) columns a source's KPIs read, with the join
+    keys of a joined ``by:`` (tickets.topic), so the one read of the source serves that KPI too."""
+    from . import join
+
     wanted: list[str] = []
     extra: list[str] = []
     for spec, request in items:
         w, e = wanted_columns(spec, request, source)
         wanted += w
         extra += e
+        if config is not None and any("." in b for b in request.by):
+            try:
+                wanted += join.plan(config, source, request.by).keys
+            except CxkpiError:
+                pass  # an undeclared join: said by that KPI's own entry, which fails alone
     return list(dict.fromkeys(wanted)), list(dict.fromkeys(extra))
 
 
