@@ -43,22 +43,18 @@ def _read_with_progress(path: Path, label: str, read_opts, parse_opts, convert_o
     """Stream the file in blocks so a progress bar (on stderr) can follow the bytes read."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     size = path.stat().st_size
     with open(path, "rb") as raw:
         reader = pacsv.open_csv(raw, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
         batches = []
-        from ..render.safe import escape_controls
-
-        # the label is a file name: data, never markup or a control sequence
-        with Progress(TextColumn("reading {task.description}", markup=False), BarColumn(), DownloadColumn(),
-                      TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(escape_controls(label), total=size)
+        bar, task = _progress(label, size)
+        try:
             for batch in reader:
                 batches.append(batch)
                 bar.update(task, completed=min(raw.tell(), size))
+        finally:
+            bar.stop()
         return pa.Table.from_batches(batches, schema=reader.schema)
 
 
@@ -456,6 +452,8 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
 
 
 def _progress(label: str, size: int):
+    """A started progress bar on stderr over ``size`` bytes and its task; the label is a file name: data,
+    never markup or a control sequence. The caller stops it."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
