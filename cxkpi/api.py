@@ -212,7 +212,9 @@ def compute_file(kpi: str | KpiSpec, file: str | None = None, config: Config | N
     if source is None and spec.alt_sources and not joins:
         return _compute_any_source(spec, config, run, request)
     request = replace(request, by=joins.by)
-    dataset = _load(spec, config, run, request, source or spec.source, joins.keys)
+    # a large CSV is streamed through the KPI's statistic, batch by batch (cxkpi/stream.py)
+    lazy = spec.statistic is not None and spec.decides is None and not joins and not request.where
+    dataset = _load(spec, config, run, request, source or spec.source, joins.keys, lazy=lazy)
     if joins:  # --by tickets.topic: the other source's column added, unmatched rows skipped with a reason
         spec, dataset = join.apply(joins, spec, dataset, config, run)
     return compute(spec, dataset, with_preset_settings(spec, request, dataset))
@@ -282,11 +284,12 @@ def _compute_any_source(spec: KpiSpec, config: Config, run: RunOptions, request:
     return compute(spec, dataset, with_preset_settings(spec, request, dataset))
 
 
-def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str, keys: list[str] = ()):
+def _load(spec: KpiSpec, config: Config, run: RunOptions, request: Request, source: str, keys: list[str] = (),
+          lazy: bool = False):
     path = source_file(config, source, run, spec.name)
     wanted, extra = wanted_columns(spec, request, source)
     return load_source(path, source, wanted + [k for k in keys if k not in wanted],
-                       load_options(config, source, run, spec), extra)
+                       load_options(config, source, run, spec), extra, lazy=lazy)
 
 
 def _alternative(spec: KpiSpec, source: str) -> list[str]:

@@ -19,6 +19,7 @@ import pandas as pd
 from .errors import MissingColumnsError, ScaleError, StrictError, UsageError
 from .io.dataset import Dataset
 from .io.values import numbers, reasons, timestamps
+from .partials import Partials
 from .periods import PERIODS, _PANDAS_PERIOD, _period_start, period_freq, period_label  # noqa: F401  (re-exported)
 from .registry import Context, KpiSpec, get_kpi
 from .results import GroupResult, Interval, KpiResult, RowRef, Skipped
@@ -143,23 +144,88 @@ def time_column(spec: KpiSpec, source: str | None = None) -> str | None:
 
 
 def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request | None = None, **kw) -> KpiResult:
-    """Compute one KPI. ``kw`` may set any ``Request`` field for notebook use."""
+    """Compute one KPI. ``kw`` may set any ``Request`` field for notebook use. A large file read lazily
+    (``Dataset.stream``) is aggregated batch by batch when the KPI declares its statistic."""
     spec = get_kpi(kpi) if isinstance(kpi, str) else kpi
     request = request or Request(**kw)
     if isinstance(data, pd.DataFrame):
         source = spec.source_for(data.columns) or spec.source
         data = Dataset(frame=data, source=source, file="<frame>", headers=list(data.columns))
+    stream = getattr(data, "stream", None)
+    if stream is not None and not stream.failed and streamable(spec, request, data):
+        from .stream import run
+
+        result = run([(spec, request)], data)
+        if result is not None:
+            return result[0]
+    settings = check(spec, data, request)
+    r = measure_rows(spec, data, request, settings)
+    if request.strict and (len(r.skipped) or r.bad_rows):
+        _raise_strict(data.row_label, r.skipped, r.bad_rows, secondary=r.together)
+    if r.labels or spec.group_key or spec.statistic is None:
+        total = spec.aggregate(r.values, [], r.ctx)
+        groups_frame = spec.aggregate(r.values, r.group_keys, r.ctx) if r.group_keys else None
+        trend_frame = None
+        if request.trend and request.period and request.by and not r.labels and not spec.group_key:
+            trend_frame = spec.aggregate(r.values, ["period"], r.ctx)
+    else:
+        acc = Partials(spec.statistic, settings, spec.dimensions)
+        acc.add(r)
+        total, groups_frame, trend_frame = acc.frames(r.group_keys, trend=request.trend and request.period
+                                                      and request.by)
+    return finish(spec, data, request, settings, r, total, groups_frame, trend_frame,
+                  extra={**(spec.extra(r.values, r.ctx) if spec.extra is not None else {}), **r.extra})
+
+
+def streamable(spec: KpiSpec, request: Request, data: Dataset) -> bool:
+    """Whether the KPI can be aggregated batch by batch: a declared statistic, no step that needs
+    every row at once (a whole-column decision, its own windowing, a status history, a side table, a --where that must say
+    when nothing matched, the pick of one survey out of several)."""
+    return (spec.statistic is not None and spec.decides is None and not spec.periodic and spec.whole is None and spec.extra is None
+            and spec.group_key is None and not request.where and "survey" not in data.columns)
+
+
+def check(spec: KpiSpec, data: Dataset, request: Request) -> dict:
+    """The request checked against the data's columns (nothing read yet); the KPI's settings."""
     if request.period is not None and request.period not in PERIODS:
         raise UsageError(f"--period {request.period!r}: expected one of {', '.join(PERIODS)}")
     settings = {**spec.defaults(), **{k: v for k, v in request.settings.items() if v is not None}}
-    frame = data.frame
-    missing = spec.missing(frame.columns)
+    columns = data.columns
+    missing = spec.missing(columns)
     if missing:
         raise MissingColumnsError(_missing_message(spec, missing, data))
     for name in request.by:
-        if name not in frame.columns and name not in spec.dimensions:
-            raise MissingColumnsError(f"{data.file}: --by {name!r}: no such column (have: {', '.join(frame.columns)})")
+        if name not in columns and name not in spec.dimensions:
+            raise MissingColumnsError(f"{data.file}: --by {name!r}: no such column (have: {', '.join(columns)})")
+    return settings
 
+
+@dataclass
+class Rows:
+    """The rows of one batch (or a whole file) measured and keyed: what aggregation reads.
+
+    ``values``: the measure's columns plus the key columns (``keys``: --by, the period, the labels
+    the measure adds); ``skipped``: reason per skipped row; ``rows``: rows the KPI considered."""
+
+    values: pd.DataFrame
+    keys: list[str]
+    group_keys: list[str]
+    labels: list[str]
+    skipped: pd.Series
+    together: pd.Index
+    bad_rows: dict
+    rows: int
+    notes: list[str]
+    extra: dict
+    periods: pd.Series | None
+    ctx: Context
+    source_frame: pd.DataFrame
+
+
+def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict, check_groups: bool = True) -> Rows:
+    """Filter, window, drop unreadable cells, measure and key the rows of ``data``: row-local steps only,
+    so a file's batches give together what the whole file gives."""
+    frame = data.frame
     skipped_parts: list[pd.Series] = []
     frame, notes = _filter(frame, spec, request, settings, data)
     tcol = time_column(spec, data.source)
@@ -167,7 +233,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         and not spec.periodic and tcol in frame.columns
     if not spec.periodic:  # periodic KPIs window themselves (Context.since/until)
         frame = _time_window(frame, tcol, request)
-    rows = len(frame) + sum(len(s) for s in skipped_parts)
+    rows = len(frame)
 
     used = spec.used_columns(frame.columns) + [c for c in request.by
                                                if c not in spec.all_columns() and c not in spec.dimensions]
@@ -209,9 +275,6 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
     bad_rows = data.bad_rows
     rows += sum(len(v) for v in bad_rows.values())
 
-    if request.strict and (len(skipped) or bad_rows):
-        _raise_strict(data.row_label, skipped, bad_rows, secondary=together.index)
-
     keys = list(request.by)
     labels = [k for k in measured.keys if k not in keys]
     values = measured.values
@@ -222,38 +285,43 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
             values = values.assign(**{k: col})
         else:
             values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
-    _check_groups(values, list(request.by), request.max_groups, data.file)
+    if check_groups:
+        _check_groups(values, list(request.by), request.max_groups, data.file)
     if request.period and tcol and not spec.periodic:
         keys.append("period")
         values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
     since, until = _window(request, frame, tcol) if spec.periodic else (None, None)
     ctx = Context(settings=settings, period=request.period, time_column=tcol, since=since, until=until)
-
-    total = spec.aggregate(values, [], ctx)
     if spec.periodic and request.period:
         keys.append("period")
     keys.extend(labels)
     group_keys = keys + [spec.group_key] if spec.group_key else keys
-    groups_frame = spec.aggregate(values, group_keys, ctx) if group_keys else None
-
-    total_row = _first_record(total)
-    skipped_total = _skipped(skipped, bad_rows)
-    groups = ()
     # a skipped row is counted in its group when its keys can be read: its period from its time
     periods = (_period_start(source_frame[tcol].reindex(skipped.index), request.period)
                if request.period and tcol in source_frame.columns and not spec.periodic and len(skipped)
                else None)
+    return Rows(values, keys, group_keys, labels, skipped, together.index, bad_rows, rows, notes,
+                dict(measured.extra), periods, ctx, source_frame)
+
+
+def finish(spec: KpiSpec, data: Dataset, request: Request, settings: dict, r: Rows, total: pd.DataFrame,
+           groups_frame: pd.DataFrame | None, trend_frame: pd.DataFrame | None, extra: dict) -> KpiResult:
+    """The result from the aggregated frames (total, groups, trend: one row per group) and the rows'
+    accounting (skipped rows with their keys, notes)."""
+    total_row = _first_record(total)
+    skipped_total = _skipped(r.skipped, r.bad_rows)
+    groups = ()
+    keys, group_keys = r.keys, r.group_keys
     if groups_frame is not None:
         virtual = [k for k in keys if k in spec.dimensions]
-        groups = _groups(groups_frame, group_keys, request, skipped, source_frame,
-                         skipped_keys=[] if virtual else keys, skipped_periods=periods)
+        groups = _groups(groups_frame, group_keys, request, r.skipped, r.source_frame,
+                         skipped_keys=[] if virtual else keys, skipped_periods=r.periods)
     trend = None
     if request.trend and request.period and request.by:
         trend = ()
-        if not labels and not spec.group_key:  # else no group is a period alone
-            trend_frame = spec.aggregate(values, ["period"], ctx)
-            trend = _groups(trend_frame, ["period"], request, skipped, source_frame, skipped_keys=["period"],
-                            skipped_periods=periods)
+        if trend_frame is not None:  # else no group is a period alone (a KPI adding its own labels)
+            trend = _groups(trend_frame, ["period"], request, r.skipped, r.source_frame, skipped_keys=["period"],
+                            skipped_periods=r.periods)
     n_total = int(total_row.get("n", 0) or 0)
     return _file_rows(data, KpiResult(
         kpi=spec.name,
@@ -263,7 +331,7 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         higher_is_better=spec.higher_is_better,
         value=_num(total_row.get("value")),
         n=n_total,
-        rows=rows,
+        rows=r.rows,
         interval=_interval(total_row),
         breakdown=_breakdown(total_row),
         skipped=skipped_total,
@@ -271,10 +339,10 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
         groups=groups,
         low_sample=n_total < request.min_sample,
         settings={k: v for k, v in settings.items() if _echo(v)},
-        notes=tuple(dict.fromkeys(notes + data.notes)),
+        notes=tuple(dict.fromkeys(list(r.notes) + list(data.notes))),
         benchmark=spec.benchmark,
         file=data.file,
-        extra={**(spec.extra(values, ctx) if spec.extra is not None else {}), **measured.extra},
+        extra=extra,
         trend=trend,
     ))
 

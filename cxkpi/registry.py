@@ -126,6 +126,12 @@ class KpiSpec:
     significance: tuple[str, ...] | None = None
     # the headline statistic and how the report shows it: one of ``HEADLINE_KINDS``, None for the value
     headline: str | None = None
+    # the mergeable reducers the measure columns feed (cxkpi.reduce.statistic): the engine aggregates
+    # from partial states (batch by batch, file by file) instead of calling ``aggregate``
+    statistic: Any = None
+    # a column the measure reads whole to decide how to read it (the answer scale of a survey, yes/no
+    # or numbers): such a KPI is measured over the whole column, never batch by batch
+    decides: str | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -175,7 +181,7 @@ def kpi(
     unit: str,
     higher_is_better: bool | None,
     formula: str,
-    aggregate: Callable,
+    aggregate: Callable | None = None,
     params: tuple[Param, ...] = (),
     optional: tuple[str, ...] = (),
     benchmark: str | None = None,
@@ -188,6 +194,8 @@ def kpi(
     significance: tuple[str, ...] | None = None,
     headline: str | None = None,
     whole: tuple[str, str] | None = None,
+    statistic: Any = None,
+    decides: str | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -199,9 +207,17 @@ def kpi(
     if headline is not None and headline not in HEADLINE_KINDS:
         raise ValueError(f"KPI {name!r}: headline {headline!r} is not one of {', '.join(HEADLINE_KINDS)}")
 
+    if aggregate is None and statistic is None:
+        raise ValueError(f"KPI {name!r}: declare its statistic (or an aggregate)")
+
     def decorate(measure):
         if name in REGISTRY:
             raise ValueError(f"KPI {name!r} is registered twice")
+        grouped = aggregate
+        if grouped is None:  # the engine aggregates the statistic; this view serves `cxkpi rows`
+            from .partials import aggregate_with
+
+            grouped = aggregate_with(statistic)
         REGISTRY[name] = KpiSpec(
             name=name,
             title=title,
@@ -211,7 +227,7 @@ def kpi(
             higher_is_better=higher_is_better,
             formula=formula,
             measure=measure,
-            aggregate=aggregate,
+            aggregate=grouped,
             params=tuple(params),
             optional=tuple(optional),
             benchmark=benchmark,
@@ -226,6 +242,8 @@ def kpi(
             significance=significance,
             headline=headline,
             whole=whole,
+            statistic=statistic,
+            decides=decides,
         )
         return measure
 

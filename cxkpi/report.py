@@ -21,6 +21,7 @@ from .config import Config
 from .engine import Request, compute, time_column
 from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
 from .io.files import load_source  # one file, or a FileSet file by file
+from .io.load import LazyDataset
 from .periods import label_start, period_label
 from .registry import KpiSpec, load_all
 from .results import KpiResult, _jsonable, clean_number
@@ -220,6 +221,7 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     not_computed: dict[str, str] = {}
     # a file that several sources name (tickets with their CSAT) is read once, through one cache
     readers = _shared_files(config, by_source, run)
+    streamed: dict[tuple, tuple] = {}  # (source, kpi) -> (result, data range) of a file streamed in batches
     for source, items in by_source.items():
         wanted, extra = _columns(items, source, config)
         try:
@@ -228,7 +230,10 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 progress(f"reading {source}: {path}")
             shared = readers.get(source)
             dataset = load_source(path, source, wanted, load_options(config, source, run), extra,
-                                  cache=shared[0] if shared else None)
+                                  cache=shared[0] if shared else None,
+                                  lazy=any(_may_stream(spec, request) for spec, request in items))
+            if getattr(dataset, "stream", None) is not None and (source, None) not in streamed:
+                streamed.update(_stream(dataset, by_source, period))
             if shared:
                 shared[1].discard(source)
                 if not shared[1]:  # the last source of this file: its raw columns go
@@ -242,14 +247,14 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
             continue
         for spec, request in items:
             chosen = bool(config.report.get("kpis")) or spec.name in config.kpis
-            missing = spec.missing(dataset.frame.columns)
+            missing = spec.missing(dataset.columns)
             if missing and not chosen:
                 not_computed[spec.name] = f"{source} has no column {' / '.join(missing)}"
                 continue
             try:
                 entries[spec.name] = _joined_entry(spec, source, dataset, request, config, run, period, compare) \
                     or _topics_with_surveys(spec, dataset, request, config, run, period, compare) \
-                    or _entry(spec, dataset, request, config, period, compare)
+                    or _entry(spec, dataset, request, config, period, compare, streamed.get((source, spec.name)))
             except (MissingColumnsError, MissingSettingError) as e:
                 if chosen:
                     raise
@@ -390,16 +395,51 @@ def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:
                  error=error)
 
 
-def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str | None,
-           compare: str | None) -> Entry:
-    from dataclasses import replace
+def _may_stream(spec: KpiSpec, request: Request) -> bool:
+    """Whether this KPI may be computed batch by batch (see ``engine.streamable``; not a joined by:)."""
+    return spec.statistic is not None and spec.decides is None and not any("." in b for b in request.by)
 
+
+def _entry_request(spec: KpiSpec, request: Request, dataset, period: str | None) -> Request:
     from .api import with_preset_settings
 
-    block = config.kpi(spec.name)
     request = with_preset_settings(spec, request, dataset)
-    main_request = replace(request, period=period, trend=True) if period else request
-    result = compute(spec, dataset, main_request)
+    return replace(request, period=period, trend=True) if period else request
+
+
+def _stream(dataset, by_source: dict, period: str | None) -> dict:
+    """The KPIs of every source of ``dataset``'s file that can be streamed, computed in one pass over it;
+    the sources' other KPIs get their rows whole from the same pass. Returns (source, kpi) -> (result,
+    data range), and (source, None) for each source the pass served."""
+    from .engine import streamable
+    from .stream import run_many
+
+    stream = dataset.stream
+    lazies = {s: (dataset if s == dataset.source else LazyDataset(stream, s)) for s in stream.jobs}
+    items, collect = {}, []
+    for source in stream.jobs:
+        for spec, request in by_source.get(source, []):
+            main = _entry_request(spec, request, lazies[source], period)
+            if _may_stream(spec, request) and streamable(spec, main, lazies[source]):
+                items.setdefault(source, []).append((spec, main))
+            elif source not in collect:
+                collect.append(source)
+    if not items:
+        return {}
+    made = run_many(items, lazies, collect)
+    if made is None:
+        return {}
+    made.update({(s, None): () for s in stream.jobs})
+    return made
+
+
+def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str | None,
+           compare: str | None, streamed: tuple | None = None) -> Entry:
+    block = config.kpi(spec.name)
+    if streamed:
+        result, span = streamed
+    else:
+        result, span = compute(spec, dataset, _entry_request(spec, request, dataset, period)), None
     trend_groups = result.trend if result.trend is not None else result.groups
     trend: list[tuple[str, float | None, int, dict, Any]] = []
     if period:
@@ -416,7 +456,10 @@ def _entry(spec: KpiSpec, dataset, request: Request, config: Config, period: str
     if compare and trend:
         comparison = _compare(spec, trend, period, compare)
     thresholds = Thresholds.from_block(block)
-    data_from, data_to = _data_range(spec, dataset)
+    if streamed:
+        data_from, data_to = (span[0].date().isoformat(), span[1].date().isoformat()) if span else (None, None)
+    else:
+        data_from, data_to = _data_range(spec, dataset)
     return Entry(
         kpi=spec.name, title=block.get("title", spec.title), area=AREAS[spec.source],
         unit=result.unit, higher_is_better=spec.higher_is_better, result=result,

@@ -34,6 +34,11 @@ class Dataset:
     parts: tuple[tuple[int, int, str], ...] = ()
 
     @property
+    def columns(self) -> list[str]:
+        """The canonical columns (known without reading the rows of a file read lazily)."""
+        return list(self.frame.columns)
+
+    @property
     def rows(self) -> int:
         return len(self.frame) + sum(len(v) for v in self.bad_rows.values())
 

@@ -81,7 +81,7 @@ def _expand(value: str) -> list[str]:
 
 def load_source(path, source: str, wanted: list[str], options: load.LoadOptions | None = None,
                 extra: list[str] | None = None, stdin: io.BufferedIOBase | None = None,
-                cache: load.ReadCache | None = None) -> Dataset:
+                cache: load.ReadCache | None = None, lazy: bool = False) -> Dataset:
     """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated.
 
     With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py)."""
@@ -97,7 +97,7 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
                                       options.progress)
         return concat(parts, str(path)) if several else parts[0]
     if not isinstance(path, FileSet):
-        return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache)
+        return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache, lazy=lazy)
     return concat([load.load_source(p, source, wanted, options, extra) for p in path.paths], str(path))
 
 

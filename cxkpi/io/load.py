@@ -252,9 +252,11 @@ def load_source(
     extra: list[str] | None = None,
     stdin: io.BufferedIOBase | None = None,
     cache: ReadCache | None = None,
+    lazy: bool = False,
 ) -> Dataset:
     """Read ``path`` (``-`` = stdin) and return the canonical columns in ``wanted``
-    (those the file has) plus ``extra`` dimension columns, parsed by their kind."""
+    (those the file has) plus ``extra`` dimension columns, parsed by their kind. ``lazy``: a large
+    CSV comes back unread (a ``LazyDataset``), for a caller that streams it through KPI statistics."""
     options = options or LoadOptions()
     extra = extra or []
     label = "<stdin>" if str(path) == "-" else str(path)
@@ -281,11 +283,11 @@ def load_source(
             data = _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache)
             parsed.put(key, data)
         return data
-    return _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache)
+    return _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache, lazy)
 
 
 def _load_body(read, payload, label: str, source: str, mapping: dict, options: LoadOptions, notes: list[str],
-               cache: ReadCache | None) -> Dataset:
+               cache: ReadCache | None, lazy: bool = False) -> Dataset:
     """The rows of a file whose header, preset and mapping are settled: in batches when it is large."""
     headers = expr.reads(mapping)
     if isinstance(payload, Path) and batchable(payload, label):
@@ -295,31 +297,157 @@ def _load_body(read, payload, label: str, source: str, mapping: dict, options: L
         jobs = {source: (mapping, options, notes)}
         if cache is not None:  # the other sources of this file, in the same pass
             jobs.update({s: job for s, job in cache.jobs.get(key, {}).items() if s != source})
-        try:
-            made = _load_batches(payload, label, jobs)
-        except NotBatchable:
-            pass  # a ragged row or an odd byte: the one-shot read numbers and reports it exactly
-        else:
-            if cache is not None:
-                cache.made.update({(key, s): d for s, d in made.items() if s != source})
-                cache.jobs.pop(key, None)
-            return made[source]
+        stream = Stream(payload, label, jobs, read)
+        made = {s: LazyDataset(stream, s) for s in jobs} if lazy else stream.materialize()
+        if cache is not None:
+            cache.made.update({(key, s): d for s, d in made.items() if s != source})
+            cache.jobs.pop(key, None)
+        return made[source]
     raw = read(options, headers)
     return _canonical(raw, mapping, source, label, options, notes)
+
+
+class Stream:
+    """A large CSV's batched read, not done yet: ``each`` runs one pass and hands every batch of every
+    source that reads the file (tickets, and surveys from its CSAT column) to a sink, so KPIs that
+    declare their statistic aggregate it batch by batch and the rows are never held together;
+    ``materialize`` concatenates the batches into whole Datasets for the KPIs that need every row.
+    Either way the file is parsed with the one-shot read's decisions and gives its results."""
+
+    def __init__(self, path: Path, label: str, jobs: dict[str, tuple], read) -> None:
+        self.path, self.label, self.jobs, self._read = path, label, jobs, read
+        self._made: dict[str, Dataset] | None = None
+        self.failed = False  # a pass found the file cannot be read in batches: read it whole
+
+    def columns(self, source: str) -> list[str]:
+        return list(self.jobs[source][0])
+
+    def meta(self, source: str) -> Dataset:
+        """The source's Dataset without rows: file, headers, mapping, preset."""
+        mapping, options, notes = self.jobs[source]
+        file_headers = self._read(options, None).headers
+        return Dataset(frame=pd.DataFrame(columns=list(mapping)), source=source, file=self.label,
+                       headers=file_headers, mapping=mapping, notes=list(notes),
+                       preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
+
+    def each(self, sink: Callable[[str, Dataset], None], sources=None, collect=()) -> dict[str, Dataset]:
+        """One pass: ``sink(source, batch)`` for each batch of each source in ``sources`` (all: None);
+        the sources in ``collect`` are read whole in the same pass (for the KPIs that need every row).
+        Returns each streamed source's Dataset without rows, with the file's notes. ``NotBatchable``
+        when the file cannot be read in batches after all (the caller falls back to a whole read)."""
+        collect = [s for s in collect if s in self.jobs and (self._made is None or s not in self._made)]
+        wanted = {s for s in self.jobs if sources is None or s in sources} | set(collect)
+        jobs = {s: j for s, j in self.jobs.items() if s in wanted}
+        parts: dict[str, list[Dataset]] = {s: [] for s in collect}
+
+        def route(source: str, batch: Dataset) -> None:
+            if source in parts:
+                parts[source].append(batch)
+            if sources is None or source in sources:
+                sink(source, _zoned_alike(batch))
+
+        plans: dict = {}
+        made = _batch_pass(self.path, self.label, jobs, route, plans)
+        if collect:
+            self._made = self._made or {}
+            self._made.update({s: _concat(parts.pop(s), plans[s], made[s]) for s in collect if s in made})
+        return made
+
+    def materialize(self) -> dict[str, Dataset]:
+        """Each source's whole Dataset (a source whose parse failed is left out: its own read says why)."""
+        if self._made is None:
+            try:
+                self._made = _load_batches(self.path, self.label, self.jobs)
+            except NotBatchable:  # a ragged row or an odd byte: the one-shot read numbers and reports it exactly
+                self._made = {}
+                first = next(iter(self.jobs))
+                self._made[first] = self.one_shot(first)
+        return self._made
+
+    def one_shot(self, source: str) -> Dataset:
+        mapping, options, notes = self.jobs[source]
+        return _canonical(self._read(options, expr.reads(mapping)), mapping, source, self.label, options, notes)
+
+
+def _zoned_alike(batch: Dataset) -> Dataset:
+    """A time column with no time in this batch, read before its zone was known (naive NaT), in the zone
+    of the batch's other times, so a KPI can subtract them (whole, ``_concat`` gives it its type)."""
+    frame = batch.frame
+    times = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if not times:
+        return batch
+    for c in frame.columns:
+        if frame[c].dtype == "datetime64[ns]" and frame[c].isna().all():
+            frame[c] = pd.Series(pd.NaT, index=frame.index, dtype=frame[times[0]].dtype)
+    return batch
+
+
+_LAZY = ("frame", "invalid", "bad_rows", "notes")
+
+
+class LazyDataset(Dataset):
+    """A source of a large CSV whose rows are not read yet (``stream``). ``compute`` streams it through a
+    KPI's statistic; touching ``frame`` (or ``invalid``, ``bad_rows``, ``notes``) reads it whole, once,
+    so every other caller sees an ordinary Dataset."""
+
+    def __init__(self, stream: Stream, source: str) -> None:  # noqa: D107  (no dataclass __init__: lazy)
+        mapping, options, _ = stream.jobs[source]
+        self.stream = stream
+        self.source, self.file, self.mapping = source, stream.label, mapping
+        self.headers: list[str] = []
+        self.preset = options.preset.name if options.preset else None
+        self.withheld = dict(options.withheld)
+        self.parts = ()
+
+    def __getattr__(self, name: str):
+        if name in _LAZY:
+            made = self.stream.materialize().get(self.source) or self.stream.one_shot(self.source)
+            for f in _LAZY:
+                setattr(self, f, getattr(made, f))
+            self.headers = made.headers
+            self.stream = None  # from now on an ordinary Dataset
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    @property
+    def columns(self) -> list[str]:
+        if "frame" in self.__dict__:
+            return list(self.frame.columns)
+        return self.stream.columns(self.source)
+
+    def whole(self) -> Dataset:
+        return Dataset(frame=self.frame, source=self.source, file=self.file, invalid=self.invalid,
+                       bad_rows=self.bad_rows, headers=self.headers, mapping=self.mapping, notes=self.notes,
+                       preset=self.preset, withheld=self.withheld, parts=self.parts)
+
+    def __reduce__(self):  # pickled (a Dask worker's result, a cache entry): the rows themselves
+        return self.whole().__reduce__()
 
 
 def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, Dataset]:
     """A large CSV read in record batches, each parsed to canonical columns and the text dropped: the
     file's text is never held whole (the typed columns are a fraction of it). ``jobs`` maps each source
     that reads this file (tickets, and surveys from its CSAT column) to its mapping, options and notes:
-    one pass makes them all. Each time column is parsed the way its first batch decided, so every
-    Dataset is the one-shot read's."""
+    one pass makes them all."""
+    parts: dict[str, list[Dataset]] = {s: [] for s in jobs}
+    plans: dict = {}
+    made = _batch_pass(path, label, jobs, lambda source, batch: parts[source].append(batch), plans)
+    return {source: _concat(parts.pop(source), plans[source], into) for source, into in made.items()}
+
+
+def _batch_pass(path: Path, label: str, jobs: dict[str, tuple], sink: Callable[[str, Dataset], None],
+                plans: dict | None = None) -> dict[str, Dataset]:
+    """One pass over a large CSV: each batch parsed for each source of ``jobs`` and given to
+    ``sink(source, batch)``. Each time column is parsed the way its first batch decided (``plans``), so
+    the batches are the one-shot read's rows. Returns each source's Dataset without rows, with the
+    file's notes (tallied over the batches); a source whose parse fails is left out (its own load says
+    why), except the first, whose error is raised."""
     first = next(iter(jobs.values()))[1]
     headers = list(dict.fromkeys(h for mapping, _, _ in jobs.values() for h in expr.reads(mapping)))
     file_headers, aliases, batches = iter_csv(path, label, first, headers)
-    plans: dict = {s: {} for s in jobs}
+    plans = {} if plans is None else plans
+    plans.update({s: {} for s in jobs})
     tallies: dict = {s: {} for s in jobs}
-    parts: dict[str, list[Dataset]] = {s: [] for s in jobs}
     mine = next(iter(jobs))
     failed: set[str] = set()
     for frame in batches:
@@ -328,12 +456,13 @@ def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, D
             if source in failed:
                 continue
             try:
-                parts[source].append(_canonical(raw, mapping, source, label, options, [], plans[source],
-                                                tallies[source]))
+                batch = _canonical(raw, mapping, source, label, options, [], plans[source], tallies[source])
             except CxkpiError:
                 if source == mine:
                     raise
                 failed.add(source)  # another source's error is said by that source's own load
+                continue
+            sink(source, batch)
     for plan in (p for s in jobs if s not in failed for p in plans[s].values()):
         if plan.get("kind") in ("iso", "mixed") and \
                 ("mixed" if plan["iso_read"] < plan["present"] * 0.5 else "iso") != plan["kind"]:
@@ -342,10 +471,10 @@ def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, D
     for source, (mapping, options, notes) in jobs.items():
         if source in failed:
             continue
-        out[source] = _concat(parts.pop(source), plans[source], Dataset(
+        out[source] = Dataset(
             frame=pd.DataFrame(), source=source, file=label, headers=file_headers, mapping=mapping,
             notes=notes + _tally_notes(tallies[source], mapping),
-            preset=options.preset.name if options.preset else None, withheld=dict(options.withheld)))
+            preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
     return out
 
 

@@ -7,9 +7,11 @@ from functools import partial
 import pandas as pd
 
 from ..errors import MissingColumnsError, UsageError
+from ..notes import Counted
 from ..registry import Measured, Param, kpi
 from ..stats import NPS_INTERVALS
 from . import aggregate
+from ..reduce import statistic
 from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
 
@@ -48,7 +50,7 @@ def _answers(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     if unanswered:
         measured.excluded = unanswered
-        measured.notes.append(f"{unanswered} unanswered invitations not counted (see response-rate)")
+        measured.notes.append(Counted("{n} unanswered invitations not counted (see response-rate)", unanswered))
     return measured
 
 
@@ -61,7 +63,8 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     unit="points",
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
-    aggregate=aggregate.nps,
+    statistic=statistic.net_promoter(),
+    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
@@ -92,13 +95,6 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
-def _csat_aggregate(values, keys, ctx):
-    # a 3-point scale carries an "unhappy" flag: Help Scout's happiness score beside CSAT
-    bottom = "unhappy" if "unhappy" in values.columns else None
-    return aggregate.share_and_mean(values, keys, ctx, flag="satisfied", flag_label="satisfied", headline="share",
-                                    bottom=bottom)
-
-
 @kpi(
     name="csat",
     title="Customer Satisfaction",
@@ -108,7 +104,9 @@ def _csat_aggregate(values, keys, ctx):
     unit="%",
     higher_is_better=True,
     formula="100 × answers ≥ satisfied_min / answers (1–5: 4 and 5); yes/no: yes = satisfied",
-    aggregate=_csat_aggregate,
+    # a 3-point scale carries an "unhappy" flag: Help Scout's happiness score beside CSAT
+    statistic=statistic.share_and_mean("satisfied", "share", bottom="unhappy"),
+    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
     params=(
         Param("scale", str, "1-5", "Answer scale, e.g. 1-5, 1-7, 1-10, 1-3."),
         Param("satisfied_min", float, None, "Lowest satisfied score (default: the top two of the scale)."),
@@ -145,10 +143,6 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
-def _ces_aggregate(values, keys, ctx):
-    return aggregate.share_and_mean(values, keys, ctx, flag="easy", flag_label="easy", headline="mean")
-
-
 @kpi(
     name="ces",
     title="Customer Effort Score",
@@ -158,7 +152,8 @@ def _ces_aggregate(values, keys, ctx):
     unit="score",
     higher_is_better=True,
     formula="mean score (1–7 by default) and percent easy = answers ≥ easy_min",
-    aggregate=_ces_aggregate,
+    statistic=statistic.share_and_mean("easy", "mean"),
+    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
     params=(
         Param("scale", str, "1-7", "Answer scale, 1-7 by default; 1-5 allowed."),
         Param("easy_min", float, None, "Lowest 'easy' score (default 5 on 1–7, 4 on 1–5)."),

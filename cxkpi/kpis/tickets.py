@@ -27,10 +27,12 @@ from ..io.columns import norm
 from ..io.values import durations as parse_durations
 from ..periods import _period_start
 from ..render.safe import one_line
+from ..notes import Counted
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
 from ..vocabulary import BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
 from . import aggregate
+from ..reduce import statistic
 from .aggregate import grouped
 from .business_hours import Calendar, RowSchedules, Schedule, business_minutes, format_spans, parse_special
 from .elapsed import minutes_between
@@ -495,19 +497,6 @@ def ticket_minutes(frame: pd.DataFrame, settings: dict, notes: list[str], metric
 
 
 # ------------------------------------------------------------ FRT and ART
-def _durations_aggregate(pending_label: str):
-    def agg(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-        out = aggregate.durations(values, keys, ctx)
-        if values.empty and not keys:
-            out[pending_label] = 0
-            return out
-        out[pending_label] = grouped(values, keys)[pending_label].sum().astype("int64")
-        return out
-
-    agg.__name__ = f"durations_with_{pending_label}"
-    return agg
-
-
 def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_label: str) -> Measured:
     notes: list[str] = []
     schedule = schedule_for(frame, settings, notes) if _timed(frame, metric) else None
@@ -518,7 +507,7 @@ def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_labe
     pending = int(values[pending_label].sum())
     if pending:
         what = "unanswered" if metric == "frt" else "open (unresolved)"
-        notes.append(f"{_tickets(pending, what)} not averaged (breakdown: {pending_label})")
+        notes.append(_counted(pending, what, f" not averaged (breakdown: {pending_label})"))
     return Measured(values, d.skipped, notes, excluded=pending)
 
 
@@ -532,7 +521,7 @@ def _duration_kpi(frame: pd.DataFrame, settings: dict, metric: str, pending_labe
     higher_is_better=False,
     formula="first_response_at − created_at (or first_response_minutes), mean / median / p90 over answered "
             "tickets; unanswered counted apart",
-    aggregate=_durations_aggregate("unanswered"),
+    statistic=statistic.durations("unanswered"),
     params=DURATION_PARAMS + BUSINESS_PARAMS,
     example='cxkpi frt sample_data/tickets.csv --by channel --business-hours "Mon-Fri 09:00-17:00" --holidays DE',
 )
@@ -551,7 +540,7 @@ def frt(frame: pd.DataFrame, settings: dict) -> Measured:
     higher_is_better=False,
     formula="resolved_at − created_at (or resolution_minutes), mean / median / p90 over resolved tickets; "
             "open tickets counted apart",
-    aggregate=_durations_aggregate("open"),
+    statistic=statistic.durations("open"),
     params=DURATION_PARAMS + BUSINESS_PARAMS,
     example="cxkpi resolution sample_data/tickets.csv --unit h --stat median --period month",
 )
@@ -590,28 +579,6 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str, hint: str
         raise MissingColumnsError(f"{what} needs column {' and '.join(map(repr, missing))} ({hint}); have: {have}")
 
 
-def _share_aggregate(flag: str, extra_counts: tuple[str, ...]):
-    """Percent of resolved tickets with ``flag`` (Wilson interval); open and other apart-counts per group."""
-
-    def agg(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-        labels = (flag, "resolved", *extra_counts)
-        if "no_answer" in extra_counts and ctx.settings.get("rule") != "survey":
-            labels = tuple(c for c in labels if c != "no_answer")  # only the survey rule has answers
-        if values.empty and not keys:
-            return pd.DataFrame([{"value": np.nan, "n": 0, **{k: 0 for k in labels}}])
-        frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in extra_counts},
-                              _hit=values[flag].fillna(0).astype("int64"))
-        g = grouped(frame, keys)
-        out = g.agg(n=(flag, "count"), **{flag: ("_hit", "sum")}, **{c: (f"_{c}", "sum") for c in extra_counts})
-        out["resolved"] = out["n"] + (out["no_answer"] if "no_answer" in out.columns else 0)
-        out["value"] = 100 * out[flag] / out["n"].where(out["n"] > 0)
-        out["low"], out["high"] = wilson_interval(out[flag], out["n"])
-        return out[["value", "n", "low", "high", *labels]]
-
-    agg.__name__ = f"share_of_{flag}"
-    return agg
-
-
 def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(1.0 yes / 0.0 no / NaN no answer, True where a present answer is not yes/no)."""
     t = raw.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
@@ -632,7 +599,7 @@ def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     formula="100 × resolved tickets resolved in one contact / resolved tickets; one-touch: agent_replies ≤ 1 "
             "and reopens = 0; one-reply: agent_replies = 1, reopens ignored (dbt_zendesk's one-touch); "
             "contacts: contacts = 1; survey: fcr_answer = yes (over answered)",
-    aggregate=_share_aggregate("first_contact", ("open", "no_answer")),
+    statistic=statistic.resolved_share("first_contact", ("open", "no_answer")),
     params=(
         Param("rule", str, "one-touch",
               "one-touch: agent_replies ≤ 1 and reopens = 0; one-reply: exactly one agent reply, reopens "
@@ -685,10 +652,10 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     })
     excluded = int(values["open"].sum() + values["no_answer"].sum())
     if values["open"].any():
-        notes.append(f"{_tickets(values['open'].sum(), 'open')} not in the denominator (breakdown: open)")
+        notes.append(_counted(values["open"].sum(), "open", " not in the denominator (breakdown: open)"))
     if values["no_answer"].any():
-        notes.append(f"{_tickets(values['no_answer'].sum(), 'resolved')} without an fcr_answer not counted "
-                     "(breakdown: no_answer)")
+        notes.append(_counted(values["no_answer"].sum(), "resolved", " without an fcr_answer not counted "
+                              "(breakdown: no_answer)"))
     notes.append({"one-touch": "rule one-touch: agent_replies ≤ 1 and reopens = 0",
                   "one-reply": "rule one-reply: agent_replies = 1, reopens not checked (dbt_zendesk's one-touch)",
                   "contacts": "rule contacts: contacts = 1",
@@ -704,7 +671,7 @@ def fcr(frame: pd.DataFrame, settings: dict) -> Measured:
     unit="%",
     higher_is_better=False,
     formula="100 × resolved tickets with reopens ≥ 1 / resolved tickets",
-    aggregate=_share_aggregate("reopened", ("open",)),
+    statistic=statistic.resolved_share("reopened", ("open",)),
     params=(RESOLVED_PARAM,),
     example="cxkpi reopens sample_data/tickets.csv --by topic",
     significance=("proportion", "reopened"),
@@ -721,7 +688,7 @@ def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
                            "open": (~resolved).loc[keep].astype(bool)})
     excluded = int(values["open"].sum())
     if excluded:
-        notes.append(f"{_tickets(excluded, 'open')} not in the denominator (breakdown: open)")
+        notes.append(_counted(excluded, "open", " not in the denominator (breakdown: open)"))
     return Measured(values, skipped, notes, excluded=excluded)
 
 
@@ -1067,6 +1034,13 @@ def _offenders(frame: pd.DataFrame, parts: list[pd.DataFrame], keep: pd.Index, s
         if "due_at" in r and r["due_at"] is None:
             del r["due_at"]
     return records
+
+
+def _counted(count, adjective: str, rest: str) -> Counted:
+    """'3 open tickets' + ``rest`` as a note that adds up over batches (``rest``: our own words)."""
+    rest = rest.replace("{", "{{").replace("}", "}}")
+    return Counted("{n} " + (adjective + " " if adjective else "") + "{tickets}" + rest, count,
+                   tickets=("ticket", "tickets"))
 
 
 def _tickets(count, adjective: str = "") -> str:
