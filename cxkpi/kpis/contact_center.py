@@ -7,7 +7,8 @@ abandonment = Σ abandoned / Σ offered, AHT and ASA = Σ(average × answered) /
 
 Durations are measured in minutes at row level and converted to ``--unit``
 (default ``min``, as for every duration KPI in the spec; ``--unit s`` gives
-the seconds contact centers usually quote) by the aggregators.
+the seconds contact centers usually quote) by the KPIs' statistics (cxkpi/reduce/statistic.py:
+``handle_times``, ``duration_summary``, ``chat_waits``), which the engine aggregates batch by batch.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..io.values import unit_factor
-from ..registry import Context, Measured, Param, kpi
-from .aggregate import grouped
+from ..notes import Counted
+from ..reduce import statistic
+from ..registry import Measured, Param, kpi
 from .elapsed import first_reason, minutes_between, negative
 
 UNIT = Param("unit", str, "min", "Unit of the durations: s, min, h or d.", choices=("s", "min", "h", "d"))
@@ -26,99 +27,13 @@ STAT = Param("stat", str, "mean", "Which statistic is the headline value: mean, 
              choices=("mean", "median", "p90"))
 
 
-def _factor(ctx: Context) -> float:
-    """Multiply minutes by this to get ``--unit``."""
-    return 1 / unit_factor(ctx.settings.get("unit") or "min")
-
-
-def _duration_stats(g, column: str, factor: float, prefix: str = "") -> dict[str, pd.Series]:
-    col = g[column]
-    return {
-        f"{prefix}mean": col.mean() * factor,
-        f"{prefix}median": col.median() * factor,
-        f"{prefix}p90": col.quantile(0.9) * factor,
-    }
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    """The total of an empty selection: no value, n = 0, counts 0, statistics NaN."""
-    row = {c: (0 if c in {"n", "offered", "abandoned", "requested", "missed"} else np.nan) for c in columns}
-    return pd.DataFrame([row])
-
-
 def _seconds(frame: pd.DataFrame, name: str) -> pd.Series | None:
     return frame[name].astype("float64") if name in frame.columns else None
 
 
-# ---------------------------------------------------------------- calls: AHT, ASA, abandonment
-_AHT_COLUMNS = ["value", "n", "mean", "median", "p90", "talk_mean", "hold_mean", "wrap_mean",
-                "asa_mean", "asa_median", "offered", "abandoned", "abandoned_pct"]
-
-
-def _aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    if "w_handle" in values.columns:
-        return _intervals_aggregate(values, keys, ctx)
-    if values.empty and not keys:
-        return _empty(_AHT_COLUMNS)
-    f = _factor(ctx)
-    # abandoned is NaN on calls whose fate the export cannot tell (no queued_at, no flag):
-    # those calls are not offered-and-known, so the rate is null rather than 0 %
-    g = grouped(values.assign(abandoned=values["abandoned"].astype("float64")), keys)
-    out = pd.DataFrame({
-        "n": g["handle"].count(),
-        **_duration_stats(g, "handle", f),
-        "talk_mean": g["talk"].mean() * f,
-        "hold_mean": g["hold"].mean() * f,
-        "wrap_mean": g["wrap"].mean() * f,
-        "asa_mean": g["asa"].mean() * f,
-        "asa_median": g["asa"].median() * f,
-        "offered": g["abandoned"].count(),
-        "abandoned": g["abandoned"].sum(min_count=1),
-    })
-    out["offered"] = out["offered"].where(out["offered"] > 0)
-    out["abandoned_pct"] = 100 * out["abandoned"] / out["offered"]
-    out["value"] = out[ctx.settings.get("stat") or "mean"]
-    return out[_AHT_COLUMNS]
-
-
 # ------------------------------------------------ call_intervals: one row per day / 15-minute interval
 # what an export of averages can tell: no median, p90, talk / hold / wrap split (those need one row per call)
-_INTERVAL_COLUMNS = ["value", "n", "mean", "asa_mean", "offered", "abandoned", "abandoned_pct", "answered",
-                     "in_service_level", "service_level_pct", "intervals"]
 _INTERVAL_COUNTS = ("calls_offered", "calls_answered", "calls_abandoned", "answered_in_sl")
-
-
-def _intervals_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    """Pool pre-aggregated rows: sums of counts, averages weighted by answered calls (never a mean of means)."""
-    if values.empty and not keys:
-        row = {c: np.nan for c in _INTERVAL_COLUMNS}
-        row.update(n=0, offered=0, abandoned=0, intervals=0, answered=0, in_service_level=0)
-        return pd.DataFrame([row])
-    f = _factor(ctx)
-    g = grouped(values, keys)
-
-    def total(col):
-        return g[col].sum(min_count=1)
-
-    n = total("w_handle")
-    waited = total("w_asa")
-    offered = total("offered")
-    sl_base = total("sl_offered")
-    out = pd.DataFrame({
-        # n = the answered calls behind the AHT (its weight), not the number of rows (that is `intervals`)
-        "n": n.fillna(0),
-        "mean": total("handle_w") / n.where(n > 0) * f,
-        "asa_mean": total("asa_w") / waited.where(waited > 0) * f,
-        "offered": offered.where(offered > 0),
-        "abandoned": total("abandoned"),
-        "intervals": g["offered"].size(),
-        "answered": total("answered"),
-        "in_service_level": total("in_sl"),
-    })
-    out["abandoned_pct"] = 100 * out["abandoned"] / out["offered"]
-    out["service_level_pct"] = 100 * out["in_service_level"] / sl_base.where(sl_base > 0)
-    out["value"] = out["mean"]
-    return out[_INTERVAL_COLUMNS]
 
 
 def _aht_intervals(frame: pd.DataFrame, settings: dict) -> Measured:
@@ -158,7 +73,7 @@ def _aht_intervals(frame: pd.DataFrame, settings: dict) -> Measured:
         notes.append("service level % = Σ answered_in_sl / Σ calls_offered (at the phone system's own threshold)")
     no_aht = int(((answered > 0) & aht.isna()).drop(skipped.index).sum())
     if "aht_seconds" in frame.columns and no_aht:
-        notes.append(f"{no_aht} rows with answered calls but no AHT: not in AHT")
+        notes.append(Counted("{n} rows with answered calls but no AHT: not in AHT", no_aht))
     # an average counts with its answered calls as weight; a row without the average adds no weight
     w_handle = answered.where(aht.notna())
     w_asa = answered.where(asa.notna())
@@ -189,7 +104,7 @@ def _aht_intervals(frame: pd.DataFrame, settings: dict) -> Measured:
             "(or flagged abandoned) / calls offered. Pre-aggregated rows (a day or interval report): "
             "AHT = Σ(aht × answered) / Σ answered, ASA likewise, abandoned % = Σ abandoned / Σ offered, "
             "service level % = Σ answered_in_sl / Σ offered",
-    aggregate=_aht_aggregate,
+    statistic=statistic.handle_times(),
     params=(UNIT, STAT),
     example="cxkpi aht sample_data/calls.csv --by agent --unit s",
 )
@@ -247,7 +162,8 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         reasons.append(negative(col, f"{name}_seconds is negative"))
         empty = answered & col.isna()
         if empty.any():
-            notes.append(f"{int(empty.sum())} answered calls with an empty {name}_seconds: counted as 0")
+            notes.append(Counted("{n} answered calls with an empty " + name + "_seconds: counted as 0",
+                                 int(empty.sum())))
         parts[name] = col.fillna(0.0)
 
     # without talk_seconds the connected time (ended_at − answered_at) holds talk and hold:
@@ -259,8 +175,8 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
         reasons.insert(0, negative(talk_s, "talk_seconds is negative"))
         derived &= talk_s.isna()
         if derived.any():
-            notes.append(f"{int(derived.sum())} answered calls without talk_seconds: "
-                         "talk = ended_at − answered_at − hold")
+            notes.append(Counted("{n} answered calls without talk_seconds: talk = ended_at − answered_at − hold",
+                                 int(derived.sum())))
     from_times = (connected - parts["hold"]).where(derived)
     reasons.append(negative(from_times, "hold_seconds longer than ended_at − answered_at"))
     talk = from_times if talk_s is None else talk_s.fillna(from_times)
@@ -294,23 +210,11 @@ def aht(frame: pd.DataFrame, settings: dict) -> Measured:
     # unanswered survey invitations, so n + skipped = rows still holds
     unhandled = int(values["handle"].isna().sum())
     if unhandled:
-        notes.append(f"{unhandled} calls with no handle time (abandoned) are not in AHT; see abandoned %")
+        notes.append(Counted("{n} calls with no handle time (abandoned) are not in AHT; see abandoned %", unhandled))
     return Measured(values, skipped, notes, excluded=unhandled)
 
 
 # ---------------------------------------------------------------- tickets: handle_seconds
-_TICKET_AHT_COLUMNS = ["value", "n", "mean", "median", "p90"]
-
-
-def _ticket_aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    if values.empty and not keys:
-        return _empty(_TICKET_AHT_COLUMNS)
-    g = grouped(values, keys)
-    out = pd.DataFrame({"n": g["handle"].count(), **_duration_stats(g, "handle", _factor(ctx))})
-    out["value"] = out[ctx.settings.get("stat") or "mean"]
-    return out[_TICKET_AHT_COLUMNS]
-
-
 @kpi(
     name="aht-tickets",
     title="Average handle time (tickets)",
@@ -319,7 +223,7 @@ def _ticket_aht_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -
     unit="min",
     higher_is_better=False,
     formula="mean of the ticket's handle_seconds (agent working time) over tickets that have one",
-    aggregate=_ticket_aht_aggregate,
+    statistic=statistic.duration_summary("handle"),
     params=(UNIT, STAT),
     example="cxkpi aht-tickets sample_data/tickets.csv --by channel",
 )
@@ -335,27 +239,6 @@ def aht_tickets(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 # ---------------------------------------------------------------- chats: wait, duration, missed
-_CHAT_COLUMNS = ["value", "n", "mean", "median", "p90", "duration_mean", "duration_median", "duration_p90",
-                 "requested", "missed", "missed_pct"]
-
-
-def _chat_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    if values.empty and not keys:
-        return _empty(_CHAT_COLUMNS)
-    f = _factor(ctx)
-    g = grouped(values.assign(missed=values["missed"].astype("int64")), keys)
-    out = pd.DataFrame({
-        "n": g["wait"].count(),
-        **_duration_stats(g, "wait", f),
-        **_duration_stats(g, "duration", f, prefix="duration_"),
-        "requested": g["missed"].size(),
-        "missed": g["missed"].sum(),
-    })
-    out["missed_pct"] = 100 * out["missed"] / out["requested"]
-    out["value"] = out[ctx.settings.get("stat") or "mean"]
-    return out[_CHAT_COLUMNS]
-
-
 @kpi(
     name="chat",
     title="Chat wait time",
@@ -366,7 +249,7 @@ def _chat_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.D
     higher_is_better=False,
     formula="wait = accepted_at − requested_at (headline: mean over accepted chats); duration = ended_at − "
             "accepted_at; missed % = requested chats never accepted / chats requested",
-    aggregate=_chat_aggregate,
+    statistic=statistic.chat_waits(),
     params=(UNIT, STAT),
     example="cxkpi chat sample_data/chats.csv --by channel --unit s",
 )
@@ -390,5 +273,5 @@ def chat(frame: pd.DataFrame, settings: dict) -> Measured:
     values = values.drop(index=skipped.index)
     # missed chats count for missed %, not for wait time (outside n, so n + skipped = rows holds)
     unwaited = int(values["wait"].isna().sum())
-    notes = [f"{unwaited} chats never accepted are not in the wait time; see missed %"] if unwaited else []
+    notes = [Counted("{n} chats never accepted are not in the wait time; see missed %", unwaited)] if unwaited else []
     return Measured(values, skipped, notes, excluded=unwaited)

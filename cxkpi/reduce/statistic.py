@@ -214,3 +214,137 @@ def proportion(hit: str, label: str) -> Statistic:
         return {"n": n, label: hits, "value": _share(hits, n), "low": low, "high": high}
 
     return Statistic(parts, finish, f"share of {hit}")
+
+
+# --------------------------------------------------------------------------- contact-center shapes
+
+def _factor(settings: dict) -> float:
+    """Multiply minutes by this to get the ``unit`` setting."""
+    from ..io.values import unit_factor  # the one table of units (the engine has pandas loaded)
+
+    return 1 / unit_factor(settings.get("unit") or "min")
+
+
+def _duration_parts(name: str, column: str, qs=(0.5, 0.9)) -> tuple[Part, ...]:
+    return (Part(name, Mean(), column), Part(f"{name}_q", Quantiles(qs), column))
+
+
+def _duration_columns(out: dict, name: str, factor: float, prefix: str = "") -> dict:
+    """``mean``, ``median``, ``p90`` of part ``name`` (as ``_duration_parts`` made it) in the unit."""
+    q = out[f"{name}_q"]
+    return {f"{prefix}mean": out[name]["value"] * factor, f"{prefix}median": q["median"] * factor,
+            f"{prefix}p90": q["p90"] * factor}
+
+
+def _nan(n: int) -> np.ndarray:
+    return np.full(n, np.nan)
+
+
+def _positive(x) -> np.ndarray:
+    """``x`` where it is above 0, else NaN (a denominator of nothing is no number)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 0, x, np.nan)
+
+
+def _ratio(a, b) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(a, dtype=np.float64) / np.asarray(b, dtype=np.float64)
+
+
+def duration_summary(column: str) -> Statistic:
+    """Mean, median and p90 of one duration in minutes (shown in ``unit``; ``stat`` picks the value),
+    nothing counted apart: aht-tickets' handle_seconds."""
+
+    def parts(settings: dict, columns) -> tuple[Part, ...]:
+        return _duration_parts("d", column)
+
+    def finish(out: dict, settings: dict, empty: bool) -> dict:
+        stats = _duration_columns(out, "d", _factor(settings))
+        return {"value": stats[settings.get("stat") or "mean"], "n": out["d"]["n"], **stats}
+
+    return Statistic(parts, finish, f"durations of {column}")
+
+
+def handle_times() -> Statistic:
+    """aht: handle time of answered calls (mean, median, p90; talk, hold, wrap means), speed of answer
+    and abandonment. ``abandoned`` is NaN where the export cannot tell a call's fate: such a call is not
+    offered-and-known, so ``offered`` counts the known ones and the rate is NaN, never 0 %, when none is.
+    Pre-aggregated rows (the measure gives ``w_handle``) are pooled: every figure a ratio of sums."""
+
+    def parts(settings: dict, columns) -> tuple[Part, ...]:
+        if "w_handle" in columns:
+            return (Part("rows", Count()), *(Part(c, Sum(), c) for c in _POOLED))
+        return (*_duration_parts("handle", "handle"), *(Part(c, Mean(), c) for c in ("talk", "hold", "wrap")),
+                *_duration_parts("asa", "asa", (0.5,)), Part("abandoned", Sum(), "abandoned"))
+
+    def finish(out: dict, settings: dict, empty: bool) -> dict:
+        if "rows" in out:
+            return _pooled_calls(out, settings, empty)
+        f = _factor(settings)
+        n = out["handle"]["n"]
+        if empty:
+            zero = np.zeros(len(n), np.int64)
+            return {"value": _nan(len(n)), "n": n, **{c: _nan(len(n)) for c in (
+                "mean", "median", "p90", "talk_mean", "hold_mean", "wrap_mean", "asa_mean", "asa_median")},
+                "offered": zero, "abandoned": zero.copy(), "abandoned_pct": _nan(len(n))}
+        cols = {"n": n, **_duration_columns(out, "handle", f),
+                **{f"{c}_mean": out[c]["value"] * f for c in ("talk", "hold", "wrap")},
+                "asa_mean": out["asa"]["value"] * f, "asa_median": out["asa_q"]["median"] * f}
+        known = out["abandoned"]["n"]
+        # pandas' Series.where keeps int64 when no count is 0, else NaN in float64: as the aggregate did
+        offered = known if (known > 0).all() else _positive(known)
+        abandoned = out["abandoned"]["value"]
+        return {"value": cols[settings.get("stat") or "mean"], **cols, "offered": offered,
+                "abandoned": np.asarray(abandoned, dtype=np.float64),
+                "abandoned_pct": _ratio(100 * abandoned, offered)}
+
+    return Statistic(parts, finish, "handle times of calls")
+
+
+# the measure's columns of pre-aggregated call rows (aht on call_intervals), each summed
+_POOLED = ("handle_w", "w_handle", "asa_w", "w_asa", "offered", "abandoned", "answered", "in_sl", "sl_offered")
+
+
+def _pooled_calls(out: dict, settings: dict, empty: bool) -> dict:
+    """AHT and ASA of pre-aggregated rows weighted by answered calls (Σ aht × answered / Σ answered, never
+    a mean of means), abandoned % = Σ abandoned / Σ offered, service level % = Σ in_sl / Σ offered;
+    n = the answered calls behind the AHT, ``intervals`` the rows."""
+    rows = out["rows"]["n"]
+    total = {c: out[c]["value"] for c in _POOLED}  # NaN where no row had the column
+    if empty:
+        zero = np.zeros(len(rows), np.int64)
+        return {"value": _nan(len(rows)), "n": zero, "mean": _nan(len(rows)), "asa_mean": _nan(len(rows)),
+                "offered": zero.copy(), "abandoned": zero.copy(), "abandoned_pct": _nan(len(rows)),
+                "answered": zero.copy(), "in_service_level": zero.copy(), "service_level_pct": _nan(len(rows)),
+                "intervals": rows}
+    f = _factor(settings)
+    mean = _ratio(total["handle_w"], _positive(total["w_handle"])) * f
+    offered = _positive(total["offered"])
+    return {"value": mean, "n": np.nan_to_num(np.asarray(total["w_handle"], dtype=np.float64)), "mean": mean,
+            "asa_mean": _ratio(total["asa_w"], _positive(total["w_asa"])) * f, "offered": offered,
+            "abandoned": total["abandoned"], "abandoned_pct": _ratio(100 * total["abandoned"], offered),
+            "answered": total["answered"], "in_service_level": total["in_sl"],
+            "service_level_pct": _ratio(100 * total["in_sl"], _positive(total["sl_offered"])), "intervals": rows}
+
+
+def chat_waits() -> Statistic:
+    """chat: wait before an agent accepts (mean, median, p90 over accepted chats), the chat's duration,
+    and missed % = chats never accepted / chats requested (every row is a request)."""
+
+    def parts(settings: dict, columns) -> tuple[Part, ...]:
+        return (*_duration_parts("wait", "wait"), *_duration_parts("duration", "duration"),
+                Part("requested", Count()), Part("missed", Sum(), "missed"))
+
+    def finish(out: dict, settings: dict, empty: bool) -> dict:
+        n, requested = out["wait"]["n"], out["requested"]["n"]
+        missed = _counts(out["missed"]["value"])
+        if empty:
+            return {"value": _nan(len(n)), "n": n, **{c: _nan(len(n)) for c in (
+                "mean", "median", "p90", "duration_mean", "duration_median", "duration_p90")},
+                "requested": requested, "missed": missed, "missed_pct": _nan(len(n))}
+        f = _factor(settings)
+        cols = {"n": n, **_duration_columns(out, "wait", f), **_duration_columns(out, "duration", f, "duration_")}
+        return {"value": cols[settings.get("stat") or "mean"], **cols, "requested": requested, "missed": missed,
+                "missed_pct": _ratio(100 * missed, requested)}
+
+    return Statistic(parts, finish, "chat waits and missed chats")
