@@ -213,7 +213,7 @@ def compute_file(kpi: str | KpiSpec, file: str | None = None, config: Config | N
         return _compute_any_source(spec, config, run, request)
     request = replace(request, by=joins.by)
     # a large CSV is streamed through the KPI's statistic, batch by batch (cxkpi/stream.py)
-    lazy = spec.statistic is not None and spec.decides is None and not joins and not request.where
+    lazy = spec.statistic is not None and not joins and not request.where
     dataset = _load(spec, config, run, request, source or spec.source, joins.keys, lazy=lazy)
     if joins:  # --by tickets.topic: the other source's column added, unmatched rows skipped with a reason
         spec, dataset = join.apply(joins, spec, dataset, config, run)

@@ -179,9 +179,9 @@ def compute(kpi: str | KpiSpec, data: Dataset | pd.DataFrame, request: Request |
 
 def streamable(spec: KpiSpec, request: Request, data: Dataset) -> bool:
     """Whether the KPI can be aggregated batch by batch: a declared statistic, no step that needs
-    every row at once (a whole-column decision, its own windowing, a status history, a side table, a --where that must say
+    every row at once (its own windowing, a status history, a side table, a --where that must say
     when nothing matched, the pick of one survey out of several)."""
-    return (spec.statistic is not None and spec.decides is None and not spec.periodic and spec.whole is None and spec.extra is None
+    return (spec.statistic is not None and not spec.periodic and spec.whole is None and spec.extra is None
             and spec.group_key is None and not request.where and "survey" not in data.columns)
 
 
@@ -222,9 +222,12 @@ class Rows:
     source_frame: pd.DataFrame
 
 
-def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict, check_groups: bool = True) -> Rows:
+def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict, check_groups: bool = True,
+                 peek=None) -> Rows | None:
     """Filter, window, drop unreadable cells, measure and key the rows of ``data``: row-local steps only,
-    so a file's batches give together what the whole file gives."""
+    so a file's batches give together what the whole file gives. ``peek(frame)``: instead of measuring,
+    hand over the rows the measure would see (a streamed file's first pass gathers the answers its
+    ``decides`` column holds, so the scale is decided from the whole file)."""
     frame = data.frame
     skipped_parts: list[pd.Series] = []
     frame, notes = _filter(frame, spec, request, settings, data)
@@ -256,6 +259,9 @@ def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict,
         frame, together = _drop_whole(frame, whole, pd.concat(lost))
         skipped_parts.append(together)
 
+    if peek is not None:
+        peek(frame)
+        return None
     try:
         measured = spec.measure(frame, settings)
     except ScaleError as e:  # answers on another KPI's scale: name the file and the column
@@ -305,23 +311,26 @@ def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict,
 
 
 def finish(spec: KpiSpec, data: Dataset, request: Request, settings: dict, r: Rows, total: pd.DataFrame,
-           groups_frame: pd.DataFrame | None, trend_frame: pd.DataFrame | None, extra: dict) -> KpiResult:
+           groups_frame: pd.DataFrame | None, trend_frame: pd.DataFrame | None, extra: dict,
+           tallies: tuple | None = None) -> KpiResult:
     """The result from the aggregated frames (total, groups, trend: one row per group) and the rows'
-    accounting (skipped rows with their keys, notes)."""
+    accounting (skipped rows with their keys, notes). ``tallies``: a streamed file's skipped rows
+    already counted (``skips.Tally`` of the total, the groups and the trend)."""
     total_row = _first_record(total)
-    skipped_total = _skipped(r.skipped, r.bad_rows)
+    skipped_total = tallies[0].skipped() if tallies else _skipped(r.skipped, r.bad_rows)
     groups = ()
     keys, group_keys = r.keys, r.group_keys
     if groups_frame is not None:
         virtual = [k for k in keys if k in spec.dimensions]
         groups = _groups(groups_frame, group_keys, request, r.skipped, r.source_frame,
-                         skipped_keys=[] if virtual else keys, skipped_periods=r.periods)
+                         skipped_keys=[] if virtual else keys, skipped_periods=r.periods,
+                         by_group=tallies[1].groups() if tallies else None)
     trend = None
     if request.trend and request.period and request.by:
         trend = ()
         if trend_frame is not None:  # else no group is a period alone (a KPI adding its own labels)
             trend = _groups(trend_frame, ["period"], request, r.skipped, r.source_frame, skipped_keys=["period"],
-                            skipped_periods=r.periods)
+                            skipped_periods=r.periods, by_group=tallies[2].groups() if tallies else None)
     n_total = int(total_row.get("n", 0) or 0)
     return _file_rows(data, KpiResult(
         kpi=spec.name,
@@ -338,7 +347,7 @@ def finish(spec: KpiSpec, data: Dataset, request: Request, settings: dict, r: Ro
         group_by=tuple(group_keys),
         groups=groups,
         low_sample=n_total < request.min_sample,
-        settings={k: v for k, v in settings.items() if _echo(v)},
+        settings={k: v for k, v in settings.items() if _echo(v) and not k.startswith("_")},
         notes=tuple(dict.fromkeys(list(r.notes) + list(data.notes))),
         benchmark=spec.benchmark,
         file=data.file,
@@ -575,17 +584,25 @@ def _raise_strict(where, skipped: pd.Series, bad_rows: dict[str, list[int]], sec
             candidates.append((min(numbers), reason))
     row, reason = min(candidates)
     total = len(skipped) + sum(len(v) for v in bad_rows.values())
+    raise_strict_at(where, row, reason, total)
+
+
+def raise_strict_at(where, row: int, reason: str, total: int) -> None:
     raise StrictError(f"{where(row)}: {reason} (--strict; {total} unusable row{'s' if total != 1 else ''} in all)")
 
 
 def _groups(stats: pd.DataFrame, keys: list[str], request: Request, skipped: pd.Series,
             source_frame: pd.DataFrame, skipped_keys: list[str] | None = None,
-            skipped_periods: pd.Series | None = None) -> tuple[GroupResult, ...]:
+            skipped_periods: pd.Series | None = None, by_group: dict | None = None) -> tuple[GroupResult, ...]:
     """``skipped_keys``: the leading keys skipped rows can be placed by (file columns; default all);
-    ``skipped_periods``: the period start of each skipped row (NaT: no readable time)."""
+    ``skipped_periods``: the period start of each skipped row (NaT: no readable time); ``by_group``:
+    the skipped rows already counted by those keys (a streamed file)."""
     skipped_keys = keys if skipped_keys is None else skipped_keys
-    skipped_by_group = _skipped_by_group(skipped, skipped_keys, request, source_frame,
-                                         skipped_periods) if skipped_keys else {}
+    if by_group is not None:
+        skipped_by_group = by_group if skipped_keys else {}
+    else:
+        skipped_by_group = _skipped_by_group(skipped, skipped_keys, request, source_frame,
+                                             skipped_periods) if skipped_keys else {}
     out = []
     stats = stats.reset_index()
     for record in stats.to_dict("records"):

@@ -130,7 +130,8 @@ class KpiSpec:
     # from partial states (batch by batch, file by file) instead of calling ``aggregate``
     statistic: Any = None
     # a column the measure reads whole to decide how to read it (the answer scale of a survey, yes/no
-    # or numbers): such a KPI is measured over the whole column, never batch by batch
+    # or numbers): a file streamed in batches has that column's answers gathered first, and each
+    # batch's measure gets them in ``settings[WHOLE_COLUMN]`` ({answer: count}) to decide from
     decides: str | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
@@ -168,6 +169,9 @@ class KpiSpec:
 
 
 REGISTRY: dict[str, KpiSpec] = {}
+# the setting that carries a ``decides`` column's whole answers ({answer: count}) into the measure of one
+# batch of a streamed file; not a user setting (never echoed)
+WHOLE_COLUMN = "_whole_column"
 # how a report shows a KPI's headline (cxkpi.render.headline); None: the KPI's value
 HEADLINE_KINDS = ("median", "created-resolved-backlog", "net-positive", "top-label", "top-theme-lift")
 

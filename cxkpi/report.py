@@ -397,7 +397,7 @@ def _failed_entry(spec: KpiSpec, config: Config, error: str) -> Entry:
 
 def _may_stream(spec: KpiSpec, request: Request) -> bool:
     """Whether this KPI may be computed batch by batch (see ``engine.streamable``; not a joined by:)."""
-    return spec.statistic is not None and spec.decides is None and not any("." in b for b in request.by)
+    return spec.statistic is not None and not any("." in b for b in request.by)
 
 
 def _entry_request(spec: KpiSpec, request: Request, dataset, period: str | None) -> Request:

@@ -10,12 +10,16 @@ file gives; a KPI the engine cannot stream (``engine.streamable``) reads the fil
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from .engine import Request, Rows, _check_groups, _raise_strict, check, finish, measure_rows
+from .engine import EXAMPLE_ROWS, Request, Rows, _check_groups, _key_column, check, finish, measure_rows, raise_strict_at
 from .io.load import NotBatchable
 from .notes import merge_notes
 from .partials import Partials
+from .registry import WHOLE_COLUMN
+from .skips import Tally
 
 
 class _Run:
@@ -24,31 +28,58 @@ class _Run:
     def __init__(self, spec, request: Request, data) -> None:
         self.spec, self.request = spec, request
         self.settings = check(spec, data, request)
+        self.columns = data.columns
+        self.answers: dict = {}
         self.partials = Partials(spec.statistic, self.settings, spec.dimensions)
         self.first: Rows | None = None
-        self.skipped: list[pd.Series] = []
-        self.keyed: list[pd.DataFrame] = []  # the key columns of the skipped rows
-        self.periods: list[pd.Series] = []
+        self.tallies = (Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS))  # total, groups, trend
         self.bad_rows: dict[str, list[int]] = {}
         self.rows = 0
         self.notes: list[str] = []
         self.span: list = []  # each batch's first and last time (the report's data range)
 
+    @property
+    def decides(self) -> str | None:
+        """The column this KPI decides from (its answers gathered in a first pass), if the data has it."""
+        col = self.spec.decides
+        return col if col and col in self.columns else None
+
+    def peek(self, batch) -> None:
+        """First pass: count the answers of the ``decides`` column in the rows the measure would see."""
+        col = self.decides
+
+        def gather(frame) -> None:
+            for answer, n in frame[col].value_counts(dropna=True).items():
+                self.answers[answer] = self.answers.get(answer, 0) + int(n)
+
+        measure_rows(self.spec, batch, self.request, self.settings, check_groups=False, peek=gather)
+
+    def decided(self) -> None:
+        self.settings[WHOLE_COLUMN] = self.answers
+
     def add(self, batch) -> None:
         r = measure_rows(self.spec, batch, self.request, self.settings, check_groups=False)
         if r.labels or r.extra:
             raise NotStreamable()
-        self.first = self.first or r
+        if self.first is None:  # what the result needs of the rows: their keys and context, not the rows
+            self.first = replace(r, values=r.values.iloc[:0], skipped=r.skipped.iloc[:0],
+                                 source_frame=r.source_frame.iloc[:0], periods=None)
         self.partials.add(r)
+        total, groups, trend = self.tallies
         if len(r.skipped):
-            self.skipped.append(r.skipped)
-            wanted = [k for k in r.keys if k in batch.frame.columns]
-            known = r.skipped.index[r.skipped.index.isin(batch.frame.index)].unique()
-            self.keyed.append(batch.frame.loc[known, wanted])
-            if r.periods is not None:
-                self.periods.append(r.periods)
+            total.add(pd.DataFrame({"reason": r.skipped.to_numpy(), "row": r.skipped.index.to_numpy()}), [])
+            virtual = [k for k in r.keys if k in self.spec.dimensions]
+            if not virtual and r.keys:
+                table = _keyed(r, batch, r.keys)
+                if table is not None:
+                    groups.add(table, r.keys)
+            if self.request.trend and self.request.period and self.request.by:
+                table = _keyed(r, batch, ["period"])
+                if table is not None:
+                    trend.add(table, ["period"])
         for reason, rows in r.bad_rows.items():
             self.bad_rows.setdefault(reason, []).extend(rows)
+            total.add_rows(reason, rows)
         self.rows += r.rows
         self.notes = merge_notes(self.notes, r.notes)
         tcol = r.ctx.time_column
@@ -61,22 +92,44 @@ class _Run:
         r = self.first
         if r is None:
             return None
-        skipped = pd.concat(self.skipped) if self.skipped else pd.Series(dtype="object")
-        if self.request.strict and (len(skipped) or self.bad_rows):
-            _raise_strict(meta.row_label, skipped, self.bad_rows)
-        keyed = pd.concat(self.keyed) if self.keyed else r.source_frame.iloc[:0]
-        periods = pd.concat(self.periods) if self.periods else None
+        total = self.tallies[0]
+        if self.request.strict and total.counts.get(()):
+            row, reason = total.first()
+            raise_strict_at(meta.row_label, row, reason, total.total())
         whole = Rows(values=r.values.iloc[:0], keys=r.keys, group_keys=r.group_keys, labels=r.labels,
-                     skipped=skipped, together=pd.Index([]), bad_rows=self.bad_rows, rows=self.rows,
-                     notes=self.notes, extra={}, periods=periods, ctx=r.ctx, source_frame=keyed)
+                     skipped=pd.Series(dtype="object"), together=pd.Index([]), bad_rows=self.bad_rows,
+                     rows=self.rows, notes=self.notes, extra={}, periods=None, ctx=r.ctx,
+                     source_frame=r.source_frame.iloc[:0])
         if self.request.by and self.request.max_groups and self.partials.n_groups > self.request.max_groups:
             _check_groups(pd.DataFrame(self.partials.labels, columns=r.group_keys)[list(self.request.by)],
                           list(self.request.by), self.request.max_groups, meta.file)
         trend = bool(self.request.trend and self.request.period and self.request.by)
         total, groups, trend_frame = self.partials.frames(r.group_keys, trend=trend)
-        result = finish(self.spec, meta, self.request, self.settings, whole, total, groups, trend_frame, extra={})
+        result = finish(self.spec, meta, self.request, self.settings, whole, total, groups, trend_frame, extra={},
+                        tallies=self.tallies)
         span = (min(self.span), max(self.span)) if self.span else None
         return result, span
+
+
+def _keyed(r: Rows, batch, keys: list[str]) -> pd.DataFrame | None:
+    """The skipped rows of a batch that a group can hold, with their keys (as ``engine._skipped_by_group``
+    places them: a row with no period, or a key the measure made, is counted in the total only)."""
+    skipped = r.skipped[r.skipped.index.isin(batch.frame.index)]
+    periods = r.periods
+    if "period" in keys and periods is not None:
+        periods = periods[~periods.index.duplicated()]
+        skipped = skipped[periods.reindex(skipped.index).notna().to_numpy()]
+    if skipped.empty:
+        return None
+    cols = {}
+    for k in keys:
+        if k == "period" and periods is not None:
+            cols[k] = periods.reindex(skipped.index).to_numpy()
+        elif k == "period" or k not in batch.frame.columns:
+            return None
+        else:
+            cols[k] = _key_column(batch.frame.loc[skipped.index, k]).astype(object).to_numpy()
+    return pd.DataFrame({**cols, "reason": skipped.to_numpy(), "row": skipped.index.to_numpy()})
 
 
 class NotStreamable(Exception):
@@ -95,7 +148,19 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
         for one in runs.get(source, ()):
             one.add(batch)
 
+    deciding = {s: [one for one in each if one.decides] for s, each in runs.items()}
+    deciding = {s: each for s, each in deciding.items() if each}
+
+    def first(source: str, batch) -> None:
+        for one in deciding.get(source, ()):
+            one.peek(batch)
+
     try:
+        if deciding:  # the answers of the whole column first: each batch is then read on its scale
+            stream.each(first, sources=set(deciding))
+            for each in deciding.values():
+                for one in each:
+                    one.decided()
         metas = stream.each(sink, sources=set(runs), collect=collect)
     except (NotBatchable, NotStreamable):
         stream.failed = True

@@ -116,8 +116,7 @@ def test_categories_seen_in_different_batches_are_one_column(tmp_path, monkeypat
 
 def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, monkeypatch):
     # tickets with their CSAT column: the report's tickets and surveys sources share the file, and the
-    # batched read serves both in one pass: frt streamed through its statistic, the surveys' rows
-    # collected whole for csat (whose answer scale is read from the whole column)
+    # batched read serves both in one pass, frt and csat streamed through their statistics
     rows = []
     for i in range(400):
         score = "" if i % 4 == 0 else str(1 + i % 5)
@@ -137,7 +136,9 @@ def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, mon
     real = load._batch_pass
     monkeypatch.setattr(load, "_batch_pass", lambda *a: passes.append(sorted(a[2])) or real(*a))
     whole, batched = _both(run_cli, monkeypatch, "report", "-c", tmp_path / "c.yaml", batch=SMALL)
-    assert passes == [["surveys", "tickets"]]  # one batched pass served both sources
+    # csat's answers are gathered first (the surveys' columns only: its scale is decided from the whole
+    # column), then one pass serves both sources
+    assert passes == [["surveys"], ["surveys", "tickets"]]
     assert batched == whole
     csat = next(k for k in batched["kpis"] if k["kpi"] == "csat")
     # 300 rows have a score (i % 4 != 0); in each run of 20 rows 15 do, and 6 of them score 4 or 5

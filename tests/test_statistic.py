@@ -181,3 +181,43 @@ def test_max_groups_on_a_streamed_file_counts_every_batch(tmp_path, run_cli, mon
     code, _, err = run_cli("frt", tmp_path / "t.csv", "--by", "ticket_id", "--max-groups", "100")
     assert code != 0
     assert "600 groups" in err and "--max-groups" in err
+
+
+def _surveys(path, answers: list[str]) -> None:
+    lines = ["responded_at,score,channel"]
+    lines += [f"2025-03-01 09:00:00,{a},{'email' if i % 2 else 'chat'}" for i, a in enumerate(answers)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _batched_and_whole(run_cli, monkeypatch, *args) -> tuple[dict, dict]:
+    monkeypatch.delenv("CXKPI_BATCH_BYTES", raising=False)
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    whole = json.loads(out)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "1024")  # ~30 rows a batch
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out), whole
+
+
+def test_csat_decides_yes_no_from_the_whole_column_not_one_batch(tmp_path, run_cli, monkeypatch):
+    # 600 answers: 1/0 in the first 300 rows, yes/no after. The whole column is yes/no (1 = yes), so
+    # yes = i % 3 != 0: 400 of 600 = 66.7 %. A batch of 1s and 0s alone would read them on 1–5 (0
+    # outside the scale, 1 not satisfied).
+    answers = [("1" if i % 3 else "0") if i < 300 else ("yes" if i % 3 else "no") for i in range(600)]
+    _surveys(tmp_path / "s.csv", answers)
+    batched, whole = _batched_and_whole(run_cli, monkeypatch, "csat", tmp_path / "s.csv")
+    assert batched == whole
+    assert batched["n"] == 600 and batched["value"] == pytest.approx(400 / 6)
+    assert "yes/no answers: yes = satisfied" in batched["notes"]
+
+
+def test_nps_sorted_by_score_is_not_refused_for_a_batch_of_1_to_5(tmp_path, run_cli, monkeypatch):
+    # a 0–10 survey exported sorted by score: i × 11 // 600 for i = 0..599. Many batches hold only 1–5
+    # answers, which NPS refuses as a CSAT survey; the whole column is 0–10. Promoters: score ≥ 9 ⇔
+    # i ≥ 491 (491 × 11 = 5401 ≥ 5400): 109; detractors: score ≤ 6 ⇔ i × 11 < 4200 ⇔ i ≤ 381: 382.
+    # NPS = 100 × (109 − 382) / 600 = −45.5
+    _surveys(tmp_path / "s.csv", [str(i * 11 // 600) for i in range(600)])
+    batched, whole = _batched_and_whole(run_cli, monkeypatch, "nps", tmp_path / "s.csv")
+    assert batched == whole
+    assert batched["value"] == pytest.approx(-45.5)

@@ -183,7 +183,7 @@ def check_nps(score: pd.Series, insisted: bool) -> list[str]:
 
     ``score``: the numbers NPS would count (0–10, whole). ``insisted``: ``--scale 0-10``.
     """
-    if insisted or score.empty:
+    if insisted or not len(score):  # a Series, or the whole column's {score: count}
         return []
     fit = fit_scale(score, candidates=((1, 5),))
     if fit is None:

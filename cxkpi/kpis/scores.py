@@ -100,10 +100,12 @@ def is_yes_no(answers: pd.Series | pd.Index) -> bool:
             and bool(answers.isin(list(YES - {"1"} | NO - {"0"})).any()))
 
 
-def yes_no(raw: pd.Series) -> tuple[pd.Series | None, pd.Series]:
-    """(1.0/0.0 scores, reasons) when the column is a yes/no answer, else (None, empty)."""
+def yes_no(raw: pd.Series, seen=None) -> tuple[pd.Series | None, pd.Series]:
+    """(1.0/0.0 scores, reasons) when the column is a yes/no answer, else (None, empty). ``seen``: the
+    whole column's answers (answer -> count) when ``raw`` is one batch of it: they decide."""
     t = text(raw.astype("string")).str.lower()
-    if not is_yes_no(t.dropna()):
+    answers = t.dropna() if seen is None else text(pd.Series(list(seen), dtype="string")).str.lower().dropna()
+    if not is_yes_no(answers):
         return None, pd.Series(dtype="object")
     score = t.isin(YES).astype("float64")
     reasons = pd.Series(NO_ANSWER, index=t.index[t.isna()], dtype="object")

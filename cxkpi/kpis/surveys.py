@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import MissingColumnsError, UsageError
 from ..notes import Counted
-from ..registry import Measured, Param, kpi
+from ..registry import WHOLE_COLUMN, Measured, Param, kpi
 from ..stats import NPS_INTERVALS
 from . import aggregate
 from ..reduce import statistic
@@ -47,6 +47,12 @@ def _answers(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame[~blank], int(blank.sum())
 
 
+def _whole_column(settings: dict) -> dict | None:
+    """The answers of the whole file with their counts, when the engine streams it in batches
+    (``WHOLE_COLUMN``): the scale is decided from them, not from one batch."""
+    return settings.get(WHOLE_COLUMN)
+
+
 def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     if unanswered:
         measured.excluded = unanswered
@@ -64,7 +70,7 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
     statistic=statistic.net_promoter(),
-    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
+    decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
         Param("detractor_max", int, 6, "Highest score that counts as a detractor."),
@@ -87,7 +93,17 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     if not 0 <= settings["detractor_max"] < settings["promoter_min"] <= 10:
         raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
     score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
-    notes = check_nps(score, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
+    seen = _whole_column(settings)
+    if seen is not None:  # a file streamed in batches: its whole column's answers decide
+        numbers, _ = numeric_scores(pd.Series(list(seen), dtype="object"), 0, 10, settings.get("labels"))
+        counts = list(seen.values())
+        scored: dict = {}
+        for i, number in numbers.items():
+            scored[number] = scored.get(number, 0) + counts[i]
+        score_view = scored
+    else:
+        score_view = score
+    notes = check_nps(score_view, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
     if (settings.get("interval") or "wald") == "adjusted-wald":
         notes.append("interval adjusted-wald: n + 3, promoters + ¾, detractors + ¾ (Rocks 2016)")
     values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
@@ -106,7 +122,7 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     formula="100 × answers ≥ satisfied_min / answers (1–5: 4 and 5); yes/no: yes = satisfied",
     # a 3-point scale carries an "unhappy" flag: Help Scout's happiness score beside CSAT
     statistic=statistic.share_and_mean("satisfied", "share", bottom="unhappy"),
-    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
+    decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("scale", str, "1-5", "Answer scale, e.g. 1-5, 1-7, 1-10, 1-3."),
         Param("satisfied_min", float, None, "Lowest satisfied score (default: the top two of the scale)."),
@@ -122,7 +138,8 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     frame, unanswered = _answers(frame)
     notes: list[str] = []
     three_point = False
-    score, skipped = yes_no(frame["score"])
+    seen = _whole_column(settings)
+    score, skipped = yes_no(frame["score"], seen)
     if score is not None:
         satisfied_min = 1.0
         notes.append("yes/no answers: yes = satisfied")
@@ -130,7 +147,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
         lo, hi = parse_scale(settings["scale"], "--scale")
         labels = settings.get("labels") or (CSAT_LABELS if hi == 5 and lo == 1 else None)
         score, skipped = numeric_scores(frame["score"], lo, hi, labels)
-        notes += scale_note(frame["score"], lo, hi)
+        notes += scale_note(frame["score"] if seen is None else seen, lo, hi)
         satisfied_min = settings.get("satisfied_min")
         if satisfied_min is None:
             satisfied_min = hi - 1 if hi - lo >= 3 else hi
@@ -153,7 +170,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     higher_is_better=True,
     formula="mean score (1–7 by default) and percent easy = answers ≥ easy_min",
     statistic=statistic.share_and_mean("easy", "mean"),
-    decides="score",  # the answers' scale (and yes/no or numbers) is read from the whole column
+    decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("scale", str, "1-7", "Answer scale, 1-7 by default; 1-5 allowed."),
         Param("easy_min", float, None, "Lowest 'easy' score (default 5 on 1–7, 4 on 1–5)."),
@@ -170,7 +187,8 @@ def ces(frame: pd.DataFrame, settings: dict) -> Measured:
     lo, hi = parse_scale(settings["scale"], "--scale")
     labels = settings.get("labels") or (CES_LABELS if (lo, hi) == (1, 7) else None)
     score, skipped = numeric_scores(frame["score"], lo, hi, labels)
-    notes = scale_note(frame["score"], lo, hi)
+    seen = _whole_column(settings)
+    notes = scale_note(frame["score"] if seen is None else seen, lo, hi)
     if not settings.get("higher_is_easier", True):
         score = lo + hi - score
         notes.append("scale reversed (higher_is_easier: false)")
