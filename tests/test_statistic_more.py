@@ -168,3 +168,46 @@ def test_a_streamed_chat_file_adds_its_missed_chats_up(tmp_path, run_cli, monkey
     # accepted: per 40 rows (lcm of 8 and 10) i % 10 sums 180, less the missed i % 40 in 0, 8, 16, 24, 32
     # (i % 10 = 0, 8, 6, 4, 2: 20) = 160 over 35 chats; 10 such runs: 1600 / 350
     assert data["n"] == 350 and data["value"] == pytest.approx(1600 / 350)
+
+
+def test_sla_attainment_met_of_decided_with_due_dates():
+    # priority high: met, breached, pending; low: met, met. Per metric: frt met on rows 0, 3, 4, breached on
+    # row 1; resolution met on rows 0, 3, breached on rows 1, 4 (row 2 pending on both). Rows 0 and 1 are
+    # judged by their own due date.
+    values = pd.DataFrame({
+        "met": [True, False, False, True, True], "breached": [False, True, False, False, False],
+        "pending": [False, False, True, False, False], "by_due": [True, True, False, False, False],
+        "frt_met": [True, False, False, True, True], "frt_breached": [False, True, False, False, False],
+        "resolution_met": [True, False, False, True, False],
+        "resolution_breached": [False, True, False, False, True],
+        "priority": ["high", "high", "high", "low", "low"],
+    })
+    total, groups = _frames(statistic.sla_attainment(), values, ["priority"], {}, splits=(None, [1], [2, 3], [1, 4]))
+    assert list(total.columns) == ["value", "n", "low", "high", "met", "breached", "pending", "by_due_date",
+                                   "by_target", "frt_met_pct", "frt_breached", "resolution_met_pct",
+                                   "resolution_breached"]
+    h = groups.loc["high"]
+    # high: 1 met of 2 decided (the pending ticket is not in n) = 50 %; 2 by due date, 3 − 2 = 1 by target;
+    # frt 1 of 2 decided = 50 %, resolution 1 of 2 = 50 %
+    assert (h["value"], h["n"], h["pending"], h["by_due_date"], h["by_target"]) == (50.0, 2, 1, 2, 1)
+    assert (h["frt_met_pct"], h["resolution_met_pct"]) == (50.0, 50.0)
+    t = total.iloc[0]
+    # total: 3 met of 4 decided = 75 %; frt 3 of 4 = 75 %; resolution 2 of 4 = 50 %, 2 breaches
+    assert (t["value"], t["n"], t["met"], t["by_target"], t["frt_met_pct"]) == (75.0, 4, 3, 3, 75.0)
+    assert (t["resolution_met_pct"], t["resolution_breached"]) == (50.0, 2)
+    # Wilson 95 % of 3 / 4: 30.1 % … 95.4 % (worked out in test_statistic's resolved share)
+    assert t["low"] == pytest.approx(30.06, abs=0.01) and t["high"] == pytest.approx(95.44, abs=0.01)
+    assert total[["n", "met", "by_target"]].dtypes.tolist() == [np.int64] * 3
+
+
+def test_sla_attainment_without_due_dates_and_all_pending():
+    # one ticket, still pending: no decided ticket, so no value (never 0 %); no due-date columns
+    values = pd.DataFrame({"met": [False], "breached": [False], "pending": [True], "frt_met": [False],
+                           "frt_breached": [False], "resolution_met": [False], "resolution_breached": [False]})
+    t = _frames(statistic.sla_attainment(), values, [], {})[0].iloc[0]
+    assert "by_due_date" not in t.index and t["n"] == 0 and t["pending"] == 1 and np.isnan(t["value"])
+    empty = _empty_total(statistic.sla_attainment(), values, {})
+    # an empty total has no interval columns: value, n, the counts 0 and the percents absent
+    assert list(empty.columns) == ["value", "n", "met", "breached", "pending", "frt_met_pct", "frt_breached",
+                                   "resolution_met_pct", "resolution_breached"]
+    assert empty.iloc[0]["breached"] == 0 and np.isnan(empty.iloc[0]["frt_met_pct"])

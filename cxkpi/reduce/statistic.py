@@ -348,3 +348,45 @@ def chat_waits() -> Statistic:
                 "missed_pct": _ratio(100 * missed, requested)}
 
     return Statistic(parts, finish, "chat waits and missed chats")
+
+
+# --------------------------------------------------------------------------- SLA
+
+def sla_attainment() -> Statistic:
+    """sla: percent of decided tickets (met + breached) that met every target (Wilson interval); pending
+    apart; per metric the met percent of its decided tickets and its breaches. With due-date columns (the
+    measure gives ``by_due``) how many were judged by their own due date and how many by the targets."""
+    metrics = ("frt", "resolution")
+
+    def counts(columns) -> tuple[str, ...]:
+        return ("met", "breached", "pending", *(("by_due",) if "by_due" in columns else ()),
+                *(f"{m}_{k}" for m in metrics for k in ("met", "breached")))
+
+    def parts(settings: dict, columns) -> tuple[Part, ...]:
+        return tuple(Part(c, Sum(), c) for c in counts(columns))
+
+    def finish(out: dict, settings: dict, empty: bool) -> dict:
+        dues = "by_due" in out
+        c = {k: _counts(out[k]["value"]) for k in counts(out)}
+        size = len(c["met"])
+        n = c["met"] + c["breached"]
+        if empty:
+            zero = np.zeros(size, np.int64)
+            cols = {"value": _nan(size), "n": zero, "met": zero, "breached": zero, "pending": zero}
+            if dues:
+                cols.update(by_due_date=zero, by_target=zero)
+            for m in metrics:
+                cols.update({f"{m}_met_pct": _nan(size), f"{m}_breached": zero})
+            return {k: v.copy() for k, v in cols.items()}
+        low, high = wilson_interval(c["met"], n)
+        cols = {"value": _ratio(100 * c["met"], _positive(n)), "n": n, "low": low, "high": high,
+                "met": c["met"], "breached": c["breached"], "pending": c["pending"]}
+        if dues:  # every ticket kept is met, breached or pending: judged by a due date, or by the targets
+            cols["by_due_date"] = c["by_due"]
+            cols["by_target"] = c["met"] + c["breached"] + c["pending"] - c["by_due"]
+        for m in metrics:
+            cols[f"{m}_met_pct"] = _ratio(100 * c[f"{m}_met"], _positive(c[f"{m}_met"] + c[f"{m}_breached"]))
+            cols[f"{m}_breached"] = c[f"{m}_breached"]
+        return cols
+
+    return Statistic(parts, finish, "SLA attainment")
