@@ -29,6 +29,7 @@ from ..periods import _period_start
 from ..render.safe import one_line
 from ..notes import Counted
 from ..registry import Context, Measured, Param, kpi
+from ..stats import wilson_interval
 from ..vocabulary import BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
 from . import aggregate
 from ..reduce import statistic
@@ -696,6 +697,29 @@ def reopens(frame: pd.DataFrame, settings: dict) -> Measured:
 DUE = {"frt": "first_response_due_at", "resolution": "due_at"}
 
 
+def _sla_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
+    # by_due_date / by_target only when the export has due-date columns (values then carry `by_due`)
+    dues = "by_due" in values.columns
+    labels = ["met", "breached", "pending", *(["by_due_date", "by_target"] if dues else []), "frt_met_pct",
+              "frt_breached", "resolution_met_pct", "resolution_breached"]
+    if values.empty and not keys:
+        return pd.DataFrame([{"value": np.nan, "n": 0, **{k: (np.nan if k.endswith("pct") else 0) for k in labels}}])
+    counts = ("met", "breached", "pending", *(["by_due"] if dues else []), "frt_met", "frt_breached",
+              "resolution_met", "resolution_breached")
+    frame = values.assign(**{f"_{c}": values[c].astype("int64") for c in counts})
+    g = grouped(frame, keys)
+    out = g.agg(**{("by_due_date" if c == "by_due" else c): (f"_{c}", "sum") for c in counts})
+    if dues:  # every ticket kept is met, breached or pending: judged by a due date on any metric, or by targets
+        out["by_target"] = out["met"] + out["breached"] + out["pending"] - out["by_due_date"]
+    out["n"] = out["met"] + out["breached"]
+    out["value"] = 100 * out["met"] / out["n"].where(out["n"] > 0)
+    out["low"], out["high"] = wilson_interval(out["met"], out["n"])
+    for m in METRICS:
+        decided = out[f"{m}_met"] + out[f"{m}_breached"]
+        out[f"{m}_met_pct"] = 100 * out[f"{m}_met"] / decided.where(decided > 0)
+    return out[["value", "n", "low", "high", *labels]]
+
+
 def _targets(frame: pd.DataFrame, settings: dict) -> dict[str, pd.Series]:
     """Per row target minutes for each metric (NaN = no target for the row's priority)."""
     default = {m: settings.get(f"{m}_target") for m in METRICS}
@@ -833,10 +857,7 @@ class _DueJudgement:
     formula="100 × tickets within every target (FRT ≤ frt target, ART ≤ resolution target; or responded / "
             "resolved at or before the row's own first_response_due_at / due_at) / tickets decided; "
             "unanswered or open past a target or due date = breached, not yet past = pending",
-    statistic=statistic.sla_attainment(),
-    # open tickets are judged at the latest timestamp of the whole export (no --as-of), and the worst
-    # offenders are a top list: measured over the whole file, never batch by batch
-    decides="created_at",
+    aggregate=_sla_aggregate,
     params=(
         Param("frt_target", float, None, "First-response target for every ticket, e.g. 60m, 4h, 1d or 90 (minutes).",
               parse=parse_minutes),
