@@ -697,7 +697,5 @@ def _parse(col: pd.Series, kind: str, name: str, options: LoadOptions,
         raise InputError(f"column {name!r}: cannot parse values as {kind}: {e}") from None
     if kind == "score":
         return col, col.iloc[:0]
-    s = values.text(col)
-    if kind == "category":
-        s = s.astype("category")
+    s = values.categories(col) if kind == "category" else values.text(col)
     return s, s.iloc[:0]

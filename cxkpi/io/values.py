@@ -77,11 +77,70 @@ def text(series: pd.Series) -> pd.Series:
     return s.mask(s.str.lower().isin(MISSING_TOKENS))
 
 
+def categories(series: pd.Series) -> pd.Series:
+    """``text(series).astype("category")``, from the distinct values when the column is Arrow text: each is
+    cleaned once (a channel column holds a handful), not each cell."""
+    import pyarrow.compute as pc
+
+    raw = arrow_strings(series)
+    if raw is None or len(raw) == 0:
+        return text(series).astype("category")
+    encoded = pc.dictionary_encode(raw)
+    if len(encoded.dictionary) == 0:  # every cell empty
+        return text(series).astype("category")
+    distinct = text(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary))).astype("category")
+    # each distinct value's category; a missing cell (null index) none
+    codes = distinct.cat.codes.to_numpy()[pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)]
+    if encoded.indices.null_count:
+        codes[encoded.indices.is_null().to_numpy(zero_copy_only=False)] = -1
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=distinct.dtype), index=series.index, name=series.name)
+
+
 def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Plain numbers, and those written with thousands separators or a decimal comma
     (``1,234``, ``1.234,5``, ``12,5``, ``1 234``, ``1'234``)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return _numeric_column(series)
+    raw = arrow_strings(series) if series.index.is_unique else None  # rows told apart by their label
+    if raw is not None and len(raw):
+        return _plain_first(series, raw)
+    return _numbers(series)
+
+
+def _plain_first(series: pd.Series, raw) -> tuple[pd.Series, pd.Series]:
+    """``numbers`` of Arrow text: a cell written as a plain number with nothing around it (most cells) is
+    cast where it lies, as ``_plain_numbers`` casts it; the other cells (empty, spaces, separators,
+    words, out of range) take ``_numbers`` as before, so every value and unreadable cell is the same."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        plain = pc.fill_null(pc.match_substring_regex(raw, _PLAIN_NUMBER), False)
+        cast = pc.cast(pc.if_else(plain, raw, pa.scalar(None, raw.type)), pa.float64())
+    except (pa.ArrowException, TypeError, ValueError):  # anything odd: every cell takes the careful path
+        return _numbers(series)
+    parsed = cast.to_numpy(zero_copy_only=False, writable=True)
+    with np.errstate(invalid="ignore"):
+        ok = plain.to_numpy(zero_copy_only=False) & (np.abs(parsed) <= FINITE_LIMIT)
+    if ok.all():
+        return pd.Series(parsed, index=series.index, dtype="float64"), _whole_rows(_numbers(series.iloc[:0])[1],
+                                                                                   series.index)
+    rest, bad = _numbers(series[~ok])
+    parsed[~ok] = rest.to_numpy()
+    return pd.Series(parsed, index=series.index, dtype="float64"), _whole_rows(bad, series.index)
+
+
+def _whole_rows(part: pd.Series, index: pd.Index) -> pd.Series:
+    """``part`` (rows picked from a part of a column) indexed as picking them from the whole column does
+    (a RangeIndex where they are evenly spaced): the parsers' unreadable cells as the whole-column path
+    returned them."""
+    picked = np.zeros(len(index), dtype=bool)
+    picked[index.get_indexer(part.index)] = True
+    part.index = index[picked]
+    return part
+
+
+def _numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = text(series)
     parsed = _plain_numbers(s)
     odd = (s.notna() & parsed.isna()).to_numpy(dtype=bool)
@@ -285,6 +344,10 @@ def timestamps(
         timezone = naive_zone
     if pd.api.types.is_datetime64_any_dtype(series):
         return _in_zone(series, timezone, naive_zone), series.iloc[:0]
+    if plan and plan.get("kind") == "format":  # a later batch of a column with a strptime format
+        fast = _fixed_timestamps(series, plan.get("fmt"), timezone, naive_zone)
+        if fast is not None:
+            return fast
     s = text(series)
     present = s.dropna()
     if present.empty:
@@ -333,6 +396,8 @@ def timestamps(
 def _in_python_range(parsed: pd.Series) -> pd.Series:
     """Years 1-9999 only, what Python's datetime (and so a period label) can hold: year 0 is unreadable."""
     if not parsed.notna().any():
+        return parsed
+    if parsed.min().year >= 1 and parsed.max().year <= 9999:  # the usual column: no year to compute per row
         return parsed
     year = parsed.dt.year
     out = (year < 1) | (year > 9999)
@@ -455,6 +520,143 @@ def _strptime(s: pd.Series, fmt: str) -> pd.Series:
         except Exception:  # pragma: no cover - fall back to pandas on any Arrow quirk
             pass
     return pd.to_datetime(s, format=fmt, errors="coerce")
+
+
+def arrow_strings(series: pd.Series):
+    """The column as one pyarrow string array when it is Arrow-backed text (what a CSV read gives), else
+    None: the fast paths below read it without a Python object per cell."""
+    import pyarrow as pa
+
+    dtype = series.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") and not (
+            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                  or pa.types.is_large_string(dtype.pyarrow_dtype))):
+        return None
+    raw = pa.array(series.array)
+    return raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+
+
+_LAYOUT_WIDTH = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+_LAYOUT_FIELDS = ("Ymd", "YmdH", "YmdHM", "YmdHMS")
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
+def _layout(fmt: str | None):
+    """``(fields, literals, width)`` for a strptime format whose every cell has one fixed layout
+    (``%Y-%m-%d %H:%M:%S``: the year at 0, a ``-`` at 4, … 19 characters), else None. Only zero-padded
+    numeric fields, each once, with an ASCII separator between any two and none at either end."""
+    if not fmt or fmt[0].isspace() or fmt[-1].isspace():
+        return None
+    fields: dict[str, int] = {}
+    literals: list[tuple[int, int]] = []
+    at, after_field = 0, False
+    for part in re.split(r"(%.)", fmt):
+        if not part:
+            continue
+        if part.startswith("%") and len(part) == 2:
+            if part[1] not in _LAYOUT_WIDTH or part[1] in fields or after_field:
+                return None
+            fields[part[1]] = at
+            at += _LAYOUT_WIDTH[part[1]]
+            after_field = True
+        else:
+            if "%" in part or not part.isascii():
+                return None
+            literals.extend((at + i, ord(ch)) for i, ch in enumerate(part))
+            at += len(part)
+            after_field = False
+    if "".join(sorted(fields, key="YmdHMS".index)) not in _LAYOUT_FIELDS:
+        return None
+    return fields, literals, at
+
+
+def _read_layout(raw, layout) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which cells are written exactly in ``layout`` with a real date and time (month 1-12, a day the month
+    has, 00:00:00-23:59:59, year 1 or later), and their microseconds since 1970 (for those cells).
+    Such a cell reads the same in any strptime; every other cell is left to the careful path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fields, literals, width = layout
+    sized = pc.fill_null(pc.equal(pc.binary_length(raw), width), False)
+    ok = sized.to_numpy(zero_copy_only=False)
+    picked = raw if ok.all() else raw.filter(sized)
+    n = len(picked)
+    if n == 0:
+        return None
+    offsets_type = np.int64 if pa.types.is_large_string(picked.type) else np.int32
+    offsets = np.frombuffer(picked.buffers()[1], dtype=offsets_type, count=n + 1, offset=picked.offset *
+                            np.dtype(offsets_type).itemsize)
+    start = int(offsets[0])
+    if int(offsets[-1]) - start != n * width:  # pragma: no cover - every picked cell has the width
+        return None
+    text = np.frombuffer(picked.buffers()[2], dtype=np.uint8, count=n * width, offset=start).reshape(n, width)
+    # character by character over all cells (one row per character): a digit where a field is (its byte
+    # minus "0" is 0-9; a byte below "0" wraps to above 9), the format's own character elsewhere
+    base = np.full(width, 48, dtype=np.uint8)
+    for at, byte in literals:
+        base[at] = byte
+    digit = np.zeros(width, dtype=bool)
+    for name, at in fields.items():
+        digit[at:at + _LAYOUT_WIDTH[name]] = True
+    chars = np.ascontiguousarray((text - base).T)
+    good = np.ones(n, dtype=bool)
+    for at in range(width):
+        good &= (chars[at] <= 9) if digit[at] else (chars[at] == 0)
+    number = {}
+    for name in "YmdHMS":
+        value = np.zeros(n, dtype=np.int32)
+        for at in range(fields[name], fields[name] + _LAYOUT_WIDTH[name]) if name in fields else ():
+            value = value * 10 + chars[at]
+        number[name] = value
+    year, month, day, hour, minute, second = (number[k] for k in "YmdHMS")
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    good &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    good &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    seconds = days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second)
+    micros = seconds * 1_000_000
+    if ok.all():
+        ok = good
+    else:
+        ok[ok] = good
+    return ok, micros[good]
+
+
+def _fixed_timestamps(series: pd.Series, fmt: str | None, timezone: str | None,
+                      naive_zone: str | None) -> tuple[pd.Series, pd.Series] | None:
+    """``timestamps`` of a column whose format is known, fast: the cells written exactly in the format's
+    fixed layout are read straight from the Arrow text, the others (empty, a missing token, spaces, an
+    odd spelling, a date that does not exist) by ``_strptime`` as before, so every value, unreadable cell
+    and its text are the same. None when the column or the format does not allow it."""
+    layout = _layout(fmt)
+    raw = arrow_strings(series) if layout is not None and series.index.is_unique else None
+    read = _read_layout(raw, layout) if raw is not None else None
+    if read is None or not read[0].any():  # no cell in the layout (none at all, maybe): as before
+        return None
+    ok, micros = read
+    naive = np.full(len(series), np.datetime64("NaT", "us"), dtype="datetime64[us]")
+    naive[ok] = micros.view("datetime64[us]")
+    rest = ~ok
+    s_rest = text(series[rest])
+    if s_rest.notna().any():
+        naive[rest] = _strptime(s_rest, fmt).to_numpy(dtype="datetime64[us]")
+    parsed = _in_zone(pd.Series(naive, index=series.index), timezone, naive_zone)
+    gap = parsed.attrs.get("dst_gap")
+    parsed = _in_python_range(parsed)
+    if gap:
+        parsed.attrs["dst_gap"] = gap
+    missing = parsed.isna().to_numpy()
+    if (missing & ok).any():  # a time the zone has not (a daylight-saving gap): said with its text, as before
+        s = text(series)
+        return parsed, s[s.notna() & parsed.isna()]
+    return parsed, _whole_rows(s_rest[s_rest.notna().to_numpy() & missing[rest]], series.index)
 
 
 def _parse_zoned(s: pd.Series, all_zoned: bool, timezone: str | None, naive_zone: str | None = None) -> pd.Series:
