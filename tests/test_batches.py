@@ -180,3 +180,48 @@ def test_iso_or_mixed_is_decided_over_the_whole_file_as_in_one_shot(tmp_path, ru
     data = load_source(tmp_path / "t.csv", "tickets", ["created_at", "channel"])
     assert data.invalid == {} and int(data.frame["created_at"].notna().sum()) == 4000
     assert data.frame["created_at"].iloc[1000].day == 13 + 1000 % 15  # 20/03/2025: day first
+
+
+def test_cells_a_late_batch_reads_the_careful_way_keep_their_rows(tmp_path, run_cli, monkeypatch):
+    # A later batch reads times written exactly as "%Y-%m-%d %H:%M:%S" straight from the text; the other
+    # cells go the careful way. Row 252 (i = 250) is padded with spaces: read, 250 % 60 = 10 minutes as
+    # its neighbours' pattern says; row 302 (i = 300) is 30 February: unreadable, in a late 2 KB batch.
+    rows = [f"T{i},2025-03-01 09:00:00,2025-03-01 09:{i % 60:02d}:00,email" for i in range(400)]
+    rows[250] = "T250,2025-03-01 09:00:00, 2025-03-01 09:10:00 ,email"
+    rows[300] = "T300,2025-03-01 09:00:00,2025-02-30 09:00:00,email"
+    _write(tmp_path / "t.csv", "ticket_id,created_at,first_response_at,channel", rows)
+    whole, batched = _both(run_cli, monkeypatch, "frt", tmp_path / "t.csv", batch=SMALL)
+    assert batched == whole
+    assert batched["skipped"] == {"total": 1, "reasons": {"first_response_at: unreadable value":
+                                                          {"count": 1, "rows": [302]}}}
+    # as in the test above: 0..59 six times (10620) and 0..39 (780) = 11400, i = 300 (0 minutes) skipped
+    assert batched["n"] == 399
+    assert batched["value"] == pytest.approx(11400 / 399)
+
+
+def test_numbers_and_categories_of_a_late_batch_are_the_one_shot_read(tmp_path, monkeypatch):
+    # agent_replies is i % 3; in late batches row 302 (i = 300) is " 2 " (read: 2), row 322 (i = 320) "two"
+    # and row 342 (i = 340) "1e16" (beyond ±1e15): both unreadable, with their reasons. Channel " Chat "
+    # (row 362) is "Chat" once stripped.
+    rows = [f"T{i},2025-03-01 09:00:00,{i % 3},email" for i in range(400)]
+    rows[300] = "T300,2025-03-01 09:00:00, 2 ,email"
+    rows[320] = "T320,2025-03-01 09:00:00,two,email"
+    rows[340] = "T340,2025-03-01 09:00:00,1e16,email"
+    rows[360] = "T360,2025-03-01 09:00:00,0, Chat "
+    _write(tmp_path / "t.csv", "ticket_id,created_at,agent_replies,channel", rows)
+    from cxkpi.io.values import reasons
+
+    wanted = ["created_at", "agent_replies", "channel"]
+    whole = load_source(tmp_path / "t.csv", "tickets", wanted)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", SMALL)
+    batched = load_source(tmp_path / "t.csv", "tickets", wanted)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(batched.frame, whole.frame)
+    bad = batched.invalid["agent_replies"]
+    assert list(bad.index) == [322, 342] and list(reasons(bad)) == ["unreadable value", "not a finite number"]
+    assert batched.frame["agent_replies"][302] == 2.0
+    # i % 3 over i = 0..398 is 133 runs of 0 + 1 + 2 = 399, and i = 399 adds 0; i = 300 (0) now reads 2 (+2),
+    # i = 320 (320 % 3 = 2) and i = 340 (1) are unreadable (-3): 399 + 2 - 3 = 398
+    assert batched.frame["agent_replies"].sum() == 398.0
+    assert batched.frame["channel"].value_counts().to_dict() == {"email": 399, "Chat": 1}
