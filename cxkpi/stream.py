@@ -15,6 +15,7 @@ from dataclasses import replace
 import pandas as pd
 
 from .engine import EXAMPLE_ROWS, Request, Rows, _check_groups, _key_column, check, finish, measure_rows, raise_strict_at
+from .io.files import Mismatch
 from .io.load import NotBatchable
 from .notes import merge_notes
 from .partials import Partials
@@ -162,7 +163,7 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
                 for one in each:
                     one.decided()
         metas = stream.each(sink, sources=set(runs), collect=collect)
-    except (NotBatchable, NotStreamable):
+    except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
         return None
     out = {}

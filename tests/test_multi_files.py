@@ -258,3 +258,32 @@ def test_a_file_whose_time_column_is_empty_joins_zoned_files(run_cli, tmp_path):
     # 10 and 20 minutes answered (mean 15); T3 and T4 unanswered
     assert result["n"] == 2 and result["value"] == pytest.approx(15.0)
     assert result["breakdown"]["unanswered"] == 2
+
+
+@pytest.mark.parametrize("kpi", KPIS)
+def test_a_folder_streamed_file_by_file_is_the_folder_read_whole(run_cli, folders, kpi, monkeypatch):
+    # batches of 4 KB make each monthly sample file a stream of batches: a KPI with a statistic is
+    # aggregated file by file and batch by batch (io.files.FilesStream); every number, skipped row
+    # (file and row) and note must be the concatenated files' own
+    args = ["--period", "month", *SETTINGS.get(kpi, []), "-f", "json", "-q"]
+    source = next(s for s in load_all()[kpi].sources if s in folders)
+    folder, _ = folders[source]
+    monkeypatch.delenv("CXKPI_BATCH_BYTES", raising=False)
+    code, whole, err = run_cli(kpi, folder, *args)
+    if code != 0:
+        pytest.skip(f"{kpi} does not compute from the {source} sample: {err.strip()[:80]}")
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
+    code, streamed, err = run_cli(kpi, folder, *args)
+    assert code == 0, err
+    assert json.loads(streamed) == json.loads(whole)
+
+
+def test_a_folder_is_streamed_without_joining_its_files(run_cli, folders, monkeypatch):
+    import cxkpi.io.files as files
+
+    folder, _ = folders["tickets"]
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
+    monkeypatch.setattr(files, "concat", lambda *a: pytest.fail("the files were concatenated: not streamed"))
+    code, out, err = run_cli("frt", folder, "--period", "month", "-f", "json", "-q")
+    assert code == 0, err
+    assert len(json.loads(out)["files"]) == 12

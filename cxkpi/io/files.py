@@ -98,7 +98,136 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
         return concat(parts, str(path)) if several else parts[0]
     if not isinstance(path, FileSet):
         return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache, lazy=lazy)
-    return concat([load.load_source(p, source, wanted, options, extra) for p in path.paths], str(path))
+    parts = [load.load_source(p, source, wanted, options, extra, lazy=lazy) for p in path.paths]
+    if lazy and any(isinstance(p, load.LazyDataset) for p in parts):
+        return LazyFiles(parts, str(path))
+    return concat(parts, str(path))
+
+
+class FilesStream:
+    """The files of a source, one after the other, as one stream of batches (``load.Stream``'s
+    interface): a large file batch by batch, a small one as one batch. Row ids are offset as
+    ``concat`` offsets them, and time columns are put in the first file's zone, so the KPIs see the
+    rows the concatenated files would give them. A file whose columns or zone do not match the
+    others is left to ``concat``, which says what is wrong (``Mismatch``)."""
+
+    def __init__(self, parts: list, label: str, source: str) -> None:
+        self.parts, self.label = parts, label
+        self.jobs = {source: None}
+        self.failed = False
+        self.zones: dict[str, object] = {}
+
+    def _aligned(self, batch: Dataset, offset: int) -> Dataset:
+        frame = batch.frame.set_axis(batch.frame.index + offset)
+        for c in frame.columns:
+            col = frame[c]
+            if not pd.api.types.is_datetime64_any_dtype(col):
+                continue
+            tz = getattr(col.dtype, "tz", None)
+            if not col.notna().any():
+                if c in self.zones and self.zones[c] is not None and tz is None:
+                    frame[c] = pd.Series(pd.NaT, index=frame.index, dtype=pd.DatetimeTZDtype(tz=self.zones[c]))
+                continue
+            have = self.zones.setdefault(c, tz)
+            if (have is None) != (tz is None):
+                raise Mismatch()  # zoned and naive times in different files: concat explains
+            if tz is not None and str(tz) != str(have):
+                frame[c] = col.dt.tz_convert(have)
+        invalid = {c: b.set_axis(b.index + offset) for c, b in batch.invalid.items()}
+        bad = {r: [x + offset for x in rows] for r, rows in batch.bad_rows.items()}
+        return Dataset(frame=frame, source=batch.source, file=batch.file, invalid=invalid, bad_rows=bad,
+                       headers=batch.headers, mapping=batch.mapping, notes=batch.notes, preset=batch.preset,
+                       withheld=batch.withheld)
+
+    def each(self, sink, sources=None, collect=()) -> dict[str, Dataset]:
+        if collect:
+            raise Mismatch()  # a KPI that needs every row: the files are concatenated instead
+        from . import load
+
+        columns = [list(p.columns) for p in self.parts]
+        if any(set(c) != set(columns[0]) for c in columns):
+            raise Mismatch()
+        self.zones = {}
+        source = next(iter(self.jobs))
+        firsts, offsets, metas = [], [], []
+        last, rows = 0, 0
+        for i, part in enumerate(self.parts):
+            state = {"offset": None, "high": None}
+
+            def shifted(_, batch, i=i, state=state):
+                nonlocal rows
+                ids = [*batch.frame.index, *(r for b in batch.invalid.values() for r in b.index),
+                       *(r for rs in batch.bad_rows.values() for r in rs)]
+                if state["offset"] is None:  # the file's first rows: where its row ids start
+                    low = min(ids) if ids else 1
+                    state["offset"] = 0 if i == 0 else last + 1 - low  # the first file keeps its numbers
+                    firsts.append(state["offset"] + low if i else 0)
+                if ids:
+                    state["high"] = max(ids) if state["high"] is None else max(state["high"], max(ids))
+                rows += len(batch.frame) + sum(len(v) for v in batch.bad_rows.values())
+                sink(source, self._aligned(batch, state["offset"]))
+
+            if isinstance(part, load.LazyDataset):
+                meta = part.stream.each(shifted, sources={source})[source]
+            else:
+                shifted(source, part)
+                meta = part
+            if state["offset"] is None:  # no batch at all
+                state["offset"] = 0 if i == 0 else last
+                firsts.append(state["offset"] + 1 if i else 0)
+            offsets.append(state["offset"])
+            if state["high"] is not None:
+                last = max(last, state["offset"] + state["high"])
+            metas.append(meta)
+        notes = list(dict.fromkeys(n for m in metas for n in m.notes))
+        files = "file" if len(metas) == 1 else "files"
+        notes.append(f"{FILES_NOTE}{len(metas):,} {files}, {rows:,} rows")
+        first = metas[0]
+        data = Dataset(frame=pd.DataFrame(columns=columns[0]), source=source, file=self.label,
+                       headers=list(dict.fromkeys(h for m in metas for h in m.headers)),
+                       mapping={k: v for m in reversed(metas) for k, v in m.mapping.items()},
+                       notes=notes, preset=first.preset,
+                       withheld={k: v for m in reversed(metas) for k, v in m.withheld.items()},
+                       parts=tuple(zip(firsts, offsets, (p.file for p in self.parts))))
+        return {source: data}
+
+
+class Mismatch(Exception):
+    """The files cannot be streamed as one (columns or zones differ): ``concat`` says why."""
+
+
+class LazyFiles(Dataset):
+    """A source of several files, not read yet: streamed file by file (``FilesStream``) by a KPI that
+    declares its statistic, concatenated (``concat``) the first time its rows are touched."""
+
+    def __init__(self, parts: list, label: str) -> None:  # noqa: D107  (lazy: no dataclass __init__)
+        first = parts[0]
+        self._parts = parts
+        self.stream = FilesStream(parts, label, first.source)
+        self.source, self.file, self.mapping = first.source, label, first.mapping
+        self.headers = list(first.headers)
+        self.preset, self.withheld = first.preset, dict(first.withheld)
+
+    def __getattr__(self, name: str):
+        if name in ("frame", "invalid", "bad_rows", "notes", "parts"):
+            whole = concat(self._parts, self.file)
+            for f in ("frame", "invalid", "bad_rows", "notes", "parts", "headers", "mapping"):
+                setattr(self, f, getattr(whole, f))
+            self.stream = None
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    @property
+    def columns(self) -> list[str]:
+        if "frame" in self.__dict__:
+            return list(self.frame.columns)
+        return list(dict.fromkeys(c for p in self._parts for c in p.columns))
+
+    def __reduce__(self):
+        concat(self._parts, self.file)
+        return Dataset(frame=self.frame, source=self.source, file=self.file, invalid=self.invalid,
+                       bad_rows=self.bad_rows, headers=self.headers, mapping=self.mapping, notes=self.notes,
+                       preset=self.preset, withheld=self.withheld, parts=self.parts).__reduce__()
 
 
 def load_any(path, choices: list[load.SourceChoice], viable, none_viable,
