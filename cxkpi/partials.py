@@ -49,11 +49,7 @@ class Partials:
     def add(self, r) -> None:
         values = r.values
         if self.parts is None:
-            self.parts = self.stat.parts(self.settings, tuple(values.columns))
-            # the total of a grouped run: the groups' states folded into one (exact for counts, sums
-            # and quantiles), except a mean, computed over the rows as one read computes it
-            self.direct = tuple(p for p in self.parts if not r.group_keys or isinstance(p.reducer, Mean))
-            self.folded = tuple(p for p in self.parts if p not in self.direct)
+            self._init(tuple(values.columns), bool(r.group_keys))
         columns = {p.column: _array(values[p.column]) for p in self.parts if p.column is not None}
         self.measured += len(values)
         total = self.stat.partial(self.direct, columns, np.zeros(len(values), np.int32), 1)
@@ -69,6 +65,47 @@ class Partials:
             self.groups = [merge_states(self.parts, self.groups)]
         if len(self.totals) >= _FOLD:
             self.totals = [self._merge_totals()]
+
+    def _init(self, columns: tuple[str, ...], grouped: bool) -> None:
+        self.columns, self.grouped = columns, grouped
+        self.parts = self.stat.parts(self.settings, columns)
+        # the total of a grouped run: the groups' states folded into one (exact for counts, sums and
+        # quantiles), except a mean, computed over the rows as one read computes it
+        self.direct = tuple(p for p in self.parts if not grouped or isinstance(p.reducer, Mean))
+        self.folded = tuple(p for p in self.parts if p not in self.direct)
+
+    def export(self) -> dict:
+        """This accumulation as plain data (one file's share of a run, for the cache or another process)."""
+        if self.parts is None:
+            return {"columns": None}
+        return {"columns": list(self.columns), "grouped": self.grouped, "labels": list(self.labels),
+                "orders": self.orders, "measured": self.measured,
+                "groups": merge_states(self.parts, self.groups) if self.groups else None,
+                "totals": self._merge_totals() if self.totals else {}}
+
+    def absorb(self, e: dict) -> None:
+        """Add another accumulation's ``export`` (another file): its groups renumbered into these."""
+        if e["columns"] is None:
+            return
+        if self.parts is None:
+            self._init(tuple(e["columns"]), e["grouped"])
+        ids = []
+        for key in e["labels"]:
+            key = tuple(key)
+            gid = self.index.get(key)
+            if gid is None:
+                gid = self.index[key] = len(self.labels)
+                self.labels.append(key)
+            ids.append(gid)
+        for k, order in e["orders"].items():
+            self.orders.setdefault(k, order)
+        if e["groups"] is not None:
+            self.groups.append(remap_states(self.parts, e["groups"], np.array(ids, dtype=np.intp), self.n_groups))
+        if e["totals"]:
+            self.totals.append(e["totals"])
+        self.measured += e["measured"]
+        if len(self.groups) >= _FOLD:
+            self.groups = [merge_states(self.parts, self.groups)]
 
     def _merge_totals(self) -> dict:
         """The batches' total states, part by part (a folded part appears only in batches with rows in

@@ -71,3 +71,16 @@ class Tally:
 
     def total(self) -> int:
         return sum(self.counts.get((), {}).values())
+
+    def export(self) -> list:
+        return [[list(key), reason, n, self.rows[key][reason]] for key, counts in self.counts.items()
+                for reason, n in counts.items()]
+
+    def absorb(self, entries: list, offset: int = 0) -> None:
+        """Add another tally's ``export`` (another file's, its row ids shifted by ``offset``)."""
+        for key, reason, n, rows in entries:
+            key = tuple(key)
+            counts = self.counts.setdefault(key, {})
+            counts[reason] = counts.get(reason, 0) + int(n)
+            have = self.rows.setdefault(key, {}).get(reason, [])
+            self.rows[key][reason] = list(heapq.nsmallest(self.k, set(have) | {int(r) + offset for r in rows}))

@@ -21,60 +21,47 @@ from .notes import merge_notes
 from .partials import Partials
 from .registry import WHOLE_COLUMN
 from .skips import Tally
+from .stream_cache import Pieces
 
 
-class _Run:
-    """One KPI's accumulation over the batches of its source."""
+class _Piece:
+    """One file's share of one KPI run: partial states, skipped rows by group, notes and counts, with
+    the file's own row numbers. Pieces of the files of a source add up (``_Run.absorb``); a piece is
+    plain data, so ``--cache`` keeps it (``cxkpi.stream_cache``)."""
 
-    def __init__(self, spec, request: Request, data) -> None:
-        self.spec, self.request = spec, request
-        self.settings = check(spec, data, request)
-        self.columns = data.columns
-        self.answers: dict = {}
-        self.partials = Partials(spec.statistic, self.settings, spec.dimensions)
-        self.first: Rows | None = None
+    def __init__(self, run: "_Run") -> None:
+        self.run = run
+        self.partials = Partials(run.spec.statistic, run.settings, run.spec.dimensions)
         self.tallies = (Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS))  # total, groups, trend
         self.bad_rows: dict[str, list[int]] = {}
         self.rows = 0
         self.notes: list[str] = []
-        self.span: list = []  # each batch's first and last time (the report's data range)
-
-    @property
-    def decides(self) -> str | None:
-        """The column this KPI decides from (its answers gathered in a first pass), if the data has it."""
-        col = self.spec.decides
-        return col if col and col in self.columns else None
-
-    def peek(self, batch) -> None:
-        """First pass: count the answers of the ``decides`` column in the rows the measure would see."""
-        col = self.decides
-
-        def gather(frame) -> None:
-            for answer, n in frame[col].value_counts(dropna=True).items():
-                self.answers[answer] = self.answers.get(answer, 0) + int(n)
-
-        measure_rows(self.spec, batch, self.request, self.settings, check_groups=False, peek=gather)
-
-    def decided(self) -> None:
-        self.settings[WHOLE_COLUMN] = self.answers
+        self.span: list = []  # the first and last time of the file (the report's data range)
+        self.low = self.high = None  # the file's first and last row ids
+        self.file_rows = 0
 
     def add(self, batch) -> None:
-        r = measure_rows(self.spec, batch, self.request, self.settings, check_groups=False)
+        run = self.run
+        ids = [*batch.frame.index, *(r for b in batch.invalid.values() for r in b.index),
+               *(r for rs in batch.bad_rows.values() for r in rs)]
+        if ids:
+            self.low = min(ids) if self.low is None else min(self.low, min(ids))
+            self.high = max(ids) if self.high is None else max(self.high, max(ids))
+        self.file_rows += len(batch.frame) + sum(len(v) for v in batch.bad_rows.values())
+        r = measure_rows(run.spec, batch, run.request, run.settings, check_groups=False)
         if r.labels or r.extra:
             raise NotStreamable()
-        if self.first is None:  # what the result needs of the rows: their keys and context, not the rows
-            self.first = replace(r, values=r.values.iloc[:0], skipped=r.skipped.iloc[:0],
-                                 source_frame=r.source_frame.iloc[:0], periods=None)
+        run.shape = run.shape or (list(r.keys), list(r.group_keys))
         self.partials.add(r)
         total, groups, trend = self.tallies
         if len(r.skipped):
             total.add(pd.DataFrame({"reason": r.skipped.to_numpy(), "row": r.skipped.index.to_numpy()}), [])
-            virtual = [k for k in r.keys if k in self.spec.dimensions]
+            virtual = [k for k in r.keys if k in run.spec.dimensions]
             if not virtual and r.keys:
                 table = _keyed(r, batch, r.keys)
                 if table is not None:
                     groups.add(table, r.keys)
-            if self.request.trend and self.request.period and self.request.by:
+            if run.request.trend and run.request.period and run.request.by:
                 table = _keyed(r, batch, ["period"])
                 if table is not None:
                     trend.add(table, ["period"])
@@ -87,28 +74,86 @@ class _Run:
         if tcol and tcol in batch.frame.columns and pd.api.types.is_datetime64_any_dtype(batch.frame[tcol]):
             t = batch.frame[tcol].dropna()
             if len(t):
-                self.span += [t.min(), t.max()]
+                self.span = [min([*self.span, t.min()]), max([*self.span, t.max()])]
+
+    def export(self) -> dict:
+        return {"partials": self.partials.export(), "tallies": [t.export() for t in self.tallies],
+                "bad_rows": self.bad_rows, "rows": self.rows, "notes": list(self.notes), "span": list(self.span),
+                "low": self.low, "high": self.high, "file_rows": self.file_rows, "shape": self.run.shape}
+
+
+class _Run:
+    """One KPI's accumulation over the files (and batches) of its source."""
+
+    def __init__(self, spec, request: Request, data) -> None:
+        self.spec, self.request = spec, request
+        self.settings = check(spec, data, request)
+        self.columns = data.columns
+        self.answers: dict = {}
+        self.partials = Partials(spec.statistic, self.settings, spec.dimensions)
+        self.shape: tuple | None = None  # (keys, group_keys) of the measured rows
+        self.tallies = (Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS))  # total, groups, trend
+        self.bad_rows: dict[str, list[int]] = {}
+        self.rows = 0
+        self.notes: list[str] = []
+        self.span: list = []
+        self.measured_any = False
+
+    @property
+    def decides(self) -> str | None:
+        """The column this KPI decides from (its answers gathered in a first pass), if the data has it."""
+        col = self.spec.decides
+        return col if col and col in self.columns else None
+
+    def peek(self, batch, answers: dict) -> None:
+        """First pass: count the answers of the ``decides`` column in the rows the measure would see."""
+        col = self.decides
+
+        def gather(frame) -> None:
+            for answer, n in frame[col].value_counts(dropna=True).items():
+                answers[answer] = answers.get(answer, 0) + int(n)
+
+        measure_rows(self.spec, batch, self.request, self.settings, check_groups=False, peek=gather)
+
+    def decided(self) -> None:
+        self.settings[WHOLE_COLUMN] = self.answers
+
+    def absorb(self, piece: dict, offset: int) -> None:
+        """A file's piece (``_Piece.export``), its row ids shifted by ``offset``."""
+        if piece["shape"] is None:
+            return
+        self.measured_any = True
+        self.shape = self.shape or tuple(piece["shape"])
+        self.partials.absorb(piece["partials"])
+        for mine, theirs in zip(self.tallies, piece["tallies"]):
+            mine.absorb(theirs, offset)
+        for reason, rows in piece["bad_rows"].items():
+            self.bad_rows.setdefault(reason, []).extend(r + offset for r in rows)
+        self.rows += piece["rows"]
+        self.notes = merge_notes(self.notes, piece["notes"])
+        self.span = [t for t in (min([*self.span[:1], *piece["span"][:1]], default=None),
+                                 max([*self.span[1:], *piece["span"][1:]], default=None)) if t is not None]
 
     def result(self, meta):
-        r = self.first
-        if r is None:
+        if not self.measured_any:
             return None
+        keys, group_keys = (list(k) for k in self.shape)
         total = self.tallies[0]
         if self.request.strict and total.counts.get(()):
             row, reason = total.first()
             raise_strict_at(meta.row_label, row, reason, total.total())
-        whole = Rows(values=r.values.iloc[:0], keys=r.keys, group_keys=r.group_keys, labels=r.labels,
+        whole = Rows(values=pd.DataFrame(), keys=keys, group_keys=group_keys, labels=[],
                      skipped=pd.Series(dtype="object"), together=pd.Index([]), bad_rows=self.bad_rows,
-                     rows=self.rows, notes=self.notes, extra={}, periods=None, ctx=r.ctx,
-                     source_frame=r.source_frame.iloc[:0])
+                     rows=self.rows, notes=self.notes, extra={}, periods=None, ctx=None,
+                     source_frame=pd.DataFrame())
         if self.request.by and self.request.max_groups and self.partials.n_groups > self.request.max_groups:
-            _check_groups(pd.DataFrame(self.partials.labels, columns=r.group_keys)[list(self.request.by)],
+            _check_groups(pd.DataFrame(self.partials.labels, columns=group_keys)[list(self.request.by)],
                           list(self.request.by), self.request.max_groups, meta.file)
         trend = bool(self.request.trend and self.request.period and self.request.by)
-        total, groups, trend_frame = self.partials.frames(r.group_keys, trend=trend)
-        result = finish(self.spec, meta, self.request, self.settings, whole, total, groups, trend_frame, extra={},
+        frames = self.partials.frames(group_keys, trend=trend)
+        result = finish(self.spec, meta, self.request, self.settings, whole, *frames, extra={},
                         tallies=self.tallies)
-        span = (min(self.span), max(self.span)) if self.span else None
+        span = (self.span[0], self.span[1]) if self.span else None
         return result, span
 
 
@@ -138,44 +183,179 @@ class NotStreamable(Exception):
 
 
 def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tuple[str, str], tuple] | None:
-    """Every KPI of ``items`` (source -> [(spec, request)]) over one pass of the sources' shared file
-    (``data``: source -> LazyDataset of that file); the sources in ``collect`` are read whole in the
-    same pass. Returns (source, kpi) -> (result, (first, last time) or None); None when the file
-    cannot be streamed after all (it is then read whole)."""
+    """Every KPI of ``items`` (source -> [(spec, request)]) over one pass of the sources' file or files
+    (``data``: source -> the LazyDataset or LazyFiles of that file); the sources in ``collect`` are read
+    whole in the same pass. Returns (source, kpi) -> (result, (first, last time) or None); None when
+    the file cannot be streamed after all (it is then read whole)."""
+    from .io.files import FilesStream
+
     runs = {s: [_Run(spec, request, data[s]) for spec, request in pairs] for s, pairs in items.items()}
     stream = next(iter(data.values())).stream
-
-    def sink(source: str, batch) -> None:
-        for one in runs.get(source, ()):
-            one.add(batch)
-
-    deciding = {s: [one for one in each if one.decides] for s, each in runs.items()}
-    deciding = {s: each for s, each in deciding.items() if each}
-
-    def first(source: str, batch) -> None:
-        for one in deciding.get(source, ()):
-            one.peek(batch)
-
+    several = isinstance(stream, FilesStream)
+    if several and collect:
+        stream.failed = True
+        return None
+    if several:
+        stream.zones = {}
+    parts = [getattr(p, "stream", None) or p for p in stream.parts] if several else [stream]
+    align = stream.align if several else None
+    store = Pieces(_files_cache(parts), zones=stream.zones if several else None)
     try:
-        if deciding:  # the answers of the whole column first: each batch is then read on its scale
-            stream.each(first, sources=set(deciding))
-            for each in deciding.values():
-                for one in each:
-                    one.decided()
-        metas = stream.each(sink, sources=set(runs), collect=collect)
+        _decide(runs, parts, store, align)
+        pieces = _pieces(runs, parts, store, align, collect)
     except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
         return None
     out = {}
     for source, each in runs.items():
-        if source not in metas:  # its parse failed: its own whole read says why
-            continue
-        meta = metas[source]
-        for one in each:
-            made = one.result(meta)
-            if made is not None:
-                out[(source, one.spec.name)] = made
+        metas, files_meta = [], []
+        last = 0
+        firsts, offsets = [], []
+        for i, file_pieces in enumerate(pieces):
+            meta, first_piece = file_pieces["meta"].get(source), file_pieces.get((source, 0))
+            if meta is None:  # its parse failed: its own whole read says why
+                break
+            low, high = (first_piece["low"], first_piece["high"]) if first_piece else (None, None)
+            low, high = (1, 0) if low is None else (low, high)
+            offset = 0 if i == 0 else last + 1 - low  # as io.files.concat numbers the rows of several files
+            firsts.append(offset + low if i else 0)
+            offsets.append(offset)
+            last = max(last, offset + high)
+            for j, one in enumerate(each):
+                one.absorb(file_pieces[(source, j)], offset)
+            metas.append(meta)
+            files_meta.append(first_piece["file_rows"] if first_piece else 0)
+        else:
+            meta = metas[0] if not several else _files_meta(stream, metas, files_meta, firsts, offsets)
+            for one in each:
+                made = one.result(meta)
+                if made is not None:
+                    out[(source, one.spec.name)] = made
     return out
+
+
+def _decide(runs: dict, parts: list, store: "Pieces", align) -> None:
+    """The answers of each deciding KPI's column over every file (kept per file by ``--cache``), then
+    handed to its measure."""
+    deciding = [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
+    if not deciding:
+        return
+    for part in parts:
+        if not hasattr(part, "each"):  # a small file of a folder, parsed whole already
+            for s, j, one in deciding:
+                one.peek(_each(part, align), one.answers)
+            continue
+        todo = {}
+        for s, j, one in deciding:
+            key = store.key(part, s, one, "answers")
+            got = store.get(key)
+            if got is not None:
+                for answer, n in got["answers"]:
+                    one.answers[answer] = one.answers.get(answer, 0) + n
+            else:
+                todo[(s, j)] = (one, key, {})
+        if todo:
+            def first(source, batch):
+                for (s, j), (one, _, answers) in todo.items():
+                    if s == source:
+                        one.peek(batch, answers)
+
+            part.each(_sink(first, align), sources={s for s, _ in todo})
+            for one, key, answers in todo.values():
+                store.put(key, {"answers": [[a, n] for a, n in answers.items()]})
+                for answer, n in answers.items():
+                    one.answers[answer] = one.answers.get(answer, 0) + n
+    for _, _, one in deciding:
+        one.decided()
+
+
+def _pieces(runs: dict, parts: list, store: "Pieces", align, collect) -> list[dict]:
+    """Each file's pieces: (source, index of the KPI) -> piece, and "meta" -> source -> its Dataset."""
+    out = []
+    for part in parts:
+        got: dict = {"meta": {}}
+        if not hasattr(part, "each"):  # a small file of a folder, parsed whole already: one batch
+            for s, each in runs.items():
+                for j, one in enumerate(each):
+                    piece = _Piece(one)
+                    piece.add(_each(part, align))
+                    got[(s, j)] = piece.export()
+                got["meta"][s] = part
+            out.append(got)
+            continue
+        todo = {}
+        for s, each in runs.items():
+            for j, one in enumerate(each):
+                key = store.key(part, s, one, "piece")
+                cached = store.get(key) if not collect else None
+                if cached is not None:
+                    got[(s, j)] = cached
+                else:
+                    todo[(s, j)] = (_Piece(one), key)
+        if todo or collect:
+            def sink(source, batch):
+                for (s, j), (piece, _) in todo.items():
+                    if s == source:
+                        piece.add(batch)
+
+            metas = part.each(_sink(sink, align), sources={s for s, _ in todo} or set(runs), collect=collect)
+            for (s, j), (piece, key) in todo.items():
+                got[(s, j)] = piece.export()
+                store.put(key, {**got[(s, j)], "meta": _meta_data(metas.get(s))})
+            for s in runs:
+                if s not in metas and (s, 0) in got and (s, 0) not in {k for k in todo}:
+                    metas[s] = _meta_from(part, s, got[(s, 0)])
+            got["meta"] = metas
+        else:
+            got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
+        out.append(got)
+    return out
+
+
+def _sink(sink, align):
+    """``sink`` with each batch's times in the zone of the source's first file (several files)."""
+    return sink if align is None else (lambda source, batch: sink(source, align(batch)))
+
+
+def _each(part, align):
+    return part if align is None else align(part)
+
+
+def _meta_data(meta) -> dict | None:
+    if meta is None:
+        return None
+    return {"headers": list(meta.headers), "mapping": {k: str(v) for k, v in meta.mapping.items()},
+            "notes": list(meta.notes), "preset": meta.preset, "withheld": dict(meta.withheld)}
+
+
+def _meta_from(part, source: str, piece: dict):
+    """A file's Dataset without rows from its cached piece (the file is not read at all)."""
+    from .io.dataset import Dataset
+
+    m = piece.get("meta") or {}
+    return Dataset(frame=pd.DataFrame(), source=source, file=part.label, headers=m.get("headers", []),
+                   mapping=part.jobs[source][0], notes=list(m.get("notes", [])), preset=m.get("preset"),
+                   withheld=m.get("withheld", {}))
+
+
+def _files_meta(stream, metas: list, file_rows: list, firsts: list, offsets: list):
+    from .io.dataset import Dataset
+    from .io.files import FILES_NOTE
+
+    notes = list(dict.fromkeys(n for m in metas for n in m.notes))
+    files = "file" if len(metas) == 1 else "files"
+    notes.append(f"{FILES_NOTE}{len(metas):,} {files}, {sum(file_rows):,} rows")
+    first = metas[0]
+    return Dataset(frame=pd.DataFrame(), source=first.source, file=stream.label,
+                   headers=list(dict.fromkeys(h for m in metas for h in m.headers)),
+                   mapping={k: v for m in reversed(metas) for k, v in m.mapping.items()},
+                   notes=notes, preset=first.preset,
+                   withheld={k: v for m in reversed(metas) for k, v in m.withheld.items()},
+                   parts=tuple(zip(firsts, offsets, (p.file for p in stream.parts))))
+
+
+def _files_cache(parts: list) -> str | None:
+    return next((p.cache for p in parts if getattr(p, "cache", None)), None)
 
 
 def run(items: list[tuple], data) -> list | None:

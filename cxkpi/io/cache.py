@@ -79,6 +79,17 @@ def _mapping_text(mapping: dict) -> str:
                        for k, v in mapping.items()))
 
 
+def file_key(path: Path, source: str, mapping: dict, options) -> str:
+    """A digest of everything that decides a file's parsed columns: its size, mtime and bytes, the source,
+    the mapping, every load option, the cxkpi version."""
+    from .. import __version__
+
+    st = path.stat()
+    text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), content_hash(path), source,
+                      _mapping_text(mapping), _option_text(options)])
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+
 class ParsedCache:
     """Parsed Datasets in ``folder``, one Arrow file per (file state, source, mapping, options)."""
 
@@ -94,12 +105,7 @@ class ParsedCache:
         self.misses = 0
 
     def key(self, path: Path, source: str, mapping: dict, options) -> str:
-        from .. import __version__
-
-        st = path.stat()
-        text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), content_hash(path), source,
-                          _mapping_text(mapping), _option_text(options)])
-        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+        return file_key(path, source, mapping, options)
 
     def _entry(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"

@@ -117,6 +117,10 @@ class FilesStream:
         self.failed = False
         self.zones: dict[str, object] = {}
 
+    def align(self, batch: Dataset) -> Dataset:
+        """``batch`` with its times in the zone this source's first file set (its own row ids)."""
+        return self._aligned(batch, 0)
+
     def _aligned(self, batch: Dataset, offset: int) -> Dataset:
         frame = batch.frame.set_axis(batch.frame.index + offset)
         for c in frame.columns:
@@ -138,58 +142,6 @@ class FilesStream:
         return Dataset(frame=frame, source=batch.source, file=batch.file, invalid=invalid, bad_rows=bad,
                        headers=batch.headers, mapping=batch.mapping, notes=batch.notes, preset=batch.preset,
                        withheld=batch.withheld)
-
-    def each(self, sink, sources=None, collect=()) -> dict[str, Dataset]:
-        if collect:
-            raise Mismatch()  # a KPI that needs every row: the files are concatenated instead
-        from . import load
-
-        columns = [list(p.columns) for p in self.parts]
-        if any(set(c) != set(columns[0]) for c in columns):
-            raise Mismatch()
-        self.zones = {}
-        source = next(iter(self.jobs))
-        firsts, offsets, metas = [], [], []
-        last, rows = 0, 0
-        for i, part in enumerate(self.parts):
-            state = {"offset": None, "high": None}
-
-            def shifted(_, batch, i=i, state=state):
-                nonlocal rows
-                ids = [*batch.frame.index, *(r for b in batch.invalid.values() for r in b.index),
-                       *(r for rs in batch.bad_rows.values() for r in rs)]
-                if state["offset"] is None:  # the file's first rows: where its row ids start
-                    low = min(ids) if ids else 1
-                    state["offset"] = 0 if i == 0 else last + 1 - low  # the first file keeps its numbers
-                    firsts.append(state["offset"] + low if i else 0)
-                if ids:
-                    state["high"] = max(ids) if state["high"] is None else max(state["high"], max(ids))
-                rows += len(batch.frame) + sum(len(v) for v in batch.bad_rows.values())
-                sink(source, self._aligned(batch, state["offset"]))
-
-            if isinstance(part, load.LazyDataset):
-                meta = part.stream.each(shifted, sources={source})[source]
-            else:
-                shifted(source, part)
-                meta = part
-            if state["offset"] is None:  # no batch at all
-                state["offset"] = 0 if i == 0 else last
-                firsts.append(state["offset"] + 1 if i else 0)
-            offsets.append(state["offset"])
-            if state["high"] is not None:
-                last = max(last, state["offset"] + state["high"])
-            metas.append(meta)
-        notes = list(dict.fromkeys(n for m in metas for n in m.notes))
-        files = "file" if len(metas) == 1 else "files"
-        notes.append(f"{FILES_NOTE}{len(metas):,} {files}, {rows:,} rows")
-        first = metas[0]
-        data = Dataset(frame=pd.DataFrame(columns=columns[0]), source=source, file=self.label,
-                       headers=list(dict.fromkeys(h for m in metas for h in m.headers)),
-                       mapping={k: v for m in reversed(metas) for k, v in m.mapping.items()},
-                       notes=notes, preset=first.preset,
-                       withheld={k: v for m in reversed(metas) for k, v in m.withheld.items()},
-                       parts=tuple(zip(firsts, offsets, (p.file for p in self.parts))))
-        return {source: data}
 
 
 class Mismatch(Exception):

@@ -273,6 +273,13 @@ def load_source(
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
+    if options.cache and isinstance(payload, Path) and lazy and batchable(payload, label):
+        # --cache DIR for a file to stream: the KPIs' partial states are kept per file (cxkpi.stream); a KPI
+        # that needs every row still gets the parsed columns from the cache
+        data = _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache, lazy)
+        if isinstance(data, LazyDataset):
+            data.stream.cache = options.cache
+        return data
     if options.cache and isinstance(payload, Path):  # --cache DIR: this file parsed by an earlier run
         from .cache import ParsedCache
 
@@ -318,6 +325,7 @@ class Stream:
         self.path, self.label, self.jobs, self._read = path, label, jobs, read
         self._made: dict[str, Dataset] | None = None
         self.failed = False  # a pass found the file cannot be read in batches: read it whole
+        self.cache: str | None = None  # --cache DIR: partial states per file, parsed columns for the rest
 
     def columns(self, source: str) -> list[str]:
         return list(self.jobs[source][0])
@@ -355,6 +363,20 @@ class Stream:
 
     def materialize(self) -> dict[str, Dataset]:
         """Each source's whole Dataset (a source whose parse failed is left out: its own read says why)."""
+        if self._made is None and self.cache:
+            from .cache import ParsedCache
+
+            parsed, self._made = ParsedCache(self.cache), {}
+            for s, (mapping, options, notes) in self.jobs.items():
+                key = parsed.key(self.path, s, mapping, options)
+                data = parsed.get(key, self.label)
+                if data is None:
+                    try:
+                        data = _load_batches(self.path, self.label, {s: self.jobs[s]})[s]
+                    except NotBatchable:
+                        data = self.one_shot(s)
+                    parsed.put(key, data)
+                self._made[s] = data
         if self._made is None:
             try:
                 self._made = _load_batches(self.path, self.label, self.jobs)

@@ -1,0 +1,111 @@
+"""``--cache DIR`` for streamed files: each file's partial states are kept, so a folder that grows by
+one export reads that export only, and the result is the cold run's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _month(path, month: int, n: int = 300, bad: int | None = None) -> None:
+    lines = ["ticket_id,created_at,first_response_at,channel,score"]
+    for i in range(n):
+        first = "not a time" if i == bad else f"2025-{month:02d}-03 09:{i % 60:02d}:00"
+        lines.append(f"T{month}-{i},2025-{month:02d}-03 09:00:00,{first},{'email' if i % 2 else 'chat'},{1 + i % 5}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _run(run_cli, *args) -> dict:
+    code, out, err = run_cli(*args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    data.pop("generated_at", None)
+    return data
+
+
+@pytest.fixture()
+def counted_passes(monkeypatch):
+    """The files each pass over a file reads, in order."""
+    import cxkpi.io.load as load
+
+    passes = []
+    real = load._batch_pass
+    monkeypatch.setattr(load, "_batch_pass", lambda path, *a, **k: passes.append(path.name) or real(path, *a, **k))
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")  # each 300-row month (~16 KB) is streamed in batches
+    return passes
+
+
+def test_a_second_run_reads_no_file_and_one_new_file_is_the_only_one_read(tmp_path, run_cli, counted_passes):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    cache = tmp_path / "cache"
+    args = ["frt", folder, "--by", "channel", "--period", "month", "--cache", cache]
+    cold = _run(run_cli, *args)
+    assert counted_passes == ["t-2025-01.csv", "t-2025-02.csv", "t-2025-03.csv"]
+    counted_passes.clear()
+    warm = _run(run_cli, *args)
+    assert counted_passes == []  # every file's partial states came from the cache
+    assert warm == cold
+    # 3 months × 300 tickets, one unreadable (file t-2025-02.csv, its row 9: header = row 1, i = 7)
+    assert cold["n"] == 899
+    reason = cold["skipped"]["reasons"]["first_response_at: unreadable value"]
+    assert reason["rows"] == [{"file": str(folder / "t-2025-02.csv"), "row": 9}]
+
+    _month(folder / "t-2025-04.csv", 4)
+    counted_passes.clear()
+    grown = _run(run_cli, *args)
+    assert counted_passes == ["t-2025-04.csv"]  # only the new export is read
+    counted_passes.clear()
+    fresh = _run(run_cli, "frt", folder, "--by", "channel", "--period", "month")
+    assert grown == fresh and grown["n"] == 1199
+
+
+def test_a_changed_file_or_setting_is_read_again(tmp_path, run_cli, counted_passes):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    cache = tmp_path / "cache"
+    _run(run_cli, "frt", folder, "--cache", cache)
+    _month(folder / "t-2025-02.csv", 2, n=310)  # rewritten: other bytes, another size
+    counted_passes.clear()
+    after = _run(run_cli, "frt", folder, "--cache", cache)
+    assert counted_passes == ["t-2025-02.csv"] and after["n"] == 610
+    counted_passes.clear()
+    hours = _run(run_cli, "frt", folder, "--cache", cache, "--unit", "h")
+    assert counted_passes == ["t-2025-01.csv", "t-2025-02.csv"]  # another setting: other partials
+    assert hours["unit"] == "h"
+
+
+def test_a_truncated_entry_is_computed_again(tmp_path, run_cli, counted_passes):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _month(folder / "t-2025-01.csv", 1)
+    _month(folder / "t-2025-02.csv", 2)
+    cache = tmp_path / "cache"
+    cold = _run(run_cli, "frt", folder, "--cache", cache)
+    for entry in cache.glob("*.cxkpi-piece.npz"):
+        entry.write_bytes(entry.read_bytes()[:40])  # a killed copy
+    counted_passes.clear()
+    again = _run(run_cli, "frt", folder, "--cache", cache)
+    assert again == cold and counted_passes == ["t-2025-01.csv", "t-2025-02.csv"]
+
+
+def test_csat_decided_from_every_file_is_cached_with_its_answers(tmp_path, run_cli, counted_passes):
+    # scores 1 + i % 5 on 1–5: 4 and 5 are satisfied, 2 of every 5 answers: 40 %
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    cache = tmp_path / "cache"
+    (tmp_path / "c.yaml").write_text(
+        f"sources:\n  surveys:\n    files: [{folder}]\n    columns: {{responded_at: first_response_at, "
+        "score: score, channel: channel}\n", encoding="utf-8")
+    cold = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
+    assert cold["value"] == pytest.approx(40.0) and cold["n"] == 600
+    counted_passes.clear()
+    warm = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
+    assert warm == cold and counted_passes == []
