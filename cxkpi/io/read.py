@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -426,12 +427,25 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
         size = source.stat().st_size
         bar = _progress(label, size) if options.progress and size >= PROGRESS_BYTES else None
         try:
-            with open(source, "rb") as raw:
+            with open(source, "rb") as raw, ThreadPoolExecutor(1) as ahead:
                 try:
                     reader = pacsv.open_csv(raw, read_options=plan.read_opts, parse_options=plan.parse_opts,
                                             convert_options=plan.convert_opts)
-                    for batch in reader:
-                        if plan.bad:
+
+                    def read_next():
+                        """The next batch and how many ragged rows were met up to it (None at the end)."""
+                        try:
+                            batch = reader.read_next_batch()
+                        except StopIteration:
+                            return None
+                        return batch, len(plan.bad)
+
+                    # the next batch is read (pyarrow, without the GIL) while the caller parses this one
+                    pending = ahead.submit(read_next)
+                    while (got := pending.result()) is not None:
+                        pending = ahead.submit(read_next)
+                        batch, bad = got
+                        if bad:
                             raise NotBatchable()
                         frame = pa.Table.from_batches([batch]).to_pandas()
                         frame.index = pd.RangeIndex(first_row, first_row + len(frame))

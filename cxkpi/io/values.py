@@ -115,7 +115,10 @@ def _plain_first(series: pd.Series, raw) -> tuple[pd.Series, pd.Series]:
     import pyarrow.compute as pc
 
     try:
-        plain = pc.fill_null(pc.match_substring_regex(raw, _PLAIN_NUMBER), False)
+        # digits only (most counts) match _PLAIN_NUMBER without running the regex over the column
+        plain = pc.fill_null(pc.ascii_is_decimal(raw), False)
+        if (pc.sum(plain).as_py() or 0) < len(raw) - raw.null_count:  # a cell that is not all digits
+            plain = pc.fill_null(pc.match_substring_regex(raw, _PLAIN_NUMBER), False)
         cast = pc.cast(pc.if_else(plain, raw, pa.scalar(None, raw.type)), pa.float64())
     except (pa.ArrowException, TypeError, ValueError):  # anything odd: every cell takes the careful path
         return _numbers(series)
@@ -340,6 +343,43 @@ def timestamps(
     ``plan`` carries the whole-column decision (zoned or not, the format, ISO or mixed) from one
     batch of a file to the next: empty, it is decided here from this series and filled in.
     """
+    if plan is not None:  # a batch: the same text may have been read a moment ago, for another source
+        key = _recent_key(series, (timezone, dayfirst, fmt, naive_zone), plan)
+        if key is not None:
+            for seen, after, result in _RECENT:
+                if seen[1] == key[1]:
+                    plan.clear()
+                    plan.update(after)
+                    return result[0].copy(deep=False), result[1].copy(deep=False)
+            result = _timestamps(series, column, timezone, dayfirst, fmt, naive_zone, plan)
+            _RECENT.append((key, dict(plan), result))
+            del _RECENT[:-_RECENT_SIZE]
+            return result[0].copy(deep=False), result[1].copy(deep=False)
+    return _timestamps(series, column, timezone, dayfirst, fmt, naive_zone, plan)
+
+
+# the last time columns of a batch read (a file's resolved time is read for tickets, then again for the
+# surveys' responded_at): kept with the Arrow text they read, which so cannot be freed for another to
+# take its place
+_RECENT: list = []
+_RECENT_SIZE = 4
+
+
+def _recent_key(series: pd.Series, options: tuple, plan: dict) -> tuple | None:
+    """What makes two reads of a batch's time column the same: the very memory of its Arrow text (held in
+    ``_RECENT``, so no other text can come to lie there), its rows, the options and the plan so far;
+    None for a column not held as Arrow text or not on a range of rows."""
+    raw = arrow_strings(series)
+    if raw is None or not isinstance(series.index, pd.RangeIndex):
+        return None
+    memory = tuple((b.address, b.size) if b is not None else None for b in raw.buffers())
+    rows = (series.index.start, series.index.stop, series.index.step)
+    return raw, (memory, raw.offset, len(raw), rows, series.name, options,
+                 tuple(sorted((k, repr(v)) for k, v in plan.items())))
+
+
+def _timestamps(series: pd.Series, column: str, timezone: str | None, dayfirst: bool | None, fmt: str | None,
+                naive_zone: str | None, plan: dict | None) -> tuple[pd.Series, pd.Series]:
     if naive_zone is not None and timezone is None:
         timezone = naive_zone
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -538,7 +578,27 @@ def arrow_strings(series: pd.Series):
 
 _LAYOUT_WIDTH = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 _LAYOUT_FIELDS = ("Ymd", "YmdH", "YmdHM", "YmdHMS")
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+# two bytes read as one little-endian number → the two digits' value when both are ASCII digits, else -1
+_DIGIT_PAIRS = np.full(1 << 16, -1, dtype=np.int32)
+for _tens in range(10):
+    _DIGIT_PAIRS[(48 + _tens) | ((48 + np.arange(10)) << 8)] = _tens * 10 + np.arange(10)
+
+
+def _month_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For month m (1-12) of year y (0-9999), at y * 13 + m: its first day in days since 1970-01-01
+    (proleptic Gregorian, int64) and its length in days (month 0 of each year has none)."""
+    years = np.arange(10_000)
+    leap = ((years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))).astype(np.intp)
+    # January 1: 365 days a year since 1970, plus the leap days before it (477 of them before 1970)
+    year_start = (years - 1970) * 365 + (np.floor_divide(years - 1, 4) - np.floor_divide(years - 1, 100)
+                                         + np.floor_divide(years - 1, 400)) - 477
+    lengths = np.array([[0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31],
+                        [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]], dtype=np.int64)
+    before = np.concatenate([np.zeros((2, 1), dtype=np.int64), np.cumsum(lengths, axis=1)[:, :-1]], axis=1)
+    return (year_start[:, None] + before[leap]).ravel(), lengths[leap].astype(np.int32).ravel()
+
+
+_MONTH_START, _MONTH_LENGTH = _month_tables()
 
 
 def _layout(fmt: str | None):
@@ -590,38 +650,29 @@ def _read_layout(raw, layout) -> tuple[np.ndarray, np.ndarray] | None:
     start = int(offsets[0])
     if int(offsets[-1]) - start != n * width:  # pragma: no cover - every picked cell has the width
         return None
-    text = np.frombuffer(picked.buffers()[2], dtype=np.uint8, count=n * width, offset=start).reshape(n, width)
-    # character by character over all cells (one row per character): a digit where a field is (its byte
-    # minus "0" is 0-9; a byte below "0" wraps to above 9), the format's own character elsewhere
-    base = np.full(width, 48, dtype=np.uint8)
-    for at, byte in literals:
-        base[at] = byte
-    digit = np.zeros(width, dtype=bool)
-    for name, at in fields.items():
-        digit[at:at + _LAYOUT_WIDTH[name]] = True
-    chars = np.ascontiguousarray((text - base).T)
+    text = np.frombuffer(picked.buffers()[2], dtype=np.uint8, count=n * width, offset=start)
+
+    def at(offset: int, dtype):  # the character (or two, as one little-endian number) at ``offset`` of each cell
+        return np.ndarray((n,), dtype=dtype, buffer=text, offset=offset, strides=(width,))
+
     good = np.ones(n, dtype=bool)
-    for at in range(width):
-        good &= (chars[at] <= 9) if digit[at] else (chars[at] == 0)
+    for offset, byte in literals:
+        good &= at(offset, np.uint8) == byte
     number = {}
     for name in "YmdHMS":
         value = np.zeros(n, dtype=np.int32)
-        for at in range(fields[name], fields[name] + _LAYOUT_WIDTH[name]) if name in fields else ():
-            value = value * 10 + chars[at]
+        for offset in range(fields[name], fields[name] + _LAYOUT_WIDTH[name], 2) if name in fields else ():
+            pair = np.take(_DIGIT_PAIRS, at(offset, "<u2").astype(np.intp))  # two digits → 0-99, else -1
+            good &= pair >= 0
+            value = value * 100 + pair
         number[name] = value
     year, month, day, hour, minute, second = (number[k] for k in "YmdHMS")
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
-    good &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    # a cell that failed above may hold any number: table lookups clipped to the tables, the cell still bad
+    month_of = np.clip(year, 0, 9999) * 13 + np.clip(month, 0, 12)  # the row of _MONTH_START and _MONTH_LENGTH
+    good &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= np.take(_MONTH_LENGTH, month_of))
     good &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    seconds = days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second)
-    micros = seconds * 1_000_000
+    days = np.take(_MONTH_START, month_of) + (day - 1)
+    micros = (days * 86400 + (hour * 3600 + minute * 60 + second)) * 1_000_000
     if ok.all():
         ok = good
     else:
