@@ -225,3 +225,20 @@ def test_numbers_and_categories_of_a_late_batch_are_the_one_shot_read(tmp_path, 
     # i = 320 (320 % 3 = 2) and i = 340 (1) are unreadable (-3): 399 + 2 - 3 = 398
     assert batched.frame["agent_replies"].sum() == 398.0
     assert batched.frame["channel"].value_counts().to_dict() == {"email": 399, "Chat": 1}
+
+
+@pytest.mark.parametrize("batch", [None, SMALL])
+def test_a_cell_over_the_cap_in_a_late_batch_is_refused_with_its_row(tmp_path, monkeypatch, batch):
+    # i = 300 is file row 302 (header = row 1), in a late 2 KB batch; its channel is 300 characters,
+    # over a cap of 200: the batched read refuses it with the one-shot read's row and message
+    from cxkpi.errors import InputError
+
+    rows = [f"T{i},2025-03-01 09:00:00,email" for i in range(400)]
+    rows[300] = "T300,2025-03-01 09:00:00," + "x" * 300
+    _write(tmp_path / "t.csv", "ticket_id,created_at,channel", rows)
+    monkeypatch.setenv("CXKPI_MAX_CELL_CHARS", "200")
+    if batch:
+        monkeypatch.setenv("CXKPI_BATCH_BYTES", batch)
+    with pytest.raises(InputError, match=r"row 302: column 'channel' has a cell of 300 characters, over the "
+                                         r"limit of 200"):
+        load_source(tmp_path / "t.csv", "tickets", ["created_at", "channel"])
