@@ -200,9 +200,10 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
     parts = [getattr(p, "stream", None) or p for p in stream.parts] if several else [stream]
     align = stream.align if several else None
     store = Pieces(_files_cache(parts), zones=stream.zones if several else None)
+    remote = _remote(stream) if several else None
     try:
-        _decide(runs, parts, store, align)
-        pieces = _pieces(runs, parts, store, align, collect)
+        _decide(runs, parts, store, align, remote)
+        pieces = _pieces(runs, parts, store, align, collect, remote)
     except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
         return None
@@ -234,13 +235,14 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
     return out
 
 
-def _decide(runs: dict, parts: list, store: "Pieces", align) -> None:
+def _decide(runs: dict, parts: list, store: "Pieces", align, remote=None) -> None:
     """The answers of each deciding KPI's column over every file (kept per file by ``--cache``), then
     handed to its measure."""
     deciding = [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
     if not deciding:
         return
-    for part in parts:
+    work = []
+    for i, part in enumerate(parts):
         if not hasattr(part, "each"):  # a small file of a folder, parsed whole already
             for s, j, one in deciding:
                 one.peek(_each(part, align), one.answers)
@@ -250,30 +252,45 @@ def _decide(runs: dict, parts: list, store: "Pieces", align) -> None:
             key = store.key(part, s, one, "answers")
             got = store.get(key)
             if got is not None:
-                for answer, n in got["answers"]:
-                    one.answers[answer] = one.answers.get(answer, 0) + n
+                _add_answers(one.answers, got["answers"])
             else:
-                todo[(s, j)] = (one, key, {})
+                todo[(s, j)] = (one, key)
         if todo:
-            def first(source, batch):
-                for (s, j), (one, _, answers) in todo.items():
-                    if s == source:
-                        one.peek(batch, answers)
-
-            part.each(_sink(first, align), sources={s for s, _ in todo})
-            for one, key, answers in todo.values():
-                store.put(key, {"answers": [[a, n] for a, n in answers.items()]})
-                for answer, n in answers.items():
-                    one.answers[answer] = one.answers.get(answer, 0) + n
+            work.append((i, part, todo))
+    done = remote("answers", work) if remote else [_answers_of(part, {k: one for k, (one, _) in todo.items()}, align)
+                                                   for _, part, todo in work]
+    for (_, _, todo), answers in zip(work, done):
+        for k, (one, key) in todo.items():
+            store.put(key, {"answers": answers[k]})
+            _add_answers(one.answers, answers[k])
     for _, _, one in deciding:
         one.decided()
 
 
-def _pieces(runs: dict, parts: list, store: "Pieces", align, collect) -> list[dict]:
+def _add_answers(into: dict, pairs) -> None:
+    for answer, n in pairs:
+        into[answer] = into.get(answer, 0) + int(n)
+
+
+def _answers_of(part, runs: dict, align) -> dict:
+    """One file's answers of each deciding run: (source, index) -> [[answer, count], ...]."""
+    answers = {k: {} for k in runs}
+
+    def first(source, batch):
+        for k, one in runs.items():
+            if k[0] == source:
+                one.peek(batch, answers[k])
+
+    part.each(_sink(first, align), sources={s for s, _ in runs})
+    return {k: [[a, n] for a, n in got.items()] for k, got in answers.items()}
+
+
+def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=None) -> list[dict]:
     """Each file's pieces: (source, index of the KPI) -> piece, and "meta" -> source -> its Dataset."""
-    out = []
-    for part in parts:
+    out, work = [], []
+    for i, part in enumerate(parts):
         got: dict = {"meta": {}}
+        out.append(got)
         if not hasattr(part, "each"):  # a small file of a folder, parsed whole already: one batch
             for s, each in runs.items():
                 for j, one in enumerate(each):
@@ -281,7 +298,6 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect) -> list[di
                     piece.add(_each(part, align))
                     got[(s, j)] = piece.export()
                 got["meta"][s] = part
-            out.append(got)
             continue
         todo = {}
         for s, each in runs.items():
@@ -291,25 +307,107 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect) -> list[di
                 if cached is not None:
                     got[(s, j)] = cached
                 else:
-                    todo[(s, j)] = (_Piece(one), key)
+                    todo[(s, j)] = (one, key)
         if todo or collect:
-            def sink(source, batch):
-                for (s, j), (piece, _) in todo.items():
-                    if s == source:
-                        piece.add(batch)
-
-            metas = part.each(_sink(sink, align), sources={s for s, _ in todo} or set(runs), collect=collect)
-            for (s, j), (piece, key) in todo.items():
-                got[(s, j)] = piece.export()
-                store.put(key, {**got[(s, j)], "meta": _meta_data(metas.get(s))})
-            for s in runs:
-                if s not in metas and (s, 0) in got and (s, 0) not in {k for k in todo}:
-                    metas[s] = _meta_from(part, s, got[(s, 0)])
-            got["meta"] = metas
+            work.append((i, part, todo))
         else:
             got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
-        out.append(got)
+    if remote and not collect:
+        done = remote("pieces", work)
+    else:
+        done = [_pieces_of(part, {k: one for k, (one, _) in todo.items()}, align, collect, set(runs))
+                for _, part, todo in work]
+    for (i, part, todo), (pieces, metas) in zip(work, done):
+        got = out[i]
+        for k, (one, key) in todo.items():
+            got[k] = pieces[k]
+            store.put(key, {**pieces[k], "meta": _meta_data(metas.get(k[0]))})
+        for s in runs:
+            if s not in metas and (s, 0) in got:
+                metas[s] = _meta_from(part, s, got[(s, 0)])
+        got["meta"] = metas
     return out
+
+
+def _pieces_of(part, runs: dict, align, collect=(), sources=None) -> tuple[dict, dict]:
+    """One file streamed once for the runs (``(source, index) -> _Run``): their pieces, and the file's
+    Dataset without rows for each source read."""
+    pieces = {k: _Piece(one) for k, one in runs.items()}
+
+    def sink(source, batch):
+        for k, piece in pieces.items():
+            if k[0] == source:
+                piece.add(batch)
+
+    metas = part.each(_sink(sink, align), sources={s for s, _ in runs} or set(sources or ()), collect=collect)
+    return {k: piece.export() for k, piece in pieces.items()}, dict(metas)
+
+
+def _remote(stream):
+    """``--engine dask``: each file's answers or pieces computed by a Dask task (the same code, on a
+    worker), merged here; None to compute them in this process."""
+    if getattr(stream, "remote", None) is None:
+        return None
+    source, wanted, options, extra, scheduler, progress = stream.remote
+
+    def run(kind: str, work: list) -> list:
+        from .io import distributed
+
+        tasks = [(str(part.path), source, wanted, options, extra, kind,
+                  {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()})
+                 for _, part, todo in work]
+        done = distributed.map_files(_task, tasks, scheduler, progress) if tasks else []
+        if kind == "answers":
+            return done
+        zones: dict = {}
+        for _, _, seen in done:
+            for col, tz in seen.items():
+                zones.setdefault(col, set()).add(tz)
+        if any(len(z) > 1 for z in zones.values()):
+            raise Mismatch()  # files in different zones: this process aligns them (or says why not)
+        return [(pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()})
+                for (_, part, _), (pieces, metas, _) in zip(work, done)]
+
+    return run
+
+
+def _task(task):
+    """A Dask worker's share: one file read lazily and streamed for the given runs."""
+    from .io import load
+    from .registry import get_kpi
+
+    path, source, wanted, options, extra, kind, described = task
+    data = load.load_source(path, source, wanted, options, extra, lazy=True)
+    runs = {}
+    for k, (name, request, settings) in described.items():
+        one = _Run(get_kpi(name), request, data)
+        one.settings = settings
+        runs[k] = one
+    part = data.stream if getattr(data, "stream", None) is not None else _Whole(data)
+    if kind == "answers":
+        return _answers_of(part, runs, None)
+    seen: dict = {}
+
+    def zones(batch):
+        for c in batch.frame.columns:
+            col = batch.frame[c]
+            if pd.api.types.is_datetime64_any_dtype(col) and col.notna().any():
+                seen[c] = str(getattr(col.dtype, "tz", None))
+        return batch
+
+    pieces, metas = _pieces_of(part, runs, zones)
+    return pieces, {s: _meta_data(m) for s, m in metas.items()}, seen
+
+
+class _Whole:
+    """A file small enough to be read whole, as a stream of one batch."""
+
+    def __init__(self, data) -> None:
+        self.data = data
+
+    def each(self, sink, sources=None, collect=()):
+        sink(self.data.source, self.data)
+        return {self.data.source: self.data}
 
 
 def _sink(sink, align):

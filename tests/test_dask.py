@@ -132,3 +132,57 @@ def test_bad_engine_flags(run_cli, folders, args, message):
     assert code == 2 and err.count("\n") == 1 and message in err
     code, _out, err = run_cli("report", "-c", ROOT / "config.example.yaml", *args)
     assert code == 2 and message in err
+
+
+@pytest.mark.parametrize("kpi", ["frt", "fcr"])
+def test_large_files_are_reduced_to_partials_on_the_workers(run_cli, folders, scheduler, kpi, monkeypatch):
+    # batches of 4 KB make every monthly sample file one to stream: each file's partial states are
+    # computed by a task on a worker (cxkpi.stream._task) and merged here; the result is the local one
+    import cxkpi.stream as stream
+
+    folder, _ = folders["tickets"]
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
+    kinds = []
+    real = engine.map_files
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
+        (task is stream._task, [t[5] for t in items])) or real(task, items, *a))
+    local, dask = _both(run_cli, scheduler, kpi, folder, "--by", "channel", "--period", "month", "-f", "json", "-q")
+    assert local["n"] > 0 and dask == local
+    assert kinds == [(True, ["pieces"] * 12)]  # one task per file, for its partial states
+
+
+def test_a_survey_kpi_gathers_its_answers_on_the_workers_first(run_cli, scheduler, tmp_path, monkeypatch):
+    # three monthly files of 300 answers 1 + i % 5: 4 and 5 are satisfied, 2 in 5: 40 %
+    import cxkpi.stream as stream
+
+    from .test_stream_cache import _month
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"s-2025-{m:02d}.csv", m)
+    (tmp_path / "c.yaml").write_text(
+        f"sources:\n  surveys:\n    files: [{folder}]\n    columns: {{responded_at: first_response_at, "
+        "score: score, channel: channel}\n", encoding="utf-8")
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    kinds = []
+    real = engine.map_files
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
+        (task is stream._task, [t[5] for t in items])) or real(task, items, *a))
+    local, dask = _both(run_cli, scheduler, "csat", "-c", tmp_path / "c.yaml", "--by", "channel", "-f", "json", "-q")
+    assert dask == local and local["value"] == pytest.approx(40.0) and local["n"] == 900
+    assert kinds == [(True, ["answers"] * 3), (True, ["pieces"] * 3)]
+
+
+def test_a_kpi_without_a_statistic_still_has_its_files_parsed_on_the_workers(run_cli, folders, scheduler,
+                                                                           monkeypatch):
+    import cxkpi.io.load as load
+
+    folder, _ = folders["tickets"]
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
+    tasks = []
+    real = engine.map_files
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: tasks.append(
+        getattr(task, "func", None) is load.load_source) or real(task, items, *a))
+    local, dask = _both(run_cli, scheduler, "volume", folder, "--period", "month", "-f", "json", "-q")
+    assert dask == local and tasks == [True]  # volume windows its own periods: its files parsed remotely

@@ -85,6 +85,20 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
     """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated.
 
     With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py)."""
+    if lazy and options is not None and options.engine == "dask" and isinstance(path, FileSet) and \
+            any(load.batchable(Path(p), p) for p in path.paths if os.path.isfile(p)):
+        # large files: each file's KPI partial states are computed on a worker (cxkpi.stream), only the
+        # headers are read here
+        from . import distributed
+
+        local = replace(options, engine="local")
+        parts = [load.load_source(p, source, wanted, local, extra, lazy=True) for p in path.paths]
+        files = LazyFiles(parts, str(path))
+        files.stream.remote = (source, wanted, replace(distributed.quiet_options(options), engine="local"),
+                               extra, options.scheduler, options.progress)
+        # a KPI that needs every row: the files parsed on the workers, as without streaming
+        files.whole = lambda: load_source(path, source, wanted, options, extra)
+        return files
     if options is not None and options.engine == "dask" and str(path) != "-":
         from functools import partial
 
@@ -115,6 +129,7 @@ class FilesStream:
         self.parts, self.label = parts, label
         self.jobs = {source: None}
         self.failed = False
+        self.remote = None  # --engine dask: (source, wanted, options, extra, scheduler, progress) for workers
         self.zones: dict[str, object] = {}
 
     def align(self, batch: Dataset) -> Dataset:
@@ -162,7 +177,7 @@ class LazyFiles(Dataset):
 
     def __getattr__(self, name: str):
         if name in ("frame", "invalid", "bad_rows", "notes", "parts"):
-            whole = concat(self._parts, self.file)
+            whole = self.__dict__["whole"]() if "whole" in self.__dict__ else concat(self._parts, self.file)
             for f in ("frame", "invalid", "bad_rows", "notes", "parts", "headers", "mapping"):
                 setattr(self, f, getattr(whole, f))
             self.stream = None
