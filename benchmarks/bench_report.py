@@ -162,21 +162,53 @@ t0 = time.perf_counter()
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
-_, status, ru = os.wait4(pid, 0)
+# the child's own processes (Dask workers): their peak RSS, sampled from /proc while the child runs
+peaks = {}
+def tree(root):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    kids.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        for k in kids.get(p, []):
+            out.append(k)
+            todo.append(k)
+    return out
+while True:
+    done, status, ru = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM")]
+            if hwm:
+                peaks[p] = max(peaks.get(p, 0), hwm[0] / 1024)
+        except OSError:
+            pass
+    time.sleep(0.2)
 sys.stderr.write("\\n" + json.dumps([time.perf_counter() - t0, ru.ru_utime + ru.ru_stime,
-                                      ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]) + "\\n")
+                                      ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
+                                      max(peaks.values(), default=0)]) + "\\n")
 """
 
 
-def _run(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system) and peak RSS in MB of one command."""
+def _run(cmd: list[str], env: dict | None = None, workers: bool = False):
+    """Wall seconds, CPU seconds (user + system) and peak RSS in MB of one command (``workers``: and the
+    largest peak RSS of the processes it started, a Dask worker's; their CPU is not in the CPU time)."""
     proc = subprocess.run([sys.executable, "-S", "-c", LAUNCH, *cmd], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, env=env)
     err = proc.stderr.decode(errors="replace")
-    wall, cpu, rss, code = json.loads(err.strip().splitlines()[-1])
+    wall, cpu, rss, code, worker = json.loads(err.strip().splitlines()[-1])
     if code != 0:
         raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, cpu, rss
+    return (wall, cpu, rss, worker) if workers else (wall, cpu, rss)
 
 
 def _cxkpi_values(report: dict) -> dict:
@@ -238,11 +270,15 @@ def several_files(work: Path, files: int, rows: int, env: dict, engines: list[st
     out = work / "files_out.json"
     base = [sys.executable, "-m", "cxkpi", "report", "-c", str(cfg), "--period", "month", "--format", "json",
             "--output", str(out)]
-    lines = [f"| {files} files × {rows:,} rows ({size_gb:.2f} GB) | wall | CPU | peak RSS |", "| --- | --- | --- | --- |"]
+    lines = [f"| {files} files × {rows:,} rows ({size_gb:.2f} GB) | wall | of the cold run | CPU (client) "
+             "| peak RSS (client) | peak RSS (a worker) |", "| --- | --- | --- | --- | --- | --- |"]
+    walls: list[float] = []
 
     def row(label: str, cmd: list[str]) -> dict:
-        wall, cpu, rss = _run(cmd, env)
-        lines.append(f"| {label} | {wall:.1f} s | {cpu:.1f} s | {rss:.0f} MB |")
+        wall, cpu, rss, worker = _run(cmd, env, workers=True)
+        walls.append(wall)
+        lines.append(f"| {label} | {wall:.1f} s | {wall / walls[0]:.2f}× | {cpu:.1f} s | {rss:.0f} MB "
+                     f"| {f'{worker:.0f} MB' if worker else '–'} |")
         print(lines[-1], file=sys.stderr, flush=True)
         data = json.loads(out.read_text())
         data.pop("generated_at", None)
