@@ -133,6 +133,9 @@ class KpiSpec:
     # or numbers): a file streamed in batches has that column's answers gathered first, and each
     # batch's measure gets them in ``settings[WHOLE_COLUMN]`` ({answer: count}) to decide from
     decides: str | None = None
+    # ``decision(answers, settings)``: what the whole column decides (a hashable summary: yes/no, the
+    # scale's note); a streamed file's cached partial states stay valid while it is the same
+    decision: Callable | None = None
 
     def requirements(self) -> list[list[tuple[str, ...]]]:
         """``needs`` as alternatives: "a|b+c" means a, or both b and c."""
@@ -200,6 +203,7 @@ def kpi(
     whole: tuple[str, str] | None = None,
     statistic: Any = None,
     decides: str | None = None,
+    decision: Callable | None = None,
 ):
     """Register ``measure`` under ``name``; a duplicate name fails at import.
 
@@ -248,6 +252,7 @@ def kpi(
             whole=whole,
             statistic=statistic,
             decides=decides,
+            decision=decision,
         )
         return measure
 

@@ -74,6 +74,14 @@ def _decode(value, arrays):
     return value
 
 
+def _decided(run, answers: dict):
+    """What a survey KPI's whole column decided: its own summary (a new month's answers that keep the
+    scale keep every other file's pieces), else every answer with its count."""
+    if run.spec.decision is not None:
+        return repr(run.spec.decision(answers, run.settings))
+    return sorted((str(a), n) for a, n in answers.items())
+
+
 class Pieces:
     """The pieces in ``folder`` (None: no cache, every get misses). ``zones``: the zone of each time
     column set by the source's first file (several files), part of a piece's key."""
@@ -109,11 +117,11 @@ class Pieces:
         text = repr([__version__, kind, self._file_key(stream, source), run.spec.name, list(request.by),
                      request.period, str(request.since), str(request.until), [w.text for w in request.where],
                      request.trend, sorted((k, repr(v)) for k, v in settings.items()),
-                     None if answers is None or kind == "answers" else sorted((str(a), n) for a, n in answers.items()),
+                     None if answers is None or kind == "answers" else _decided(run, answers),
                      sorted((k, str(v)) for k, v in (self.zones or {}).items() if v is not None)])
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
-    def get(self, key: str | None) -> dict | None:
+    def get(self, key: str | None) -> dict | None:  # noqa: D102
         if key is None:
             return None
         entry = self.folder / f"{key}{SUFFIX}"

@@ -109,3 +109,36 @@ def test_csat_decided_from_every_file_is_cached_with_its_answers(tmp_path, run_c
     counted_passes.clear()
     warm = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
     assert warm == cold and counted_passes == []
+    # a third month of answers on the same 1–5 scale: the scale decided is the same, so only the new
+    # file is read, once for its answers and once for its partial states
+    _month(folder / "t-2025-03.csv", 3)
+    counted_passes.clear()
+    grown = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
+    assert counted_passes == ["t-2025-03.csv", "t-2025-03.csv"]
+    assert grown == _run(run_cli, "csat", "-c", tmp_path / "c.yaml") and grown["n"] == 900
+
+
+def test_a_new_file_that_changes_the_decided_scale_reads_every_file_again(tmp_path, run_cli, counted_passes):
+    # two months of 1–5 answers, then a month of i % 11 for i < 300 (300 = 27 × 11 + 3: residues 0, 1, 2
+    # 28 times, the others 27): 600 + (28 + 28 + 27 + 27 + 27) = 737 of 900 fit 1–5, under 95 %, and
+    # 900 − 28 zeros = 872 (96.9 %) fit 1–10, so csat's note now says 1–10: its decision changes, and
+    # every file's partial states are computed again
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m, score in ((1, lambda i: 1 + i % 5), (2, lambda i: 1 + i % 5), (3, lambda i: i % 11)):
+        lines = ["responded_at,score"] + [f"2025-0{m}-03 09:00:00,{score(i)}" for i in range(300)]
+        if m < 3:
+            (folder / f"s-2025-0{m}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            third = "\n".join(lines) + "\n"
+    (tmp_path / "c.yaml").write_text(f"sources:\n  surveys:\n    files: [{folder}]\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    before = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
+    assert not any("scale" in n for n in before["notes"])
+    (folder / "s-2025-03.csv").write_text(third, encoding="utf-8")
+    counted_passes.clear()
+    grown = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
+    # the new file read for its answers, then every file for its partial states on the new decision
+    assert counted_passes == ["s-2025-03.csv", "s-2025-01.csv", "s-2025-02.csv", "s-2025-03.csv"]
+    assert "the answers fit a 1–10 scale, not 1–5: --scale 1-10 to read them on it" in grown["notes"]
+    assert grown == _run(run_cli, "csat", "-c", tmp_path / "c.yaml")

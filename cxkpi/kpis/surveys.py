@@ -6,7 +6,7 @@ from functools import partial
 
 import pandas as pd
 
-from ..errors import MissingColumnsError, UsageError
+from ..errors import MissingColumnsError, ScaleError, UsageError
 from ..notes import Counted
 from ..registry import WHOLE_COLUMN, Measured, Param, kpi
 from ..stats import NPS_INTERVALS
@@ -53,6 +53,34 @@ def _whole_column(settings: dict) -> dict | None:
     return settings.get(WHOLE_COLUMN)
 
 
+def _nps_scores(seen: dict, settings: dict) -> dict:
+    """The whole column's answers as NPS scores with their counts ({score: count})."""
+    numbers, _ = numeric_scores(pd.Series(list(seen), dtype="object"), 0, 10, settings.get("labels"))
+    counts, scored = list(seen.values()), {}
+    for i, number in numbers.items():
+        scored[number] = scored.get(number, 0) + counts[i]
+    return scored
+
+
+def _nps_decision(seen: dict, settings: dict) -> tuple:
+    """What the whole column decides for NPS (its note, or the refusal of a 1–5 survey): files whose
+    answers leave it unchanged keep their cached partial states (cxkpi.stream_cache)."""
+    try:
+        return ("read", tuple(check_nps(_nps_scores(seen, settings), insisted=settings.get("scale") == "0-10")))
+    except ScaleError as e:
+        return ("refused", e.message)
+
+
+def _scale_decision(yes_no_too: bool):
+    def decide(seen: dict, _settings: dict) -> tuple:
+        if yes_no_too and yes_no(pd.Series([], dtype="object"), seen)[0] is not None:
+            return ("yes/no",)
+        lo, hi = parse_scale(_settings["scale"], "--scale")
+        return ("scale", lo, hi, tuple(scale_note(seen, lo, hi)))
+
+    return decide
+
+
 def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     if unanswered:
         measured.excluded = unanswered
@@ -70,6 +98,7 @@ def _with_unanswered(measured: Measured, unanswered: int) -> Measured:
     higher_is_better=True,
     formula="100 × (promoters − detractors) / answers; promoters 9–10, detractors 0–6",
     statistic=statistic.net_promoter(),
+    decision=lambda seen, settings: _nps_decision(seen, settings),
     decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("promoter_min", int, 9, "Lowest score that counts as a promoter."),
@@ -93,17 +122,9 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     if not 0 <= settings["detractor_max"] < settings["promoter_min"] <= 10:
         raise UsageError("NPS thresholds: expected 0 ≤ detractor_max < promoter_min ≤ 10")
     score, skipped = numeric_scores(frame["score"], 0, 10, settings.get("labels"))
-    seen = _whole_column(settings)
-    if seen is not None:  # a file streamed in batches: its whole column's answers decide
-        numbers, _ = numeric_scores(pd.Series(list(seen), dtype="object"), 0, 10, settings.get("labels"))
-        counts = list(seen.values())
-        scored: dict = {}
-        for i, number in numbers.items():
-            scored[number] = scored.get(number, 0) + counts[i]
-        score_view = scored
-    else:
-        score_view = score
-    notes = check_nps(score_view, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
+    seen = _whole_column(settings)  # a file streamed in batches: its whole column's answers decide
+    scored = score if seen is None else _nps_scores(seen, settings)
+    notes = check_nps(scored, insisted=settings.get("scale") == "0-10")  # 1–5 answers are CSAT's
     if (settings.get("interval") or "wald") == "adjusted-wald":
         notes.append("interval adjusted-wald: n + 3, promoters + ¾, detractors + ¾ (Rocks 2016)")
     values = pd.DataFrame({"promoter": score >= settings["promoter_min"],
@@ -122,6 +143,7 @@ def nps(frame: pd.DataFrame, settings: dict) -> Measured:
     formula="100 × answers ≥ satisfied_min / answers (1–5: 4 and 5); yes/no: yes = satisfied",
     # a 3-point scale carries an "unhappy" flag: Help Scout's happiness score beside CSAT
     statistic=statistic.share_and_mean("satisfied", "share", bottom="unhappy"),
+    decision=_scale_decision(yes_no_too=True),
     decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("scale", str, "1-5", "Answer scale, e.g. 1-5, 1-7, 1-10, 1-3."),
@@ -170,6 +192,7 @@ def csat(frame: pd.DataFrame, settings: dict) -> Measured:
     higher_is_better=True,
     formula="mean score (1–7 by default) and percent easy = answers ≥ easy_min",
     statistic=statistic.share_and_mean("easy", "mean"),
+    decision=_scale_decision(yes_no_too=False),
     decides="score",  # the answers' scale (yes/no or numbers, 1–5 or 0–10) is read from the whole column
     params=(
         Param("scale", str, "1-7", "Answer scale, 1-7 by default; 1-5 allowed."),
