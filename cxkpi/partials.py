@@ -100,7 +100,9 @@ class Partials:
         for k, order in e["orders"].items():
             self.orders.setdefault(k, order)
         if e["groups"] is not None:
-            self.groups.append(remap_states(self.parts, e["groups"], np.array(ids, dtype=np.intp), self.n_groups))
+            mapping = np.array(ids, dtype=np.intp)
+            same = len(ids) == self.n_groups and (mapping == np.arange(len(ids))).all()
+            self.groups.append(e["groups"] if same else remap_states(self.parts, e["groups"], mapping, self.n_groups))
         if e["totals"]:
             self.totals.append(e["totals"])
         self.measured += e["measured"]

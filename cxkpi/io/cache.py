@@ -85,9 +85,19 @@ def file_key(path: Path, source: str, mapping: dict, options) -> str:
     from .. import __version__
 
     st = path.stat()
-    text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), content_hash(path), source,
+    text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), _hash_of(path, st), source,
                       _mapping_text(mapping), _option_text(options)])
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+
+_HASHED: dict = {}  # this run's content hashes by (path, size, mtime): two sources of one file hash it once
+
+
+def _hash_of(path: Path, st) -> str:
+    memo = (str(path), st.st_size, st.st_mtime_ns)
+    if memo not in _HASHED:
+        _HASHED[memo] = content_hash(path)
+    return _HASHED[memo]
 
 
 class ParsedCache:

@@ -408,8 +408,16 @@ class Quantiles:
         return {"n_groups": max(s["n_groups"] for s in states), "g": g, "v": v, "c": c}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
-        m = _mapping(mapping, state["n_groups"], n_groups)[state["g"]]
+        table = _mapping(mapping, state["n_groups"], n_groups)
+        m = table[state["g"]]
         keep = m >= 0
+        used = table[table >= 0]
+        if len(np.unique(used)) == len(used):
+            # a renumbering (no two groups into one): each group's pairs stay sorted and distinct, so
+            # only the groups are reordered (one stable sort of the codes, not a sort of every value)
+            g, v, c = m[keep], state["v"][keep], state["c"][keep]
+            order = np.argsort(g, kind="stable")
+            return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
         g, v, c = _compact(m[keep], state["v"][keep], state["c"][keep])
         return {"n_groups": n_groups, "g": g, "v": v, "c": c}
 
