@@ -203,3 +203,16 @@ def test_report_with_a_nan_alert_exits_2_naming_the_key(run_cli, write):
     code, out, err = run_cli("report", "--config", config)
     assert code == 2 and out == ""
     assert "kpis.nps.alert: expected a finite number, got .nan" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_time_on_the_last_day_python_holds_read_in_a_zone_west_of_utc_is_unreadable(tmp_path, run_cli):
+    # 9999-12-31 23:00 in New York is 10000-01-01 04:00 UTC, beyond what a datetime holds: the row is
+    # skipped as unreadable (as a year 10000 is), not a crash; T2 answers in 10 minutes
+    (tmp_path / "t.csv").write_text("ticket_id,created_at,first_response_at\n"
+                                    "T1,9999-12-31 23:00:00,9999-12-31 23:30:00\n"
+                                    "T2,2025-01-01 09:00:00,2025-01-01 09:10:00\n", encoding="utf-8")
+    code, out, err = run_cli("frt", tmp_path / "t.csv", "--timezone", "America/New_York", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["n"] == 1 and data["value"] == 10.0
+    assert data["skipped"]["reasons"]["created_at: unreadable value"] == {"count": 1, "rows": [2]}

@@ -448,7 +448,14 @@ def _localize(naive: pd.Series, zone: str, ambiguous) -> pd.Series:
     """Zone-less times read in ``zone``. One inside a daylight-saving gap (02:30 on the spring-forward
     day) never happened there: it becomes NaT, so it is skipped as unreadable and a note says why,
     rather than moved silently to 03:30. ``attrs["dst_gap"]`` = (count, zone)."""
-    local = naive.dt.tz_localize(zone, nonexistent="NaT", ambiguous=ambiguous)
+    try:
+        local = naive.dt.tz_localize(zone, nonexistent="NaT", ambiguous=ambiguous)
+    except (NotImplementedError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        # a time on the first or last day Python can hold (0001-01-01, 9999-12-31) that the zone moves
+        # out of range: unreadable there, as a year 0 or 10000 is, not a crash
+        edge = naive.notna() & ((naive >= np.datetime64("9999-12-31")) | (naive < np.datetime64("0001-01-02")))
+        naive = naive.mask(edge)
+        local = naive.dt.tz_localize(zone, nonexistent="NaT", ambiguous=ambiguous)
     gap = int((local.isna() & naive.notna()).sum())
     if gap:
         local.attrs["dst_gap"] = (gap, zone)
