@@ -54,3 +54,39 @@ class Dataset:
         """'tickets.csv row 17': where a user finds the row."""
         file, local = self.row_at(row)
         return f"{file} row {local}"
+
+
+class Lazy(Dataset):
+    """A source whose rows are not read yet: ``stream`` hands them to a KPI batch by batch (cxkpi/stream.py);
+    touching ``frame`` (``invalid``, ``bad_rows``, ``notes``, ``parts``) reads them whole, once, with
+    ``_read_whole``, and from then on it is an ordinary Dataset. No dataclass ``__init__``: a subclass sets
+    the fields known without reading (source, file, mapping, headers, preset, withheld)."""
+
+    _FIELDS = ("frame", "invalid", "bad_rows", "notes", "parts", "headers", "mapping")
+
+    def _read_whole(self) -> Dataset:
+        raise NotImplementedError
+
+    def _columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str):
+        if name in ("frame", "invalid", "bad_rows", "notes", "parts"):
+            made = self._read_whole()
+            for f in self._FIELDS:
+                setattr(self, f, getattr(made, f))
+            self.stream = None
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns) if "frame" in self.__dict__ else self._columns()
+
+    def whole(self) -> Dataset:
+        return Dataset(frame=self.frame, source=self.source, file=self.file, invalid=self.invalid,
+                       bad_rows=self.bad_rows, headers=self.headers, mapping=self.mapping, notes=self.notes,
+                       preset=self.preset, withheld=self.withheld, parts=self.parts)
+
+    def __reduce__(self):  # pickled (a Dask worker's result): the rows themselves
+        return self.whole().__reduce__()

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError, MissingColumnsError
 from . import load
-from .dataset import Dataset
+from .dataset import Dataset, Lazy
 
 GLOB_CHARS = "*?["
 SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet")  # what a folder contributes
@@ -93,11 +93,10 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
 
         local = replace(options, engine="local")
         parts = [load.load_source(p, source, wanted, local, extra, lazy=True) for p in path.paths]
-        files = LazyFiles(parts, str(path))
+        # a KPI that needs every row: the files parsed on the workers, as without streaming
+        files = LazyFiles(parts, str(path), read_whole=lambda: load_source(path, source, wanted, options, extra))
         files.stream.remote = (source, wanted, replace(distributed.quiet_options(options), engine="local"),
                                extra, options.scheduler, options.progress)
-        # a KPI that needs every row: the files parsed on the workers, as without streaming
-        files.whole = lambda: load_source(path, source, wanted, options, extra)
         return files
     if options is not None and options.engine == "dask" and str(path) != "-":
         from functools import partial
@@ -163,38 +162,24 @@ class Mismatch(Exception):
     """The files cannot be streamed as one (columns or zones differ): ``concat`` says why."""
 
 
-class LazyFiles(Dataset):
+class LazyFiles(Lazy):
     """A source of several files, not read yet: streamed file by file (``FilesStream``) by a KPI that
-    declares its statistic, concatenated (``concat``) the first time its rows are touched."""
+    declares its statistic; touching its rows concatenates the files (``concat``), or with ``--engine
+    dask`` has the workers parse them (``read_whole``)."""
 
-    def __init__(self, parts: list, label: str) -> None:  # noqa: D107  (lazy: no dataclass __init__)
+    def __init__(self, parts: list, label: str, read_whole=None) -> None:  # noqa: D107  (lazy)
         first = parts[0]
-        self._parts = parts
+        self._parts, self._read = parts, read_whole
         self.stream = FilesStream(parts, label, first.source)
         self.source, self.file, self.mapping = first.source, label, first.mapping
         self.headers = list(first.headers)
         self.preset, self.withheld = first.preset, dict(first.withheld)
 
-    def __getattr__(self, name: str):
-        if name in ("frame", "invalid", "bad_rows", "notes", "parts"):
-            whole = self.__dict__["whole"]() if "whole" in self.__dict__ else concat(self._parts, self.file)
-            for f in ("frame", "invalid", "bad_rows", "notes", "parts", "headers", "mapping"):
-                setattr(self, f, getattr(whole, f))
-            self.stream = None
-            return getattr(self, name)
-        raise AttributeError(name)
+    def _read_whole(self) -> Dataset:
+        return self._read() if self._read is not None else concat(self._parts, self.file)
 
-    @property
-    def columns(self) -> list[str]:
-        if "frame" in self.__dict__:
-            return list(self.frame.columns)
+    def _columns(self) -> list[str]:
         return list(dict.fromkeys(c for p in self._parts for c in p.columns))
-
-    def __reduce__(self):
-        concat(self._parts, self.file)
-        return Dataset(frame=self.frame, source=self.source, file=self.file, invalid=self.invalid,
-                       bad_rows=self.bad_rows, headers=self.headers, mapping=self.mapping, notes=self.notes,
-                       preset=self.preset, withheld=self.withheld, parts=self.parts).__reduce__()
 
 
 def load_any(path, choices: list[load.SourceChoice], viable, none_viable,

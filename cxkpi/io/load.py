@@ -18,7 +18,7 @@ from ..errors import CxkpiError, InputError, MissingColumnsError, UsageError
 from ..sources import SOURCES, column_kind
 from . import expr, values
 from .columns import HeaderIndex, norm
-from .dataset import Dataset
+from .dataset import Dataset, Lazy
 from .presets import PRESET_NOTE, Preset, detect, find_candidate
 from .read import NotBatchable, RawTable, batchable, header_rows, iter_csv, read_input, read_table
 
@@ -404,46 +404,23 @@ def _zoned_alike(batch: Dataset) -> Dataset:
     return batch
 
 
-_LAZY = ("frame", "invalid", "bad_rows", "notes")
+class LazyDataset(Lazy):
+    """A source of a large CSV whose rows are not read yet: ``stream`` (a ``Stream``) is streamed through
+    the KPIs' statistics; touching its rows reads the file whole (``Stream.materialize``)."""
 
-
-class LazyDataset(Dataset):
-    """A source of a large CSV whose rows are not read yet (``stream``). ``compute`` streams it through a
-    KPI's statistic; touching ``frame`` (or ``invalid``, ``bad_rows``, ``notes``) reads it whole, once,
-    so every other caller sees an ordinary Dataset."""
-
-    def __init__(self, stream: Stream, source: str) -> None:  # noqa: D107  (no dataclass __init__: lazy)
+    def __init__(self, stream: Stream, source: str) -> None:  # noqa: D107  (lazy: no dataclass __init__)
         mapping, options, _ = stream.jobs[source]
         self.stream = stream
         self.source, self.file, self.mapping = source, stream.label, mapping
         self.headers: list[str] = []
         self.preset = options.preset.name if options.preset else None
         self.withheld = dict(options.withheld)
-        self.parts = ()
 
-    def __getattr__(self, name: str):
-        if name in _LAZY:
-            made = self.stream.materialize().get(self.source) or self.stream.one_shot(self.source)
-            for f in _LAZY:
-                setattr(self, f, getattr(made, f))
-            self.headers = made.headers
-            self.stream = None  # from now on an ordinary Dataset
-            return getattr(self, name)
-        raise AttributeError(name)
+    def _read_whole(self) -> Dataset:
+        return self.stream.materialize().get(self.source) or self.stream.one_shot(self.source)
 
-    @property
-    def columns(self) -> list[str]:
-        if "frame" in self.__dict__:
-            return list(self.frame.columns)
+    def _columns(self) -> list[str]:
         return self.stream.columns(self.source)
-
-    def whole(self) -> Dataset:
-        return Dataset(frame=self.frame, source=self.source, file=self.file, invalid=self.invalid,
-                       bad_rows=self.bad_rows, headers=self.headers, mapping=self.mapping, notes=self.notes,
-                       preset=self.preset, withheld=self.withheld, parts=self.parts)
-
-    def __reduce__(self):  # pickled (a Dask worker's result, a cache entry): the rows themselves
-        return self.whole().__reduce__()
 
 
 def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, Dataset]:
