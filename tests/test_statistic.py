@@ -221,3 +221,17 @@ def test_nps_sorted_by_score_is_not_refused_for_a_batch_of_1_to_5(tmp_path, run_
     batched, whole = _batched_and_whole(run_cli, monkeypatch, "nps", tmp_path / "s.csv")
     assert batched == whole
     assert batched["value"] == pytest.approx(-45.5)
+
+
+def test_quantile_states_of_disjoint_groups_merge_as_one_read():
+    # two files, one per month: groups 0 and 1 in the first, group 2 in the second (no group in both,
+    # the fast path). Group 0: 5, 1, 3 → median 3; group 1: 4, 4 → 4; group 2: 9, 7 → (7 + 9) / 2 = 8
+    from cxkpi.reduce import Quantiles
+
+    q = Quantiles((0.5,))
+    a = q.partial(np.array([5.0, 4.0, 1.0, 3.0, 4.0]), np.array([0, 1, 0, 0, 1]), 3)
+    b = q.partial(np.array([9.0, 7.0]), np.array([2, 2]), 3)
+    merged = q.finalize(q.merge_many([b, a]))
+    assert list(merged["median"]) == [3.0, 4.0, 8.0] and list(merged["n"]) == [3, 2, 2]
+    one = q.finalize(q.partial(np.array([5.0, 4.0, 1.0, 3.0, 4.0, 9.0, 7.0]), np.array([0, 1, 0, 0, 1, 2, 2]), 3))
+    assert list(one["median"]) == list(merged["median"])

@@ -403,9 +403,18 @@ class Quantiles:
 
     def merge_many(self, states) -> dict:
         states = list(states)
-        g, v, c = _compact(np.concatenate([s["g"] for s in states]), np.concatenate([s["v"] for s in states]),
-                           np.concatenate([s["c"] for s in states]))
-        return {"n_groups": max(s["n_groups"] for s in states), "g": g, "v": v, "c": c}
+        n_groups = max(s["n_groups"] for s in states)
+        g = np.concatenate([s["g"] for s in states])
+        v = np.concatenate([s["v"] for s in states])
+        c = np.concatenate([s["c"] for s in states])
+        seen = [np.unique(s["g"]) for s in states]
+        if sum(len(u) for u in seen) == len(np.unique(np.concatenate(seen))) if seen else True:
+            # no group in two states (monthly files grouped by month): each group's pairs are already
+            # sorted and distinct, so only the groups are put in order
+            order = np.argsort(g, kind="stable")
+            return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
+        g, v, c = _compact(g, v, c)
+        return {"n_groups": n_groups, "g": g, "v": v, "c": c}
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
         table = _mapping(mapping, state["n_groups"], n_groups)
