@@ -15,6 +15,7 @@ from dataclasses import replace
 import pandas as pd
 
 from .engine import EXAMPLE_ROWS, Request, Rows, _check_groups, _key_column, check, finish, measure_rows, raise_strict_at
+from .errors import ScaleError
 from .io.files import Mismatch
 from .io.load import NotBatchable
 from .notes import merge_notes
@@ -42,11 +43,12 @@ class _Piece:
 
     def add(self, batch) -> None:
         run = self.run
-        ids = [*batch.frame.index, *(r for b in batch.invalid.values() for r in b.index),
-               *(r for rs in batch.bad_rows.values() for r in rs)]
-        if ids:
-            self.low = min(ids) if self.low is None else min(self.low, min(ids))
-            self.high = max(ids) if self.high is None else max(self.high, max(ids))
+        ends = [(int(i.min()), int(i.max())) for i in (batch.frame.index, *(b.index for b in batch.invalid.values()))
+                if len(i)] + [(min(rs), max(rs)) for rs in batch.bad_rows.values() if rs]
+        if ends:  # the batch's first and last row ids
+            low, high = min(e[0] for e in ends), max(e[1] for e in ends)
+            self.low = low if self.low is None else min(self.low, low)
+            self.high = high if self.high is None else max(self.high, high)
         self.file_rows += len(batch.frame) + sum(len(v) for v in batch.bad_rows.values())
         r = measure_rows(run.spec, batch, run.request, run.settings, check_groups=False)
         if r.labels or r.extra:
@@ -202,8 +204,10 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
     store = Pieces(_files_cache(parts), zones=stream.zones if several else None)
     remote = _remote(stream) if several else None
     try:
-        _decide(runs, parts, store, align, remote)
-        pieces = _pieces(runs, parts, store, align, collect, remote)
+        pieces = _speculate(runs, stream, collect) if not several and store.folder is None else None
+        if pieces is None:
+            _decide(runs, parts, store, align, remote)
+            pieces = _pieces(runs, parts, store, align, collect, remote)
     except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
         return None
@@ -265,6 +269,56 @@ def _decide(runs: dict, parts: list, store: "Pieces", align, remote=None) -> Non
             _add_answers(one.answers, answers[k])
     for _, _, one in deciding:
         one.decided()
+
+
+def _speculate(runs: dict, part, collect) -> list[dict] | None:
+    """One file in one pass, survey KPIs included: each deciding KPI reads every batch on the scale its
+    first batch's answers decide, while the whole column's answers are counted; when the whole column
+    decides the same (``KpiSpec.decision``: the usual case), the pieces are the two-pass ones and the
+    file was read once. None when there is nothing to decide, or it decides otherwise (or the first
+    batch alone is refused): the caller reads the answers first, then the file again."""
+    deciding = [one for each in runs.values() for one in each if one.decides]
+    if not deciding or any(one.spec.decision is None for one in deciding):
+        return None
+    counted = {id(one): {} for one in deciding}
+    guessed: dict = {}
+    pieces = {(s, j): _Piece(one) for s, each in runs.items() for j, one in enumerate(each)}
+
+    def sink(source, batch):
+        for one in (o for o in deciding if _source_of(runs, o) == source):
+            one.peek(batch, counted[id(one)])
+            if id(one) not in guessed:  # the first batch: its answers decide for now
+                guessed[id(one)] = dict(counted[id(one)])
+                one.settings[WHOLE_COLUMN] = guessed[id(one)]
+        for (s, _), piece in pieces.items():
+            if s == source:
+                piece.add(batch)
+
+    try:
+        metas = part.each(sink, sources=set(runs), collect=collect)
+    except ScaleError:  # the first batch alone refused (an NPS export sorted by score): decide first
+        _undo(deciding)
+        return None
+    for one in deciding:
+        whole, first = counted[id(one)], guessed.get(id(one), {})
+        if one.spec.decision(whole, one.settings) != one.spec.decision(first, one.settings):
+            _undo(deciding)
+            return None
+        one.answers = whole
+        one.decided()
+    got = {k: piece.export() for k, piece in pieces.items()}
+    got["meta"] = dict(metas)
+    return [got]
+
+
+def _source_of(runs: dict, one) -> str:
+    return next(s for s, each in runs.items() if any(o is one for o in each))
+
+
+def _undo(deciding: list) -> None:
+    for one in deciding:
+        one.settings.pop(WHOLE_COLUMN, None)
+        one.answers = {}
 
 
 def _add_answers(into: dict, pairs) -> None:

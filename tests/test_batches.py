@@ -136,9 +136,9 @@ def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, mon
     real = load._batch_pass
     monkeypatch.setattr(load, "_batch_pass", lambda *a: passes.append(sorted(a[2])) or real(*a))
     whole, batched = _both(run_cli, monkeypatch, "report", "-c", tmp_path / "c.yaml", batch=SMALL)
-    # csat's answers are gathered first (the surveys' columns only: its scale is decided from the whole
-    # column), then one pass serves both sources
-    assert passes == [["surveys"], ["surveys", "tickets"]]
+    # one pass serves both sources: csat reads each batch on the scale its first batch decides while
+    # the whole column's answers are counted, and the whole column decides the same (1–5)
+    assert passes == [["surveys", "tickets"]]
     assert batched == whole
     csat = next(k for k in batched["kpis"] if k["kpi"] == "csat")
     # 300 rows have a score (i % 4 != 0); in each run of 20 rows 15 do, and 6 of them score 4 or 5
