@@ -411,7 +411,7 @@ def _stream(dataset, by_source: dict, period: str | None) -> dict:
     """The KPIs of every source of ``dataset``'s file that can be streamed, computed in one pass over it;
     the sources' other KPIs get their rows whole from the same pass. Returns (source, kpi) -> (result,
     data range), and (source, None) for each source the pass served."""
-    from .engine import streamable
+    from .engine import check, streamable
     from .stream import run_many
 
     stream = dataset.stream
@@ -420,13 +420,20 @@ def _stream(dataset, by_source: dict, period: str | None) -> dict:
     for source in stream.jobs:
         for spec, request in by_source.get(source, []):
             main = _entry_request(spec, request, lazies[source], period)
+            try:
+                check(spec, lazies[source], main)
+            except CxkpiError:
+                continue  # a column it lacks: its own entry says so (not computed, or failed)
             if _may_stream(spec, request) and streamable(spec, main, lazies[source]):
                 items.setdefault(source, []).append((spec, main))
             elif source not in collect:
                 collect.append(source)
     if not items:
         return {}
-    made = run_many(items, lazies, collect)
+    try:
+        made = run_many(items, lazies, collect)
+    except CxkpiError:
+        return {}  # one KPI's error (NPS refusing a 1-5 survey): each KPI is computed on its own, so it fails alone
     if made is None:
         return {}
     made.update({(s, None): () for s in stream.jobs})

@@ -235,3 +235,24 @@ def test_quantile_states_of_disjoint_groups_merge_as_one_read():
     assert list(merged["median"]) == [3.0, 4.0, 8.0] and list(merged["n"]) == [3, 2, 2]
     one = q.finalize(q.partial(np.array([5.0, 4.0, 1.0, 3.0, 4.0, 9.0, 7.0]), np.array([0, 1, 0, 0, 1, 2, 2]), 3))
     assert list(one["median"]) == list(merged["median"])
+
+
+def test_a_streamed_report_leaves_out_a_kpi_whose_columns_the_file_lacks(tmp_path, run_cli, monkeypatch):
+    # the file has no resolved_at: resolution is not computed (as without streaming), frt still is
+    _tickets(tmp_path / "t.csv", 600)
+    (tmp_path / "c.yaml").write_text(f"sources:\n  tickets:\n    file: {tmp_path / 't.csv'}\n", encoding="utf-8")
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    code, out, err = run_cli("report", "-c", tmp_path / "c.yaml", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    frt = next(k for k in data["kpis"] if k["kpi"] == "frt")
+    assert frt["n"] == 600 and frt["value"] == pytest.approx(29.5)  # as in the frt test above
+    assert "resolution" in data["not_computed"]
+
+
+def test_a_streamed_file_missing_a_column_lists_its_headers(tmp_path, run_cli, monkeypatch):
+    _tickets(tmp_path / "t.csv", 600)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    code, _, err = run_cli("resolution", tmp_path / "t.csv")
+    assert code != 0
+    assert "the file has: 'ticket_id', 'created_at', 'first_response_at', 'channel'" in err

@@ -330,13 +330,8 @@ class Stream:
     def columns(self, source: str) -> list[str]:
         return list(self.jobs[source][0])
 
-    def meta(self, source: str) -> Dataset:
-        """The source's Dataset without rows: file, headers, mapping, preset."""
-        mapping, options, notes = self.jobs[source]
-        file_headers = self._read(options, None).headers
-        return Dataset(frame=pd.DataFrame(columns=list(mapping)), source=source, file=self.label,
-                       headers=file_headers, mapping=mapping, notes=list(notes),
-                       preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
+    def headers(self, source: str) -> list[str]:
+        return list(self._read(self.jobs[source][1], None).headers)
 
     def each(self, sink: Callable[[str, Dataset], None], sources=None, collect=()) -> dict[str, Dataset]:
         """One pass: ``sink(source, batch)`` for each batch of each source in ``sources`` (all: None);
@@ -412,7 +407,7 @@ class LazyDataset(Lazy):
         mapping, options, _ = stream.jobs[source]
         self.stream = stream
         self.source, self.file, self.mapping = source, stream.label, mapping
-        self.headers: list[str] = []
+        self.headers = stream.headers(source)  # read from the header: a message lists them
         self.preset = options.preset.name if options.preset else None
         self.withheld = dict(options.withheld)
 
