@@ -1,11 +1,12 @@
-"""``--engine dask``: a source's files parsed by Dask workers, merged and computed on the client.
+"""``--engine dask``: a source's files handled by Dask workers, merged on the client.
 
-Reading and parsing is most of a run, and each file of a several-file source is parsed on its own
-(cxkpi/io/files.py), so each file is one task: a worker runs ``load.load_source`` (or ``load_any``)
-on it with the very arguments the local engine uses and sends the parsed ``Dataset`` back pickled.
-The client concatenates the parts in path order with ``files.concat`` and computes the KPIs itself,
-so a result is the local engine's. Not yet per-group partial sums: the client holds the typed
-columns of every file. Imported only when ``--engine dask`` is given (``distributed`` is an extra).
+Each file of a several-file source is one task. For a file large enough to stream, a worker
+computes its KPIs' partial states (``cxkpi.stream._task``: the local engine's own code) and only
+they come back; the client merges them, so a result is the local engine's. A KPI without a
+statistic (or a small file) has its file parsed on a worker (``load.load_source`` with the very
+arguments the local engine uses) and the parsed ``Dataset`` sent back pickled; the client
+concatenates the parts in path order with ``files.concat`` and computes it. Imported only when
+``--engine dask`` is given (``distributed`` is an extra).
 """
 
 from __future__ import annotations
