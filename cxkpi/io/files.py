@@ -132,30 +132,24 @@ class FilesStream:
         self.zones: dict[str, object] = {}
 
     def align(self, batch: Dataset) -> Dataset:
-        """``batch`` with its times in the zone this source's first file set (its own row ids)."""
-        return self._aligned(batch, 0)
-
-    def _aligned(self, batch: Dataset, offset: int) -> Dataset:
-        frame = batch.frame.set_axis(batch.frame.index + offset)
-        for c in frame.columns:
-            col = frame[c]
+        """``batch`` with its times in the zone this source's first file set (its own row ids: a file's
+        pieces are shifted when they are merged)."""
+        changed = {}
+        for c in batch.frame.columns:
+            col = batch.frame[c]
             if not pd.api.types.is_datetime64_any_dtype(col):
                 continue
             tz = getattr(col.dtype, "tz", None)
             if not col.notna().any():
                 if c in self.zones and self.zones[c] is not None and tz is None:
-                    frame[c] = pd.Series(pd.NaT, index=frame.index, dtype=pd.DatetimeTZDtype(tz=self.zones[c]))
+                    changed[c] = pd.Series(pd.NaT, index=col.index, dtype=pd.DatetimeTZDtype(tz=self.zones[c]))
                 continue
             have = self.zones.setdefault(c, tz)
             if (have is None) != (tz is None):
                 raise Mismatch()  # zoned and naive times in different files: concat explains
             if tz is not None and str(tz) != str(have):
-                frame[c] = col.dt.tz_convert(have)
-        invalid = {c: b.set_axis(b.index + offset) for c, b in batch.invalid.items()}
-        bad = {r: [x + offset for x in rows] for r, rows in batch.bad_rows.items()}
-        return Dataset(frame=frame, source=batch.source, file=batch.file, invalid=invalid, bad_rows=bad,
-                       headers=batch.headers, mapping=batch.mapping, notes=batch.notes, preset=batch.preset,
-                       withheld=batch.withheld)
+                changed[c] = col.dt.tz_convert(have)
+        return replace(batch, frame=batch.frame.assign(**changed)) if changed else batch
 
 
 class Mismatch(Exception):

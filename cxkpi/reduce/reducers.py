@@ -365,6 +365,13 @@ def _compact(g: np.ndarray, v: np.ndarray, c: np.ndarray | None) -> tuple[np.nda
     return g[start].astype(np.int32), v[start], counts
 
 
+def _groups_in_order(g: np.ndarray, v: np.ndarray, c: np.ndarray, n_groups: int) -> dict:
+    """A state from pairs whose groups' pairs are each already sorted and distinct (a renumbering,
+    states of disjoint groups): one stable sort of the group codes, not a sort of every value."""
+    order = np.argsort(g, kind="stable")
+    return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
+
+
 def _qname(q: float) -> str:
     return "median" if q == 0.5 else f"p{q * 100:g}"
 
@@ -409,10 +416,7 @@ class Quantiles:
         c = np.concatenate([s["c"] for s in states])
         seen = [np.unique(s["g"]) for s in states]
         if sum(len(u) for u in seen) == len(np.unique(np.concatenate(seen))) if seen else True:
-            # no group in two states (monthly files grouped by month): each group's pairs are already
-            # sorted and distinct, so only the groups are put in order
-            order = np.argsort(g, kind="stable")
-            return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
+            return _groups_in_order(g, v, c, n_groups)  # no group in two states (monthly files by month)
         g, v, c = _compact(g, v, c)
         return {"n_groups": n_groups, "g": g, "v": v, "c": c}
 
@@ -421,12 +425,8 @@ class Quantiles:
         m = table[state["g"]]
         keep = m >= 0
         used = table[table >= 0]
-        if len(np.unique(used)) == len(used):
-            # a renumbering (no two groups into one): each group's pairs stay sorted and distinct, so
-            # only the groups are reordered (one stable sort of the codes, not a sort of every value)
-            g, v, c = m[keep], state["v"][keep], state["c"][keep]
-            order = np.argsort(g, kind="stable")
-            return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
+        if len(np.unique(used)) == len(used):  # a renumbering (no two groups into one)
+            return _groups_in_order(m[keep], state["v"][keep], state["c"][keep], n_groups)
         g, v, c = _compact(m[keep], state["v"][keep], state["c"][keep])
         return {"n_groups": n_groups, "g": g, "v": v, "c": c}
 
