@@ -106,7 +106,7 @@ class Partials:
         if e["totals"]:
             self.totals.append(e["totals"])
         self.measured += e["measured"]
-        if len(self.groups) >= _FOLD:
+        if len(self.groups) >= 2:  # a file's states are large: hold one accumulation, not every file's
             self.groups = [merge_states(self.parts, self.groups)]
 
     def _merge_totals(self) -> dict:

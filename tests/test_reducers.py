@@ -209,10 +209,24 @@ def test_mean_skips_nan_like_pandas(seed, n_groups):
         _close(mine[col], want[col].to_numpy(), col)
 
 
+@pytest.fixture(params=("as_tuned", "pairwise", "vectorized"))
+def merge_path(request, monkeypatch):
+    """Each way Quantiles merges sorted states, forced on small data: group by group with one sort
+    per group (as tuned for small data), group by group merging runs two at a time (large data),
+    one vectorized sort over every group (many groups)."""
+    from cxkpi.reduce import reducers
+
+    if request.param == "pairwise":
+        monkeypatch.setattr(reducers, "_SORT_RUNS", 0)
+    elif request.param == "vectorized":
+        monkeypatch.setattr(reducers, "_GROUP_LOOP", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("n_groups", GROUP_COUNTS)
 @pytest.mark.parametrize("kind", ("minutes", "whole_seconds"))
-def test_quantiles_match_durations(seed, n_groups, kind):
+def test_quantiles_match_durations(seed, n_groups, kind, merge_path):
     """Median and p90 equal pandas' groupby median / quantile(0.9) (aggregate.durations) exactly:
     continuous minutes (every value its own pair) and whole seconds (many rows per pair)."""
     rng, n, groups = data(seed, n_groups)
@@ -229,7 +243,7 @@ def test_quantiles_match_durations(seed, n_groups, kind):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_quantiles_of_integers_and_other_q(seed):
+def test_quantiles_of_integers_and_other_q(seed, merge_path):
     rng, n, groups = data(seed, 5, n_rows=300)
     x = rng.integers(-5, 3600, size=n)  # int64 whole seconds: kept as int64 keys
     qs = (0.0, 0.25, 0.5, 0.9, 0.999, 1.0)
@@ -243,7 +257,28 @@ def test_quantiles_of_integers_and_other_q(seed):
             _close(mine[name], g.quantile(q).to_numpy(), name)
 
 
-def test_quantiles_by_hand():
+def test_merge_two_runs_by_hand():
+    # a = {1: 2, 3: 1, 5: 4}, b = {0: 1, 3: 2, 6: 1}: 3 is in both (1 + 2 = 3), 0 and 6 are new
+    from cxkpi.reduce.reducers import _merge_runs, _merge_two
+
+    a = (np.array([1.0, 3, 5]), np.array([2, 1, 4]))
+    b = (np.array([0.0, 3, 6]), np.array([1, 2, 1]))
+    v, c = _merge_two(a, b)
+    assert v.tolist() == [0, 1, 3, 5, 6] and c.tolist() == [1, 2, 3, 4, 1]
+    assert a[1].tolist() == [2, 1, 4]  # the input is not changed
+    # four runs pairwise (threshold 0) and by one sort give the same run: {0:1, 1:2, 2:5, 3:3, 5:4, 6:1}
+    runs = [a, b, (np.array([2.0]), np.array([5])), (np.zeros(0), np.zeros(0, np.int64))]
+    from cxkpi.reduce import reducers
+    for limit in (0, 1 << 20):
+        old, reducers._SORT_RUNS = reducers._SORT_RUNS, limit
+        try:
+            v, c = _merge_runs(list(runs))
+        finally:
+            reducers._SORT_RUNS = old
+        assert v.tolist() == [0, 1, 2, 3, 5, 6] and c.tolist() == [1, 2, 5, 3, 4, 1]
+
+
+def test_quantiles_by_hand(merge_path):
     # group 0: 1, 2, 3, 4 → median (2 + 3) / 2 = 2.5; p90: h = 0.9 × 3 = 2.7 → 3 + 0.7 × (4 − 3) = 3.7
     # group 1: 10 (twice), 30 → median 10; p90: h = 0.9 × 2 = 1.8 → 10 + 0.8 × (30 − 10) = 26
     # group 2: no rows → NaN, n = 0

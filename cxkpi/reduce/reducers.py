@@ -372,6 +372,92 @@ def _groups_in_order(g: np.ndarray, v: np.ndarray, c: np.ndarray, n_groups: int)
     return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
 
 
+def _merge_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]):
+    """Two sorted distinct value runs with counts as one: ``b``'s values found in ``a`` add their
+    counts, the others are inserted in place. Linear in the pairs, no sort of ``a``: merging a small
+    run into a large one costs the large one's copy only."""
+    (va, ca), (vb, cb) = a, b
+    idx = np.searchsorted(va, vb)
+    hit = idx < len(va)
+    hit[hit] = va[idx[hit]] == vb[hit]
+    if hit.any():
+        ca = ca.copy()
+        ca[idx[hit]] += cb[hit]  # distinct values in b: no index twice
+        new = ~hit
+        idx, vb, cb = idx[new], vb[new], cb[new]
+    return np.insert(va, idx, vb), np.insert(ca, idx, cb.astype(ca.dtype, copy=False))
+
+
+def _merge_runs(runs: list) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct (values, counts) runs of one group as one run. Small runs: one stable sort of
+    their concatenation (timsort merges the presorted runs). Large: the two shortest merged first,
+    again and again (as Huffman codes are built), so the transient memory is about one output."""
+    runs = [r for r in runs if len(r[0])]
+    if len(runs) <= 1:
+        return runs[0] if runs else (np.zeros(0), np.zeros(0, np.int64))
+    if sum(len(r[0]) for r in runs) <= _SORT_RUNS:
+        v = np.concatenate([r[0] for r in runs])
+        c = np.concatenate([r[1] for r in runs]).astype(np.int64, copy=False)
+        order = np.argsort(v, kind="stable")
+        v, c = v[order], c[order]
+        start = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
+        return (v, c) if len(start) == len(v) else (v[start], np.add.reduceat(c, start))
+    runs.sort(key=lambda r: len(r[0]), reverse=True)
+    while len(runs) > 1:
+        merged = _merge_two(runs.pop(), runs.pop())
+        at = len(runs)
+        while at and len(runs[at - 1][0]) < len(merged[0]):
+            at -= 1
+        runs.insert(at, merged)
+    return runs[0]
+
+
+_GROUP_LOOP = 4096  # up to this many groups merge group by group (lean); beyond, one vectorized sort
+_SORT_RUNS = 1 << 20  # runs of one group up to this many pairs in all: one stable sort
+
+
+def _merge_sorted(sources: list, n_groups: int) -> dict:
+    """A state from sorted states' pairs: ``sources`` are (state, group mapping or None) whose pairs
+    are sorted by (group, value) and distinct; pairs sent to the same new group are merged as runs."""
+    v_dtype = np.result_type(*[s["v"].dtype for s, _ in sources]) if sources else np.float64
+    if n_groups > _GROUP_LOOP:
+        g = np.concatenate([s["g"] if m is None else m[s["g"]] for s, m in sources])
+        keep = g >= 0
+        v = np.concatenate([s["v"] for s, _ in sources])[keep]
+        c = np.concatenate([s["c"] for s, _ in sources])[keep]
+        g = g[keep]
+        order = np.argsort(v, kind="stable")  # presorted runs: timsort's merge, not a full sort
+        top = int(g.max()) if len(g) else 0
+        small = np.int16 if top < 2**15 else np.int32
+        order = order[np.argsort(g[order].astype(small), kind="stable")]
+        g, v, c = g[order], v[order], c[order]
+        if len(g) == 0:
+            return {"n_groups": n_groups, "g": g.astype(np.int32), "v": v, "c": c.astype(np.int64)}
+        start = np.flatnonzero(np.concatenate([[True], (g[1:] != g[:-1]) | (v[1:] != v[:-1])]))
+        return {"n_groups": n_groups, "g": g[start].astype(np.int32), "v": v[start],
+                "c": np.add.reduceat(c.astype(np.int64, copy=False), start)}
+    runs: list[list] = [[] for _ in range(n_groups)]
+    for s, m in sources:
+        ends = np.searchsorted(s["g"], np.arange(s["n_groups"] + 1))
+        for old in np.flatnonzero(np.diff(ends)):
+            new = old if m is None else m[old]
+            if new >= 0:
+                lo, hi = ends[old], ends[old + 1]
+                runs[new].append((s["v"][lo:hi], s["c"][lo:hi]))
+    vs, cs = [], []
+    sizes = np.zeros(n_groups, np.int64)
+    for j in range(n_groups):
+        if runs[j]:
+            v, c = _merge_runs(runs[j])
+            runs[j] = None  # its slices are no longer needed
+            vs.append(v.astype(v_dtype, copy=False))
+            cs.append(c.astype(np.int64, copy=False))
+            sizes[j] = len(v)
+    return {"n_groups": n_groups, "g": np.repeat(np.arange(n_groups, dtype=np.int32), sizes),
+            "v": np.concatenate(vs) if vs else np.zeros(0, v_dtype),
+            "c": np.concatenate(cs) if cs else np.zeros(0, np.int64)}
+
+
 def _qname(q: float) -> str:
     return "median" if q == 0.5 else f"p{q * 100:g}"
 
@@ -386,8 +472,9 @@ class Quantiles:
     seconds this is bounded by groups × distinct values, not rows; for continuous
     values nearly every row is its own pair, so it is the per-group sorted value array
     with a count beside each value (20 bytes a row instead of 8). Merging is exact.
-    ``merge`` re-sorts the concatenation (O(p log p) for p pairs): merge many batch states
-    with ``merge_many`` (one sort), not one by one.
+    States stay sorted by (group, value), so a merge never sorts from scratch: group by group, the
+    states' runs are merged (one stable sort of a few presorted runs, or two runs at a time by
+    ``np.searchsorted``), and the transient memory is about one group's output, not every pair's.
     """
 
     def __init__(self, qs=(0.5, 0.9)):
@@ -411,29 +498,22 @@ class Quantiles:
     def merge_many(self, states) -> dict:
         states = list(states)
         n_groups = max(s["n_groups"] for s in states)
-        g = np.concatenate([s["g"] for s in states])
-        v = np.concatenate([s["v"] for s in states])
-        c = np.concatenate([s["c"] for s in states])
-        seen = [np.unique(s["g"]) for s in states]
-        if sum(len(u) for u in seen) == len(np.unique(np.concatenate(seen))) if seen else True:
-            return _groups_in_order(g, v, c, n_groups)  # no group in two states (monthly files by month)
-        g, v, c = _compact(g, v, c)
-        return {"n_groups": n_groups, "g": g, "v": v, "c": c}
+        if len(states) == 1:
+            return {**states[0], "n_groups": n_groups}
+        return _merge_sorted([(s, None) for s in states], n_groups)
 
     def remap(self, state: dict, mapping, n_groups: int) -> dict:
         table = _mapping(mapping, state["n_groups"], n_groups)
-        m = table[state["g"]]
-        keep = m >= 0
         used = table[table >= 0]
         if len(np.unique(used)) == len(used):  # a renumbering (no two groups into one)
+            m = table[state["g"]]
+            keep = m >= 0
             return _groups_in_order(m[keep], state["v"][keep], state["c"][keep], n_groups)
-        g, v, c = _compact(m[keep], state["v"][keep], state["c"][keep])
-        return {"n_groups": n_groups, "g": g, "v": v, "c": c}
+        return _merge_sorted([(state, table)], n_groups)
 
     def finalize(self, state: dict) -> dict:
         n_groups, g, v, c = state["n_groups"], state["g"], state["v"], state["c"]
-        n = np.zeros(n_groups, dtype=np.int64)
-        np.add.at(n, g, c)
+        n = np.bincount(g, weights=c, minlength=n_groups).astype(np.int64) if len(g) else np.zeros(n_groups, np.int64)
         cum = np.cumsum(c)                       # rows up to and including each pair
         before = np.concatenate([[0], np.cumsum(n)[:-1]]) if n_groups else np.zeros(0, np.int64)
         has = n > 0
