@@ -102,7 +102,7 @@ def test_a_damaged_entry_is_ignored_and_written_again(tmp_path, run_cli, body_re
     cache = tmp_path / "cache"
     args = ["nps", SAMPLE / "surveys.csv", "--cache", cache]
     cold = _json(run_cli, *args)
-    (entry,) = os.listdir(cache)
+    (entry,) = [e for e in os.listdir(cache) if e != "hashes"]  # hashes/: notes of content hashes
     (cache / entry).write_bytes(b"ARROW1 truncated")
     body_reads.clear()
     assert _json(run_cli, *args) == cold
@@ -127,7 +127,8 @@ def test_a_cache_folder_that_cannot_be_written_costs_a_parse_not_the_run(tmp_pat
     monkeypatch.setattr(tempfile, "mkstemp", refused)
     cold = _json(run_cli, "nps", SAMPLE / "surveys.csv")
     assert _json(run_cli, "nps", SAMPLE / "surveys.csv", "--cache", tmp_path / "cache") == cold
-    assert os.listdir(tmp_path / "cache") == []
+    assert [e for e in os.listdir(tmp_path / "cache") if e != "hashes"] == []
+    assert not list((tmp_path / "cache").rglob("*.json"))  # nor a note of a hash
 
 
 def test_the_key_does_not_depend_on_the_order_options_were_built_in():
@@ -155,3 +156,76 @@ def test_the_joined_source_is_cached_too(tmp_path, run_cli, body_reads):
     assert sorted(body_reads) == ["ticket_surveys.csv", "tickets.csv"]
     body_reads.clear()
     assert _json(run_cli, *args) == cold and body_reads == []
+
+
+@pytest.fixture
+def hashed(monkeypatch):
+    """The files whose bytes were hashed."""
+    from cxkpi.io import cache
+
+    seen: list[str] = []
+    real = cache.content_hash
+
+    def counting(path):
+        seen.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(cache, "content_hash", counting)
+    monkeypatch.setattr(cache, "_HASHED", {})
+    return seen
+
+
+def _settled(path, seconds_ago: int = 60) -> None:
+    t = __import__("time").time() - seconds_ago
+    os.utime(path, (t, t))
+
+
+def test_an_unchanged_file_is_not_hashed_again(tmp_path, run_cli, hashed, monkeypatch):
+    # a nightly run over the same files: the first run hashes surveys.csv and notes it; the second trusts
+    # the note (same device, inode, size, mtime, ctime; mtime 60 s before the hashing)
+    from cxkpi.io import cache
+
+    data = tmp_path / "surveys.csv"
+    data.write_bytes((SAMPLE / "surveys.csv").read_bytes())
+    _settled(data)
+    args = ["nps", data, "--cache", tmp_path / "cache"]
+    cold = _json(run_cli, *args)
+    assert hashed == ["surveys.csv"]
+    hashed.clear()
+    monkeypatch.setattr(cache, "_HASHED", {})  # a new process
+    assert _json(run_cli, *args) == cold and hashed == []
+
+
+def test_a_rewritten_file_is_hashed_again_even_with_its_old_size_and_mtime(tmp_path, run_cli, hashed, monkeypatch):
+    # the rewrite keeps the size and puts the mtime back; its ctime moved, so the note is not trusted,
+    # the bytes are hashed and the new answers counted: 3 promoters (9, 9, 9) of 3 → NPS 100
+    from cxkpi.io import cache
+
+    data = tmp_path / "s.csv"
+    data.write_text("score\n0\n0\n0\n", encoding="utf-8")
+    _settled(data)
+    before = os.stat(data)
+    args = ["nps", data, "--cache", tmp_path / "cache"]
+    assert _json(run_cli, *args)["value"] == -100  # three detractors
+    __import__("time").sleep(0.01)
+    data.write_text("score\n9\n9\n9\n", encoding="utf-8")
+    os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(data).st_size == before.st_size and os.stat(data).st_mtime_ns == before.st_mtime_ns
+    hashed.clear()
+    monkeypatch.setattr(cache, "_HASHED", {})
+    assert _json(run_cli, *args)["value"] == 100
+    assert hashed == ["s.csv"]
+
+
+def test_a_file_written_just_before_its_hashing_is_hashed_again(tmp_path, run_cli, hashed, monkeypatch):
+    # mtime within 2 s of the hashing: a write in the same tick of a coarse clock could go unseen
+    from cxkpi.io import cache
+
+    data = tmp_path / "surveys.csv"
+    data.write_bytes((SAMPLE / "surveys.csv").read_bytes())  # mtime: now
+    args = ["nps", data, "--cache", tmp_path / "cache"]
+    _json(run_cli, *args)
+    hashed.clear()
+    monkeypatch.setattr(cache, "_HASHED", {})
+    _json(run_cli, *args)
+    assert hashed == ["surveys.csv"]

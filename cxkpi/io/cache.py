@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import fields
 from pathlib import Path
 
@@ -85,19 +86,60 @@ def file_key(path: Path, source: str, mapping: dict, options) -> str:
     from .. import __version__
 
     st = path.stat()
-    text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), _hash_of(path, st), source,
+    text = "\n".join([__version__, str(st.st_size), str(st.st_mtime_ns), _hash_of(path, st, options.cache), source,
                       _mapping_text(mapping), _option_text(options)])
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
 
 _HASHED: dict = {}  # this run's content hashes by (path, size, mtime): two sources of one file hash it once
+_SETTLED_NS = 2_000_000_000  # a file changed this close to its hashing may change again unseen (FAT: 2 s)
 
 
-def _hash_of(path: Path, st) -> str:
+def _hash_of(path: Path, st, folder=None) -> str:
     memo = (str(path), st.st_size, st.st_mtime_ns)
     if memo not in _HASHED:
-        _HASHED[memo] = content_hash(path)
+        _HASHED[memo] = _remembered(path, st, folder) if folder else content_hash(path)
     return _HASHED[memo]
+
+
+def _remembered(path: Path, st, folder) -> str:
+    """The content hash, from ``folder``'s note of an earlier run when the file is unchanged since.
+
+    Why: hashing is the whole cost of a cached file (a 7 GB folder takes ~15 s), and a nightly run
+    sees the same files again. The note is trusted only if the file's device, inode, size, mtime and
+    ctime are the ones noted (ctime cannot be set back by a program) and the file had settled before
+    it was hashed (its mtime at least 2 s older, as git trusts its index: a write within the file
+    system's time resolution would otherwise go unseen). Anything else hashes the bytes again."""
+    ident = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    note = Path(folder) / "hashes" / (hashlib.blake2b(os.fsencode(path.resolve()), digest_size=16).hexdigest() + ".json")
+    try:
+        seen = json.loads(note.read_text(encoding="utf-8"))
+        if seen["ident"] == ident and seen["hashed_at"] - st.st_mtime_ns >= _SETTLED_NS:
+            return str(seen["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    hashed_at = time.time_ns()
+    digest = content_hash(path)
+    try:
+        note.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(note, json.dumps({"ident": ident, "hashed_at": hashed_at, "hash": digest}).encode())
+    except OSError:
+        pass  # a note we cannot write costs the next run a hash, never this run's result
+    return digest
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 class ParsedCache:
