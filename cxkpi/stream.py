@@ -205,8 +205,14 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
     remote = _remote(stream) if several else None
     try:
         pieces = _speculate(runs, stream, collect) if not several and store.folder is None else None
+        decided = False
+        if pieces is None and several and not collect:
+            pieces = _guess_files(runs, parts, store, align, remote)
+            decided = pieces == "decided"
+            pieces = None if decided else pieces
         if pieces is None:
-            _decide(runs, parts, store, align, remote)
+            if not decided:
+                _decide(runs, parts, store, align, remote)
             pieces = _pieces(runs, parts, store, align, collect, remote)
     except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
@@ -339,8 +345,60 @@ def _answers_of(part, runs: dict, align) -> dict:
     return {k: [[a, n] for a, n in got.items()] for k, got in answers.items()}
 
 
-def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=None) -> list[dict]:
-    """Each file's pieces: (source, index of the KPI) -> piece, and "meta" -> source -> its Dataset."""
+def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None) -> list[dict] | None:
+    """Several files in one pass each, survey KPIs included (as ``_speculate`` for one file): the
+    scale is guessed from the answers known before the pass (the answers ``--cache`` kept of earlier
+    files, else the first file's, counted first), every file's pieces are computed on that guess while
+    the files without kept answers are counted, and the guess stands when the whole column decides
+    the same (the usual case: a new month on the same scale). When it does not, every answer is known
+    by then: the KPIs are decided on the whole column and "decided" is returned, for the caller to
+    read the files again (pieces computed on the guess were kept under the guess's key, which is where
+    they belong). None when there is nothing to guess."""
+    deciding = [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
+    if not deciding or any(one.spec.decision is None for _, _, one in deciding):
+        return None
+    if not all(hasattr(part, "each") for part in parts):
+        return None  # a small file of a folder: the two passes cost nothing
+    known: dict = {}  # (file, source, index) -> [[answer, count], ...]
+    for i, part in enumerate(parts):
+        for s, j, one in deciding:
+            got = store.get(store.key(part, s, one, "answers"))
+            if got is not None:
+                known[(i, s, j)] = got["answers"]
+    unknown = [i for i in range(len(parts)) if any((i, s, j) not in known for s, j, _ in deciding)]
+    if not known and unknown:  # a cold run: the first file's answers make the guess
+        first = unknown.pop(0)
+        todo = {(s, j): (one, None) for s, j, one in deciding}
+        got = remote("answers", [(first, parts[first], todo)])[0] if remote else \
+            _answers_of(parts[first], {k: one for k, (one, _) in todo.items()}, align)
+        for s, j, one in deciding:
+            known[(first, s, j)] = got[(s, j)]
+            store.put(store.key(parts[first], s, one, "answers"), {"answers": got[(s, j)]})
+    guess = {(s, j): {} for s, j, _ in deciding}
+    for (i, s, j), pairs in known.items():
+        _add_answers(guess[(s, j)], pairs)
+    for s, j, one in deciding:
+        one.answers = dict(guess[(s, j)])
+        one.decided()
+    counted: dict = {}
+    pieces = _pieces(runs, parts, store, align, (), remote, count=set(unknown), counted=counted)
+    whole = {k: dict(v) for k, v in guess.items()}
+    for (i, s, j), pairs in counted.items():
+        _add_answers(whole[(s, j)], pairs)
+        store.put(store.key(parts[i], s, runs[s][j], "answers"), {"answers": pairs})
+    same = all(one.spec.decision(whole[(s, j)], one.settings) == one.spec.decision(guess[(s, j)], one.settings)
+               for s, j, one in deciding)
+    for s, j, one in deciding:
+        one.answers = whole[(s, j)]
+        one.decided()
+    return pieces if same else "decided"
+
+
+def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=None, count=(),
+            counted=None) -> list[dict]:
+    """Each file's pieces: (source, index of the KPI) -> piece, and "meta" -> source -> its Dataset.
+    The files in ``count`` also have their deciding KPIs' answers counted in the same pass, into
+    ``counted``: (file, source, index) -> [[answer, count], ...]."""
     out, work = [], []
     for i, part in enumerate(parts):
         got: dict = {"meta": {}}
@@ -362,16 +420,20 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
                     got[(s, j)] = cached
                 else:
                     todo[(s, j)] = (one, key)
-        if todo or collect:
+        if todo or collect or i in count:
             work.append((i, part, todo))
         else:
             got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
+    peeks = [{(s, j): one for s, each in runs.items() for j, one in enumerate(each) if one.decides}
+             if i in count else {} for i, _, _ in work]
     if remote and not collect:
-        done = remote("pieces", work)
+        done = remote("pieces", work, peeks)
     else:
-        done = [_pieces_of(part, {k: one for k, (one, _) in todo.items()}, align, collect, set(runs))
-                for _, part, todo in work]
-    for (i, part, todo), (pieces, metas) in zip(work, done):
+        done = [_pieces_of(part, {k: one for k, (one, _) in todo.items()}, align, collect, set(runs), peek)
+                for (_, part, todo), peek in zip(work, peeks)]
+    for (i, part, todo), (pieces, metas, answers) in zip(work, done):
+        for (s, j), pairs in answers.items():
+            counted[(i, s, j)] = pairs
         got = out[i]
         for k, (one, key) in todo.items():
             got[k] = pieces[k]
@@ -383,18 +445,25 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
     return out
 
 
-def _pieces_of(part, runs: dict, align, collect=(), sources=None) -> tuple[dict, dict]:
-    """One file streamed once for the runs (``(source, index) -> _Run``): their pieces, and the file's
-    Dataset without rows for each source read."""
+def _pieces_of(part, runs: dict, align, collect=(), sources=None, peek=None) -> tuple[dict, dict, dict]:
+    """One file streamed once for the runs (``(source, index) -> _Run``): their pieces, the file's
+    Dataset without rows for each source read, and the answers of the deciding runs in ``peek``
+    (``(source, index) -> _Run``) counted in the same pass."""
     pieces = {k: _Piece(one) for k, one in runs.items()}
+    answers: dict = {k: {} for k in peek or {}}
 
     def sink(source, batch):
+        for k, one in (peek or {}).items():
+            if k[0] == source:
+                one.peek(batch, answers[k])
         for k, piece in pieces.items():
             if k[0] == source:
                 piece.add(batch)
 
-    metas = part.each(_sink(sink, align), sources={s for s, _ in runs} or set(sources or ()), collect=collect)
-    return {k: piece.export() for k, piece in pieces.items()}, dict(metas)
+    wanted = {s for s, _ in runs} | {s for s, _ in answers} or set(sources or ())
+    metas = part.each(_sink(sink, align), sources=wanted, collect=collect)
+    return ({k: piece.export() for k, piece in pieces.items()}, dict(metas),
+            {k: [[a, n] for a, n in got.items()] for k, got in answers.items()})
 
 
 def _remote(stream):
@@ -404,23 +473,24 @@ def _remote(stream):
         return None
     source, wanted, options, extra, scheduler, progress = stream.remote
 
-    def run(kind: str, work: list) -> list:
+    def run(kind: str, work: list, peeks=None) -> list:
         from .io import distributed
 
         tasks = [(str(part.path), source, wanted, options, extra, kind,
-                  {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()})
-                 for _, part, todo in work]
+                  {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()},
+                  {k: (one.spec.name, one.request, one.settings) for k, one in (peek or {}).items()})
+                 for (_, part, todo), peek in zip(work, peeks or [None] * len(work))]
         done = distributed.map_files(_task, tasks, scheduler, progress) if tasks else []
         if kind == "answers":
             return done
         zones: dict = {}
-        for _, _, seen in done:
+        for _, _, seen, _ in done:
             for col, tz in seen.items():
                 zones.setdefault(col, set()).add(tz)
         if any(len(z) > 1 for z in zones.values()):
             raise Mismatch()  # files in different zones: this process aligns them (or says why not)
-        return [(pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()})
-                for (_, part, _), (pieces, metas, _) in zip(work, done)]
+        return [(pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()}, answers)
+                for (_, part, _), (pieces, metas, _, answers) in zip(work, done)]
 
     return run
 
@@ -430,13 +500,18 @@ def _task(task):
     from .io import load
     from .registry import get_kpi
 
-    path, source, wanted, options, extra, kind, described = task
+    path, source, wanted, options, extra, kind, described, peeking = task
     data = load.load_source(path, source, wanted, options, extra, lazy=True)
-    runs = {}
-    for k, (name, request, settings) in described.items():
-        one = _Run(get_kpi(name), request, data)
-        one.settings = settings
-        runs[k] = one
+
+    def made(described: dict) -> dict:
+        runs = {}
+        for k, (name, request, settings) in described.items():
+            one = _Run(get_kpi(name), request, data)
+            one.settings = settings
+            runs[k] = one
+        return runs
+
+    runs, peek = made(described), made(peeking)
     part = data.stream if getattr(data, "stream", None) is not None else _Whole(data)
     if kind == "answers":
         return _answers_of(part, runs, None)
@@ -449,8 +524,8 @@ def _task(task):
                 seen[c] = str(getattr(col.dtype, "tz", None))
         return batch
 
-    pieces, metas = _pieces_of(part, runs, zones)
-    return pieces, {s: _meta_data(m) for s, m in metas.items()}, seen
+    pieces, metas, answers = _pieces_of(part, runs, zones, peek=peek)
+    return pieces, {s: _meta_data(m) for s, m in metas.items()}, seen, answers
 
 
 class _Whole:

@@ -152,7 +152,9 @@ def test_large_files_are_reduced_to_partials_on_the_workers(run_cli, folders, sc
 
 
 def test_a_survey_kpi_gathers_its_answers_on_the_workers_first(run_cli, scheduler, tmp_path, monkeypatch):
-    # three monthly files of 300 answers 1 + i % 5: 4 and 5 are satisfied, 2 in 5: 40 %
+    # three monthly files of 300 answers 1 + i % 5: 4 and 5 are satisfied, 2 in 5: 40 %. The first file's
+    # answers decide the scale (a task), then each file's pieces are computed on it (3 tasks), the second's
+    # and third's counting their answers in the same pass (the first's are known)
     import cxkpi.stream as stream
 
     from .test_stream_cache import _month
@@ -168,10 +170,10 @@ def test_a_survey_kpi_gathers_its_answers_on_the_workers_first(run_cli, schedule
     kinds = []
     real = engine.map_files
     monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        (task is stream._task, [t[5] for t in items])) or real(task, items, *a))
+        (task is stream._task, [(t[5], bool(t[7])) for t in items])) or real(task, items, *a))
     local, dask = _both(run_cli, scheduler, "csat", "-c", tmp_path / "c.yaml", "--by", "channel", "-f", "json", "-q")
     assert dask == local and local["value"] == pytest.approx(40.0) and local["n"] == 900
-    assert kinds == [(True, ["answers"] * 3), (True, ["pieces"] * 3)]
+    assert kinds == [(True, [("answers", False)]), (True, [("pieces", False), ("pieces", True), ("pieces", True)])]
 
 
 def test_a_kpi_without_a_statistic_still_has_its_files_parsed_on_the_workers(run_cli, folders, scheduler,

@@ -109,12 +109,13 @@ def test_csat_decided_from_every_file_is_cached_with_its_answers(tmp_path, run_c
     counted_passes.clear()
     warm = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
     assert warm == cold and counted_passes == []
-    # a third month of answers on the same 1–5 scale: the scale decided is the same, so only the new
-    # file is read, once for its answers and once for its partial states
+    # a third month of answers on the same 1–5 scale: the kept answers of the first two decide 1–5, the
+    # new file's partial states are computed on it while its answers are counted (one pass), and the
+    # whole column decides the same
     _month(folder / "t-2025-03.csv", 3)
     counted_passes.clear()
     grown = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
-    assert counted_passes == ["t-2025-03.csv", "t-2025-03.csv"]
+    assert counted_passes == ["t-2025-03.csv"]
     assert grown == _run(run_cli, "csat", "-c", tmp_path / "c.yaml") and grown["n"] == 900
 
 
@@ -138,7 +139,51 @@ def test_a_new_file_that_changes_the_decided_scale_reads_every_file_again(tmp_pa
     (folder / "s-2025-03.csv").write_text(third, encoding="utf-8")
     counted_passes.clear()
     grown = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--cache", cache)
-    # the new file read for its answers, then every file for its partial states on the new decision
+    # the new file read once on the scale the kept answers decide (1–5) while its answers are counted;
+    # the whole column decides 1–10, so every file is read again for its partial states on it
     assert counted_passes == ["s-2025-03.csv", "s-2025-01.csv", "s-2025-02.csv", "s-2025-03.csv"]
     assert "the answers fit a 1–10 scale, not 1–5: --scale 1-10 to read them on it" in grown["notes"]
     assert grown == _run(run_cli, "csat", "-c", tmp_path / "c.yaml")
+
+
+def test_a_cold_folder_reads_each_survey_file_once_after_the_first_files_answers(tmp_path, run_cli,
+                                                                                counted_passes):
+    # no cache: the first file's answers are counted (a pass), they decide 1–5, and each file's partial
+    # states are computed on it while the other files' answers are counted: 1 + 3 passes, not 3 + 3
+    # scores 1 + i % 5: 2 of 5 satisfied → 40 % of 900
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    (tmp_path / "c.yaml").write_text(
+        f"sources:\n  surveys:\n    files: [{folder}]\n    columns: {{responded_at: first_response_at, "
+        "score: score, channel: channel}\n", encoding="utf-8")
+    got = _run(run_cli, "csat", "-c", tmp_path / "c.yaml", "--by", "channel")
+    assert counted_passes == ["t-2025-01.csv", "t-2025-01.csv", "t-2025-02.csv", "t-2025-03.csv"]
+    assert got["value"] == pytest.approx(40.0) and got["n"] == 900
+
+
+def test_a_cold_folder_whose_later_files_change_the_scale_reads_them_again(tmp_path, run_cli, counted_passes):
+    # the first file alone fits 1–5 (scores 1 + i % 5); the two others hold i % 11 (0–10, each value 27 or 28
+    # times in 300): 300 + 2 × (28 + 28 + 27 + 27 + 27) = 574 of 900 fit 1–5 (63.8 %, under 95 %) and all 900
+    # fit 0–10, so the whole column decides otherwise than the first file: csat reads 1–5 still but notes
+    # the 0–10 fit, and every file's partial states are computed again on that decision. The answers of
+    # the first pass are not counted again. 4 and 5 satisfied: 120 + 2 × (27 + 27) = 228 of 574
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rows = {1: lambda i: 1 + i % 5, 2: lambda i: i % 11, 3: lambda i: i % 11}
+    whole = ["responded_at,score"]
+    for m, score in rows.items():
+        lines = [f"2025-0{m}-03 09:00:00,{score(i)}" for i in range(300)]
+        (folder / f"s-2025-0{m}.csv").write_text("\n".join(["responded_at,score"] + lines) + "\n", encoding="utf-8")
+        whole += lines
+    (tmp_path / "all.csv").write_text("\n".join(whole) + "\n", encoding="utf-8")
+    guessed = _run(run_cli, "csat", folder)
+    assert counted_passes[:4] == ["s-2025-01.csv", "s-2025-01.csv", "s-2025-02.csv", "s-2025-03.csv"]
+    assert counted_passes[4:] == ["s-2025-01.csv", "s-2025-02.csv", "s-2025-03.csv"]  # on the new decision
+    one = _run(run_cli, "csat", tmp_path / "all.csv")
+    for k in ("generated_at", "source", "files", "file", "data"):
+        guessed.pop(k, None), one.pop(k, None)
+    assert guessed["value"] == one["value"] == pytest.approx(100 * 228 / 574) and guessed["n"] == one["n"] == 574
+    assert one["notes"] == [n for n in guessed["notes"] if not n.startswith("read 3 files")]
+    assert any("0–10 scale" in n for n in one["notes"])
