@@ -29,7 +29,8 @@ class Tally:
             return
         by = [*keys, "reason"]
         sizes = table.groupby(by, sort=False, observed=True).size()
-        firsts = table.sort_values("row", kind="stable").groupby(by, sort=False, observed=True).head(self.k)
+        ordered = table if table["row"].is_monotonic_increasing else table.sort_values("row", kind="stable")
+        firsts = ordered.groupby(by, sort=False, observed=True).head(self.k)  # a batch's rows come in order
         rows: dict[tuple, list[int]] = {}
         for *key, reason, row in firsts[[*by, "row"]].itertuples(index=False, name=None):
             rows.setdefault((tuple(key), str(reason)), []).append(int(row))
