@@ -26,7 +26,6 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import holidays as _holidays
 import numpy as np
 import pandas as pd
 
@@ -151,6 +150,8 @@ class Schedule:
         weekly hours do not apply (a special date gets its own ranges in ``_open_intervals``)."""
         days = set(self.closed_dates) | set(self.special)
         if self.holidays_country:
+            import holidays as _holidays  # here: ~70 ms to import, and most runs keep no holiday calendar
+
             cal = _holidays.country_holidays(
                 self.holidays_country,
                 subdiv=self.holidays_subdiv,
@@ -521,6 +522,8 @@ def _check_timezone(tz) -> str:
 @functools.lru_cache(maxsize=1)
 def _supported_countries() -> dict[str, list[str]]:
     """The holidays package's country -> subdivisions table (slow to build: ~0.2 s; asked once per process)."""
+    import holidays as _holidays
+
     return _holidays.list_supported_countries()
 
 
