@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -217,13 +215,21 @@ def test_chat_by_channel_and_minutes():
 
 
 # ---------------------------------------------------------------- CLI on the sample exports
-def run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "250"}  # wide enough that table cells are not cut
-    return subprocess.run([sys.executable, "-m", "cxkpi", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env=env)
+@pytest.fixture
+def run(run_cli, monkeypatch):
+    """run(*args) -> (returncode, stdout, stderr) of the CLI in-process, from the repo root: a process per
+    call only re-proved what test_cli's real-process test proves (exit code, clean stdout)."""
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that table cells are not cut
+    monkeypatch.chdir(ROOT)
+
+    def _run(*args: str) -> SimpleNamespace:
+        code, out, err = run_cli(*args)
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return _run
 
 
-def test_cli_aht_on_sample_calls_matches_an_independent_pandas_computation():
+def test_cli_aht_on_sample_calls_matches_an_independent_pandas_computation(run):
     raw = pd.read_csv(ROOT / "sample_data/calls.csv")
     answered = raw["Answered At"].notna()
     expected = (raw["Talk Seconds"] + raw["Hold Seconds"] + raw["Wrap Seconds"])[answered].mean()
@@ -237,7 +243,7 @@ def test_cli_aht_on_sample_calls_matches_an_independent_pandas_computation():
     assert out["breakdown"]["abandoned"] == int((~answered).sum())
 
 
-def test_cli_chat_on_sample_chats_every_format():
+def test_cli_chat_on_sample_chats_every_format(run):
     raw = pd.read_csv(ROOT / "sample_data/chats.csv")
     missed = int(raw["Accepted At"].isna().sum())
     for fmt in ("table", "json", "csv", "markdown"):
@@ -249,7 +255,7 @@ def test_cli_chat_on_sample_chats_every_format():
     assert json.loads(p.stdout)["breakdown"]["missed"] == missed
 
 
-def test_cli_aht_tickets_reports_negative_handle_rows():
+def test_cli_aht_tickets_reports_negative_handle_rows(run):
     p = run("aht-tickets", "--config", "config.example.yaml", "--format", "json")
     assert p.returncode == 0, p.stderr
     raw = pd.read_csv(ROOT / "sample_data/tickets.csv")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -16,13 +18,42 @@ from cxkpi.cli.kpi_commands import fold_example
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@lru_cache(maxsize=None)
-def _help(*args: str, columns: int = 80) -> str:
+def _real_help(*args: str, columns: int = 80) -> str:
+    """A help page from the console script in a real process."""
     run = subprocess.run([sys.executable, "-m", "cxkpi", *args, "--help"], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(columns),
                                         "NO_COLOR": "1"}, timeout=60)
     assert run.returncode == 0, run.stderr
     return run.stdout
+
+
+@lru_cache(maxsize=None)
+def _help(*args: str, columns: int = 80) -> str:
+    """A help page rendered in-process: a process per page cost ~40 s of the suite for the same text
+    (test_in_process_help_is_the_console_scripts below checks the two agree)."""
+    from cxkpi.cli.app import main
+
+    env = {"COLUMNS": str(columns), "NO_COLOR": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf), pytest.raises(SystemExit) as exit_info:
+            main([*args, "--help"])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert exit_info.value.code in (0, None), buf.getvalue()
+    return buf.getvalue()
+
+
+def test_in_process_help_is_the_console_scripts():
+    """The pages the tests below read in-process are the ones a real `cxkpi ... --help` prints."""
+    for args in ((), ("nps",), ("inspect",)):
+        assert _help(*args) == _real_help(*args), args
 
 
 def _commands() -> list[str]:
