@@ -490,3 +490,18 @@ def test_property_quantiles_and_mean_any_split(rows, seed):
 def test_remap_beyond_the_new_groups_is_refused():
     with pytest.raises(ValueError):
         Count().remap(Count().partial(None, np.array([0, 1]), 2), [0, 2], 2)
+
+
+def test_quantile_counts_widen_before_they_overflow():
+    # 2^31 − 1 rows of value 1.0 in one state and 1 more in another: the merged count is 2^31, which int32
+    # cannot hold, so the state keeps int64 counts; the median of 2^31 equal values is that value
+    from cxkpi.reduce.reducers import _state
+
+    r = Quantiles((0.5,))
+    big = _state(1, np.zeros(1, np.int64), np.array([1.0]), np.array([2**31 - 1]))
+    assert big["c"].dtype == np.int32 and big["g"].dtype == np.int16
+    one = r.partial(np.array([1.0]), np.zeros(1, np.int32), 1)
+    merged = r.merge(big, one)
+    assert merged["c"].dtype == np.int64 and merged["c"].tolist() == [2**31]
+    out = r.finalize(merged)
+    assert out["n"].tolist() == [2**31] and out["median"].tolist() == [1.0]

@@ -37,7 +37,7 @@ Mean            n, mean (hi + lo), M2 (Chan's parallel formula)  32 B × groups
 Proportion      n, hits                                          16 B × groups
 Nps             n, promoters, detractors                         24 B × groups
 Ratio           n, a, b                                          24 B × groups
-Quantiles       sorted distinct (group, value) pairs + counts    20 B × distinct pairs
+Quantiles       sorted distinct (group, value) pairs + counts    14 B × distinct pairs
 TopK            Arrow table (group, label, count)                ~12 B + label × pairs
 DistinctPairs   Arrow table of distinct (group, key)             ~4 B + key × pairs
 FirstRows       n, the k smallest row numbers of each group      8 B × groups + 12 B × k × groups
@@ -365,11 +365,19 @@ def _compact(g: np.ndarray, v: np.ndarray, c: np.ndarray | None) -> tuple[np.nda
     return g[start].astype(np.int32), v[start], counts
 
 
+def _state(n_groups: int, g: np.ndarray, v: np.ndarray, c: np.ndarray) -> dict:
+    """A quantile state in its compact dtypes: group codes in 16 bits when the groups fit (32 else),
+    counts in 32 bits unless one reaches 2^31 (14 bytes a float64 pair instead of 20)."""
+    g = g.astype(np.int16 if n_groups < 2**15 else np.int32, copy=False)
+    c = c.astype(np.int32 if not len(c) or int(c.max()) < 2**31 else np.int64, copy=False)
+    return {"n_groups": n_groups, "g": g, "v": v, "c": c}
+
+
 def _groups_in_order(g: np.ndarray, v: np.ndarray, c: np.ndarray, n_groups: int) -> dict:
     """A state from pairs whose groups' pairs are each already sorted and distinct (a renumbering,
     states of disjoint groups): one stable sort of the group codes, not a sort of every value."""
     order = np.argsort(g, kind="stable")
-    return {"n_groups": n_groups, "g": g[order].astype(np.int32), "v": v[order], "c": c[order]}
+    return _state(n_groups, g[order], v[order], c[order])
 
 
 def _merge_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]):
@@ -377,11 +385,11 @@ def _merge_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray
     counts, the others are inserted in place. Linear in the pairs, no sort of ``a``: merging a small
     run into a large one costs the large one's copy only."""
     (va, ca), (vb, cb) = a, b
+    ca, cb = ca.astype(np.int64), cb.astype(np.int64, copy=False)  # a copy: ``a`` is not changed
     idx = np.searchsorted(va, vb)
     hit = idx < len(va)
     hit[hit] = va[idx[hit]] == vb[hit]
     if hit.any():
-        ca = ca.copy()
         ca[idx[hit]] += cb[hit]  # distinct values in b: no index twice
         new = ~hit
         idx, vb, cb = idx[new], vb[new], cb[new]
@@ -432,10 +440,9 @@ def _merge_sorted(sources: list, n_groups: int) -> dict:
         order = order[np.argsort(g[order].astype(small), kind="stable")]
         g, v, c = g[order], v[order], c[order]
         if len(g) == 0:
-            return {"n_groups": n_groups, "g": g.astype(np.int32), "v": v, "c": c.astype(np.int64)}
+            return _state(n_groups, g, v, c)
         start = np.flatnonzero(np.concatenate([[True], (g[1:] != g[:-1]) | (v[1:] != v[:-1])]))
-        return {"n_groups": n_groups, "g": g[start].astype(np.int32), "v": v[start],
-                "c": np.add.reduceat(c.astype(np.int64, copy=False), start)}
+        return _state(n_groups, g[start], v[start], np.add.reduceat(c.astype(np.int64, copy=False), start))
     runs: list[list] = [[] for _ in range(n_groups)]
     for s, m in sources:
         ends = np.searchsorted(s["g"], np.arange(s["n_groups"] + 1))
@@ -451,11 +458,13 @@ def _merge_sorted(sources: list, n_groups: int) -> dict:
             v, c = _merge_runs(runs[j])
             runs[j] = None  # its slices are no longer needed
             vs.append(v.astype(v_dtype, copy=False))
-            cs.append(c.astype(np.int64, copy=False))
+            cs.append(c)
             sizes[j] = len(v)
-    return {"n_groups": n_groups, "g": np.repeat(np.arange(n_groups, dtype=np.int32), sizes),
-            "v": np.concatenate(vs) if vs else np.zeros(0, v_dtype),
-            "c": np.concatenate(cs) if cs else np.zeros(0, np.int64)}
+    wide = any(len(c) and int(c.max()) >= 2**31 for c in cs)
+    counts = np.concatenate([c.astype(np.int64 if wide else np.int32, copy=False) for c in cs]) if cs else \
+        np.zeros(0, np.int32)
+    return _state(n_groups, np.repeat(np.arange(n_groups), sizes), np.concatenate(vs) if vs else np.zeros(0, v_dtype),
+                  counts)
 
 
 def _qname(q: float) -> str:
@@ -467,11 +476,12 @@ class Quantiles:
     ``quantile`` (linear interpolation) compute them, bit for bit.
 
     The state is a value→count histogram per group: the distinct (group, value) pairs,
-    sorted, with how many rows had each (int32 group, the value's dtype, int64 count:
-    20 bytes a pair for float64 values). For whole numbers such as durations in whole
-    seconds this is bounded by groups × distinct values, not rows; for continuous
-    values nearly every row is its own pair, so it is the per-group sorted value array
-    with a count beside each value (20 bytes a row instead of 8). Merging is exact.
+    sorted, with how many rows had each (int16 group below 32,768 groups, else int32; the
+    value's dtype; int32 count below 2^31, else int64: 14 bytes a pair for float64 values).
+    For whole numbers such as durations in whole seconds this is bounded by groups ×
+    distinct values, not rows; for continuous values nearly every row is its own pair, so
+    it is the per-group sorted value array with a count beside each value (14 bytes a row
+    instead of 8). Merging is exact.
     States stay sorted by (group, value), so a merge never sorts from scratch: group by group, the
     states' runs are merged (one stable sort of a few presorted runs, or two runs at a time by
     ``np.searchsorted``), and the transient memory is about one group's output, not every pair's.
@@ -487,7 +497,7 @@ class Quantiles:
         if x.dtype.kind == "b":
             x = x.astype(np.int64)
         g, v, c = _compact(g, x, None)
-        return {"n_groups": n_groups, "g": g, "v": v, "c": c}
+        return _state(n_groups, g, v, c)
 
     def empty(self, n_groups: int) -> dict:
         return self.partial(np.zeros(0), np.zeros(0, dtype=np.int32), n_groups)
@@ -514,7 +524,7 @@ class Quantiles:
     def finalize(self, state: dict) -> dict:
         n_groups, g, v, c = state["n_groups"], state["g"], state["v"], state["c"]
         n = np.bincount(g, weights=c, minlength=n_groups).astype(np.int64) if len(g) else np.zeros(n_groups, np.int64)
-        cum = np.cumsum(c)                       # rows up to and including each pair
+        cum = np.cumsum(c, dtype=np.int64)       # rows up to and including each pair
         before = np.concatenate([[0], np.cumsum(n)[:-1]]) if n_groups else np.zeros(0, np.int64)
         has = n > 0
 
