@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -463,12 +461,13 @@ def test_config_business_hours_block_is_validated_with_paths():
 @pytest.mark.parametrize("kpi,extra", [("frt", []), ("resolution", ["--unit", "h"]), ("fcr", ["--rule", "contacts"]),
                                        ("reopens", []), ("sla", ["--frt-target", "60m", "--resolution-target", "24h",
                                                                  "--business-hours", OFFICE, "--holidays", "DE"])])
-def test_sample_data_by_channel_and_month(kpi, extra):
-    args = [sys.executable, "-m", "cxkpi", kpi, "sample_data/tickets.csv", "--config", "config.example.yaml",
-            "--by", "channel", "--period", "month", "--format", "json", *extra]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    d = json.loads(done.stdout)
+def test_sample_data_by_channel_and_month(kpi, extra, run_cli, monkeypatch):
+    # in-process: a process per KPI only re-proved what test_cli's real-process test proves
+    monkeypatch.chdir(ROOT)
+    code, out, err = run_cli(kpi, "sample_data/tickets.csv", "--config", "config.example.yaml",
+                             "--by", "channel", "--period", "month", "--format", "json", *extra)
+    assert code == 0, err
+    d = json.loads(out)
     assert d["group_by"] == ["channel", "period"] and len(d["groups"]) == 4 * 6  # 4 channels x May..Oct
     assert sum(g["n"] for g in d["groups"]) == d["n"]  # every counted ticket is in exactly one group
     assert d["rows"] == d["n"] + d["skipped"]["total"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -286,10 +284,18 @@ def test_topics_invalid_durations_are_skipped():
 
 
 # ------------------------------------------------------------------------------------------ CLI
-def run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "250"}
-    return subprocess.run([sys.executable, "-m", "cxkpi", *args, "--config", "config.example.yaml"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, env=env)
+@pytest.fixture
+def run(run_cli, monkeypatch):
+    """run(*args) with the sample config -> (returncode, stdout, stderr) of the CLI in-process, from the repo
+    root: a process per call only re-proved what test_cli's real-process test proves (exit code, clean stdout)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.chdir(ROOT)
+
+    def _run(*args: str) -> SimpleNamespace:
+        code, out, err = run_cli(*args, "--config", "config.example.yaml")
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return _run
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +307,7 @@ def raw_tickets() -> pd.DataFrame:
     return raw.assign(created=created, resolved=resolved, first=first)
 
 
-def test_cli_volume_by_month_matches_pandas(raw_tickets):
+def test_cli_volume_by_month_matches_pandas(raw_tickets, run):
     t = raw_tickets
     ok = t["created"].notna() & ~(t["resolved"] < t["created"])
     created = t.loc[ok, "created"].dt.strftime("%Y-%m").value_counts()
@@ -318,7 +324,7 @@ def test_cli_volume_by_month_matches_pandas(raw_tickets):
     assert backlog == int((ok & t["resolved"].isna()).sum())  # the final backlog = tickets still open
 
 
-def test_cli_peak_heat_table_matches_pandas(raw_tickets):
+def test_cli_peak_heat_table_matches_pandas(raw_tickets, run):
     t = raw_tickets
     ok = t["created"].notna() & ~(t["first"] < t["created"])
     expected = pd.crosstab(t.loc[ok, "created"].dt.day_of_week, t.loc[ok, "created"].dt.hour)
@@ -330,7 +336,7 @@ def test_cli_peak_heat_table_matches_pandas(raw_tickets):
     assert table.returncode == 0 and "tickets by weekday × hour" in table.stdout
 
 
-def test_cli_topics_by_tag_matches_pandas(raw_tickets):
+def test_cli_topics_by_tag_matches_pandas(raw_tickets, run):
     t = raw_tickets
     ok = t["created"].notna() & ~(t["first"] < t["created"]) & ~(t["resolved"] < t["created"])
     tags = t.loc[ok, "Tags"].str.split(",").explode().str.strip()
@@ -344,7 +350,7 @@ def test_cli_topics_by_tag_matches_pandas(raw_tickets):
 
 @pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
 @pytest.mark.parametrize("kpi", ["volume", "peak", "topics"])
-def test_cli_every_format_with_by_period_where(kpi, fmt):
+def test_cli_every_format_with_by_period_where(kpi, fmt, run):
     p = run(kpi, "--by", "priority", "--period", "month", "--where", "channel=email", "--format", fmt)
     assert p.returncode == 0, p.stderr
     assert "urgent" in p.stdout
