@@ -423,9 +423,11 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    # pyarrow's streaming reader decodes some 40 blocks ahead of a slow consumer: 16 MiB blocks held 600 MB
-    # at 10M rows. It reads quarter blocks, and four of them make one batch.
-    plan = _csv_plan(source, label, options, columns, max(1024, batch_bytes() // _PER_BATCH))
+    # pyarrow's streaming reader decodes about 30 blocks ahead: 16 MiB blocks held 600 MB at 10M rows. A
+    # large file is read in quarter blocks, four to a batch (150 MB ahead). A file under ~12 batches is
+    # held ahead whole either way, and there the four-chunk batches cost more than they save (~60 MB at 1M).
+    per = _PER_BATCH if source.stat().st_size > 12 * batch_bytes() else 1
+    plan = _csv_plan(source, label, options, columns, max(1024, batch_bytes() // per))
 
     def batches():
         first_row = 2 + plan.skip
@@ -438,10 +440,10 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
                                             convert_options=plan.convert_opts)
 
                     def read_next():
-                        """The next batch (up to ``_PER_BATCH`` blocks) and how many ragged rows were met up
-                        to it (None at the end)."""
+                        """The next batch (up to ``per`` blocks) and how many ragged rows were met up to it
+                        (None at the end)."""
                         blocks = []
-                        while len(blocks) < _PER_BATCH:
+                        while len(blocks) < per:
                             try:
                                 blocks.append(reader.read_next_batch())
                             except StopIteration:
