@@ -505,3 +505,18 @@ def test_quantile_counts_widen_before_they_overflow():
     assert merged["c"].dtype == np.int64 and merged["c"].tolist() == [2**31]
     out = r.finalize(merged)
     assert out["n"].tolist() == [2**31] and out["median"].tolist() == [1.0]
+
+
+def test_quantile_merge_of_an_int_run_into_a_float_run_keeps_the_floats(monkeypatch):
+    # Worked by hand: one group, values {1, 2} (int64, one file) and {2.5, 3.5, 10.5} (float64,
+    # another): the merged run is 1, 2, 2.5, 3.5, 10.5 and the median is 2.5. The two-run merge
+    # (forced by a zero sort threshold) once inserted the floats into the int run: 2, 3, 10.
+    import numpy as np
+    from cxkpi.reduce import reducers as r
+    monkeypatch.setattr(r, "_SORT_RUNS", 0)
+    q = r.Quantiles((0.5,))
+    a = q.partial(np.array([1, 2], dtype=np.int64), np.zeros(2, np.int32), 1)
+    b = q.partial(np.array([2.5, 3.5, 10.5]), np.zeros(3, np.int32), 1)
+    s = q.merge_many([a, b])
+    assert s["v"].tolist() == [1.0, 2.0, 2.5, 3.5, 10.5]
+    assert s["c"].tolist() == [1, 1, 1, 1, 1]

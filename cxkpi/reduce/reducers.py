@@ -385,6 +385,8 @@ def _merge_two(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray
     counts, the others are inserted in place. Linear in the pairs, no sort of ``a``: merging a small
     run into a large one costs the large one's copy only."""
     (va, ca), (vb, cb) = a, b
+    dt = np.result_type(va.dtype, vb.dtype)  # an int run and a float run: np.insert would truncate the floats
+    va, vb = va.astype(dt, copy=False), vb.astype(dt, copy=False)
     ca, cb = ca.astype(np.int64), cb.astype(np.int64, copy=False)  # a copy: ``a`` is not changed
     idx = np.searchsorted(va, vb)
     hit = idx < len(va)
