@@ -245,10 +245,15 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
     return out
 
 
+def _deciding(runs: dict) -> list[tuple]:
+    """(source, index, run) of each KPI that decides from its whole answer column."""
+    return [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
+
+
 def _decide(runs: dict, parts: list, store: "Pieces", align, remote=None) -> None:
     """The answers of each deciding KPI's column over every file (kept per file by ``--cache``), then
     handed to its measure."""
-    deciding = [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
+    deciding = _deciding(runs)
     if not deciding:
         return
     work = []
@@ -354,7 +359,7 @@ def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None) -
     by then: the KPIs are decided on the whole column and "decided" is returned, for the caller to
     read the files again (pieces computed on the guess were kept under the guess's key, which is where
     they belong). None when there is nothing to guess."""
-    deciding = [(s, j, one) for s, each in runs.items() for j, one in enumerate(each) if one.decides]
+    deciding = _deciding(runs)
     if not deciding or any(one.spec.decision is None for _, _, one in deciding):
         return None
     if not all(hasattr(part, "each") for part in parts):
@@ -424,8 +429,7 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
             work.append((i, part, todo))
         else:
             got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
-    peeks = [{(s, j): one for s, each in runs.items() for j, one in enumerate(each) if one.decides}
-             if i in count else {} for i, _, _ in work]
+    peeks = [{(s, j): one for s, j, one in _deciding(runs)} if i in count else {} for i, _, _ in work]
     if remote and not collect:
         done = remote("pieces", work, peeks)
     else:
