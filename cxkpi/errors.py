@@ -80,6 +80,11 @@ class MissingColumnsError(UsageError):
     pass
 
 
+class FilesDifferError(MissingColumnsError):
+    """One file of a folder lacks a column the others have: that source's input is at fault (a report
+    with ``on_source_error: continue`` marks the source failed), not the KPI's choice of columns."""
+
+
 class PeriodError(UsageError):
     """A KPI cannot be given at the asked period (a monthly cost table under --period week): a single
     command stops; a report computes the others and lists this one as not computed, with the reason."""

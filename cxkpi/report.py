@@ -19,8 +19,8 @@ from .api import RunOptions, build_request, load_options, source_file, wanted_co
 from .compare import ALERT, BELOW_TARGET, FAILED, NONE, STATUSES, WARN, Significance, Thresholds, significance, status
 from .config import Config
 from .engine import Request, compute, time_column
-from .errors import CxkpiError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
-from .io.files import load_source  # one file, or a FileSet file by file
+from .errors import CxkpiError, FilesDifferError, MissingColumnsError, MissingExtraError, MissingSettingError, PeriodError, UsageError
+from .io.files import FileSet, LazyFiles, load_source  # one file, or a FileSet file by file
 from .io.load import LazyDataset
 from .periods import label_start, period_label
 from .registry import KpiSpec, load_all
@@ -222,18 +222,35 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
     # a file that several sources name (tickets with their CSAT) is read once, through one cache
     readers = _shared_files(config, by_source, run)
     streamed: dict[tuple, tuple] = {}  # (source, kpi) -> (result, data range) of a file streamed in batches
-    for source, items in by_source.items():
+    loaded: dict[str, Any] = {}  # a source loaded early, to share a folder's pass with an earlier source
+
+    def load(source: str, items: list):
+        if source in loaded:
+            return loaded.pop(source)
         wanted, extra = _columns(items, source, config)
+        path = source_file(config, source, run, items[0][0].name)
+        if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
+            progress(f"reading {source}: {path}")
+        shared = readers.get(source)
+        return load_source(path, source, wanted, load_options(config, source, run), extra,
+                           cache=shared[0] if shared else None,
+                           lazy=any(_may_stream(spec, request) for spec, request in items))
+
+    for source, items in by_source.items():
         try:
-            path = source_file(config, source, run, items[0][0].name)
-            if progress and _stderr_tty():  # a cron mail or a log gets no progress lines
-                progress(f"reading {source}: {path}")
+            dataset = load(source, items)
             shared = readers.get(source)
-            dataset = load_source(path, source, wanted, load_options(config, source, run), extra,
-                                  cache=shared[0] if shared else None,
-                                  lazy=any(_may_stream(spec, request) for spec, request in items))
             if getattr(dataset, "stream", None) is not None and (source, None) not in streamed:
-                streamed.update(_stream(dataset, by_source, period))
+                together = {source: dataset}
+                for other in [s for s in by_source if shared and s in shared[1]]:
+                    # a folder that several sources name: the others' files are opened now, so one pass
+                    # over each file serves them all (one file already does: its sources share a Stream)
+                    if other != source and (other, None) not in streamed and isinstance(dataset, LazyFiles):
+                        try:
+                            loaded[other] = together[other] = load(other, by_source[other])
+                        except CxkpiError:
+                            continue  # its own turn in this loop says what is wrong
+                streamed.update(_stream(dataset, by_source, period, together))
             if shared:
                 shared[1].discard(source)
                 if not shared[1]:  # the last source of this file: its raw columns go
@@ -255,6 +272,11 @@ def build_report(config: Config, period: str | None = None, compare: str | None 
                 entries[spec.name] = _joined_entry(spec, source, dataset, request, config, run, period, compare) \
                     or _topics_with_surveys(spec, dataset, request, config, run, period, compare) \
                     or _entry(spec, dataset, request, config, period, compare, streamed.get((source, spec.name)))
+            except FilesDifferError as e:  # found when a folder streamed lazily is read whole: its source failed
+                if on_error != "continue":
+                    raise
+                entries[spec.name] = _failed_entry(spec, config, str(e))
+                failed.setdefault(source, str(e))
             except (MissingColumnsError, MissingSettingError) as e:
                 if chosen:
                     raise
@@ -342,26 +364,43 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
     from .io.load import ReadCache, read_plan
 
     paths: dict[str, str] = {}
-    users: dict[str, list[str]] = {}
+    users: dict = {}
     for source, items in by_source.items():
         try:
             paths[source] = path = source_file(config, source, run, items[0][0].name)
         except CxkpiError:
             continue
-        if str(path) != "-" and os.path.isfile(path):  # a pipe or a device is read once, by its source
+        if isinstance(path, FileSet):  # a folder: shared file by file (not by Dask workers, which read alone)
+            files = tuple(os.path.realpath(p) for p in path.paths)
+            if run.engine != "dask" and files and all(os.path.isfile(p) for p in files):
+                users.setdefault(files, []).append(source)
+        elif str(path) != "-" and os.path.isfile(path):  # a pipe or a device is read once, by its source
             users.setdefault(os.path.realpath(str(path)), []).append(source)
     out: dict = {}
-    for sources in users.values():
+    for name, sources in users.items():
         if len(sources) > 1:
-            cache, pending = ReadCache(), set(sources)
+            several = isinstance(name, tuple)
+            cache, pending = (_FileCaches({f: ReadCache() for f in name}) if several else ReadCache()), set(sources)
             for source in sources:
                 out[source] = (cache, pending)
                 try:  # the columns every source of this file reads, known before the first read
                     wanted, extra = _columns(by_source[source], source, config)
-                    read_plan(paths[source], source, wanted, load_options(config, source, run), extra, cache)
+                    options = load_options(config, source, run)
+                    for f in (paths[source].paths if several else [paths[source]]):
+                        read_plan(f, source, wanted, options, extra,
+                                  cache[os.path.realpath(f)] if several else cache)
                 except CxkpiError:
                     continue  # the main loop reports it for that source
     return out
+
+
+class _FileCaches(dict):
+    """A folder's ReadCache per file (realpath -> cache), cleared together after its last source."""
+
+    def clear(self) -> None:
+        for cache in self.values():
+            cache.clear()
+        super().clear()
 
 
 def _columns(items: list, source: str, config: Config | None = None) -> tuple[list[str], list[str]]:
@@ -407,17 +446,24 @@ def _entry_request(spec: KpiSpec, request: Request, dataset, period: str | None)
     return replace(request, period=period, trend=True) if period else request
 
 
-def _stream(dataset, by_source: dict, period: str | None) -> dict:
+def _stream(dataset, by_source: dict, period: str | None, together: dict | None = None) -> dict:
     """The KPIs of every source of ``dataset``'s file that can be streamed, computed in one pass over it;
-    the sources' other KPIs get their rows whole from the same pass. Returns (source, kpi) -> (result,
-    data range), and (source, None) for each source the pass served."""
+    the sources' other KPIs get their rows whole from the same pass. ``together``: the sources of a
+    folder that several name (source -> its LazyFiles), streamed in one pass over each file; a source
+    among them with a KPI that needs every row is left to its own read. Returns (source, kpi) ->
+    (result, data range), and (source, None) for each source the pass served."""
     from .engine import check, streamable
+    from .io.files import SharedFiles
     from .stream import run_many
 
     stream = dataset.stream
-    lazies = {s: (dataset if s == dataset.source else LazyDataset(stream, s)) for s in stream.jobs}
+    shared = SharedFiles.of(together) if together and len(together) > 1 else None
+    if shared is not None:
+        stream, lazies = shared, dict(together)
+    else:
+        lazies = {s: (dataset if s == dataset.source else LazyDataset(stream, s)) for s in stream.jobs}
     items, collect = {}, []
-    for source in stream.jobs:
+    for source in lazies:
         for spec, request in by_source.get(source, []):
             main = _entry_request(spec, request, lazies[source], period)
             try:
@@ -428,15 +474,21 @@ def _stream(dataset, by_source: dict, period: str | None) -> dict:
                 items.setdefault(source, []).append((spec, main))
             elif source not in collect:
                 collect.append(source)
+    served = list(lazies)
+    if shared is not None:  # a folder is streamed only without whole reads (run_many): those sources read alone
+        served = [s for s in items if s not in collect]
+        items = {s: items[s] for s in served}
+        collect = []
     if not items:
         return {}
     try:
-        made = run_many(items, lazies, collect)
+        made = run_many(items, {s: lazies[s] for s in items} if shared is not None else lazies, collect,
+                        stream=stream)
     except CxkpiError:
         return {}  # one KPI's error (NPS refusing a 1-5 survey): each KPI is computed on its own, so it fails alone
     if made is None:
         return {}
-    made.update({(s, None): () for s in stream.jobs})
+    made.update({(s, None): () for s in served})
     return made
 
 

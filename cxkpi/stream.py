@@ -184,22 +184,23 @@ class NotStreamable(Exception):
     """A batch shows a step that needs every row (labels the measure adds, a side table)."""
 
 
-def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tuple[str, str], tuple] | None:
+def run_many(items: dict[str, list[tuple]], data: dict, collect=(), stream=None) -> dict[tuple[str, str], tuple] | None:
     """Every KPI of ``items`` (source -> [(spec, request)]) over one pass of the sources' file or files
-    (``data``: source -> the LazyDataset or LazyFiles of that file); the sources in ``collect`` are read
-    whole in the same pass. Returns (source, kpi) -> (result, (first, last time) or None); None when
-    the file cannot be streamed after all (it is then read whole)."""
+    (``data``: source -> the LazyDataset or LazyFiles of that file; ``stream``: their shared stream, by
+    default the first one's); the sources in ``collect`` are read whole in the same pass. Returns
+    (source, kpi) -> (result, (first, last time) or None); None when the file cannot be streamed after
+    all (it is then read whole)."""
     from .io.files import FilesStream
 
     runs = {s: [_Run(spec, request, data[s]) for spec, request in pairs] for s, pairs in items.items()}
-    stream = next(iter(data.values())).stream
+    stream = stream if stream is not None else next(iter(data.values())).stream
     several = isinstance(stream, FilesStream)
-    if several and collect:
-        stream.failed = True
+    if several and (collect or not all(_same_columns(data[s]) for s in items)):
+        stream.failed = True  # read whole: concat says which file lacks which column
         return None
     if several:
         stream.zones = {}
-    parts = [getattr(p, "stream", None) or p for p in stream.parts] if several else [stream]
+    parts = stream.passes() if several else [stream]
     align = stream.align if several else None
     store = Pieces(_files_cache(parts), zones=stream.zones if several else None)
     remote = _remote(stream) if several else None
@@ -243,6 +244,12 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=()) -> dict[tupl
                 if made is not None:
                     out[(source, one.spec.name)] = made
     return out
+
+
+def _same_columns(files) -> bool:
+    """Whether every file of a LazyFiles maps the same columns (a month without one is an error)."""
+    columns = [set(p.columns) for p in getattr(files, "_parts", ())]
+    return all(c == columns[0] for c in columns)
 
 
 def _deciding(runs: dict) -> list[tuple]:

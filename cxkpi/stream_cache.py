@@ -118,7 +118,7 @@ class Pieces:
                      request.period, str(request.since), str(request.until), [w.text for w in request.where],
                      request.trend, sorted((k, repr(v)) for k, v in settings.items()),
                      None if answers is None or kind == "answers" else _decided(run, answers),
-                     sorted((k, str(v)) for k, v in (self.zones or {}).items() if v is not None)])
+                     sorted((k, str(v)) for k, v in (self.zones.items() if self.zones is not None else ()) if v is not None)])
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
     def get(self, key: str | None) -> dict | None:  # noqa: D102

@@ -187,3 +187,131 @@ def test_a_cold_folder_whose_later_files_change_the_scale_reads_them_again(tmp_p
     assert guessed["value"] == one["value"] == pytest.approx(100 * 228 / 574) and guessed["n"] == one["n"] == 574
     assert one["notes"] == [n for n in guessed["notes"] if not n.startswith("read 3 files")]
     assert any("0–10 scale" in n for n in one["notes"])
+
+
+# --------------------------------------------------------------------------- a folder that several sources name
+
+@pytest.fixture()
+def passes_with_sources(monkeypatch):
+    """(file, the sources parsed) of each pass over a file, in order."""
+    import cxkpi.io.load as load
+
+    passes = []
+    real = load._batch_pass
+
+    def spy(path, label, jobs, *a, **k):
+        passes.append((path.name, sorted(jobs)))
+        return real(path, label, jobs, *a, **k)
+
+    monkeypatch.setattr(load, "_batch_pass", spy)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    return passes
+
+
+def _both_sources(folder, kpis: str) -> str:
+    return f"""sources:
+  tickets:
+    files: [{folder}/*.csv]
+  surveys:
+    files: [{folder}/*.csv]
+    columns: {{responded_at: created_at}}
+report:
+  kpis: [{kpis}]
+kpis:
+  frt: {{by: [channel]}}
+  csat: {{scale: 1-5, by: [channel]}}
+"""
+
+
+def _results(report: dict) -> dict:
+    return {e["kpi"]: e["result"] for e in report["kpis"]}
+
+
+def test_tickets_and_surveys_from_one_folder_read_each_file_once(tmp_path, run_cli, passes_with_sources):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    both = tmp_path / "both.yaml"
+    both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    report = _run(run_cli, "report", "-c", both, "--period", "month")
+    # the first file's answers are counted first (CSAT guesses the scale from them), then one pass over
+    # each file serves both sources: 4 passes, where each source reading alone took 3 + 4
+    assert passes_with_sources == [("t-2025-01.csv", ["surveys"])] + \
+        [(f"t-2025-{m:02d}.csv", ["surveys", "tickets"]) for m in (1, 2, 3)]
+    got = _results(report)
+    # by hand: 900 tickets, one unreadable first response; score = 1 + i % 5, so 4 and 5 (i % 5 = 3, 4)
+    # are 2 of every 5 answers: 360 of 900 satisfied
+    assert got["frt"]["n"] == 899 and got["frt"]["rows"] == 900
+    assert got["csat"]["n"] == 900 and got["csat"]["value"] == pytest.approx(40.0)
+    # the same numbers as each source's KPIs computed alone (no shared pass)
+    for kpi in ("frt", "csat"):
+        alone = tmp_path / f"{kpi}.yaml"
+        alone.write_text(_both_sources(folder, kpi), encoding="utf-8")
+        passes_with_sources.clear()
+        assert _results(_run(run_cli, "report", "-c", alone, "--period", "month"))[kpi] == got[kpi]
+        source = "tickets" if kpi == "frt" else "surveys"
+        assert passes_with_sources[-3:] == [(f"t-2025-{m:02d}.csv", [source]) for m in (1, 2, 3)]
+
+
+def test_a_shared_folder_with_cache_then_one_new_file(tmp_path, run_cli, passes_with_sources):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    both = tmp_path / "both.yaml"
+    both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    cache = tmp_path / "cache"
+    cold = _run(run_cli, "report", "-c", both, "--cache", cache)
+    assert passes_with_sources == [("t-2025-01.csv", ["surveys"])] + \
+        [(f"t-2025-{m:02d}.csv", ["surveys", "tickets"]) for m in (1, 2)]
+    _month(folder / "t-2025-03.csv", 3)
+    passes_with_sources.clear()
+    grown = _run(run_cli, "report", "-c", both, "--cache", cache)
+    assert passes_with_sources == [("t-2025-03.csv", ["surveys", "tickets"])]
+    assert _results(grown) == _results(_run(run_cli, "report", "-c", both))
+    assert _results(grown)["frt"]["n"] == 900 and _results(cold)["frt"]["n"] == 600
+
+
+def test_a_source_that_needs_every_row_reads_alone_and_the_other_still_streams(tmp_path, run_cli,
+                                                                                passes_with_sources):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    both = tmp_path / "both.yaml"
+    # volume has no statistic: the tickets source is read whole, the surveys source streams alone
+    both.write_text(_both_sources(folder, "frt, volume, csat"), encoding="utf-8")
+    report = _run(run_cli, "report", "-c", both)
+    streamed = [p for p in passes_with_sources if p[1] == ["surveys"]]
+    assert streamed == [("t-2025-01.csv", ["surveys"])] + [(f"t-2025-{m:02d}.csv", ["surveys"]) for m in (1, 2)]
+    got = _results(report)
+    assert got["frt"]["n"] == 600 and got["csat"]["n"] == 600 and got["volume"]["value"] == 600
+    for kpi in ("frt", "csat"):
+        alone = tmp_path / f"{kpi}.yaml"
+        alone.write_text(_both_sources(folder, kpi), encoding="utf-8")
+        assert _results(_run(run_cli, "report", "-c", alone))[kpi] == got[kpi]
+
+
+def test_a_streamed_folder_whose_file_lacks_a_column_names_the_file(tmp_path, run_cli, passes_with_sources):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    second = folder / "t-2025-02.csv"
+    second.write_text("\n".join(",".join(line.split(",")[:4]) for line in second.read_text().splitlines()) + "\n")
+    code, out, err = run_cli("csat", folder)
+    assert code == 2 and out == ""
+    assert f"{second}: no column for 'score'" in err and "internal error" not in err
+    both = tmp_path / "both.yaml"
+    both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    code, _, err = run_cli("report", "-c", both)
+    assert code == 2 and f"{second}: no column for 'score'" in err
+    # on_source_error: continue: the surveys source failed, the tickets source's FRT stands (900 tickets)
+    both.write_text(_both_sources(folder, "frt, csat").replace("report:\n", "report:\n  on_source_error: continue\n"))
+    code, out, err = run_cli("report", "-c", both, "--format", "json")
+    report = json.loads(out)
+    assert f"{second}: no column for 'score'" in report["failed_sources"]["surveys"]
+    got = {e["kpi"]: e for e in report["kpis"]}
+    assert got["csat"]["status"] == "failed" and got["frt"]["result"]["n"] == 900
+    assert "source failed: surveys" in err

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingColumnsError
+from ..errors import FilesDifferError, InputError, MissingColumnsError
 from . import load
 from .dataset import Dataset, Lazy
 
@@ -111,7 +111,10 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
         return concat(parts, str(path)) if several else parts[0]
     if not isinstance(path, FileSet):
         return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache, lazy=lazy)
-    parts = [load.load_source(p, source, wanted, options, extra, lazy=lazy) for p in path.paths]
+    # ``cache``: a ReadCache per file (realpath -> cache) when several sources name these files
+    caches = cache if isinstance(cache, dict) else {}
+    parts = [load.load_source(p, source, wanted, options, extra, cache=caches.get(os.path.realpath(p)), lazy=lazy)
+             for p in path.paths]
     if lazy and any(isinstance(p, load.LazyDataset) for p in parts):
         return LazyFiles(parts, str(path))
     return concat(parts, str(path))
@@ -130,6 +133,10 @@ class FilesStream:
         self.failed = False
         self.remote = None  # --engine dask: (source, wanted, options, extra, scheduler, progress) for workers
         self.zones: dict[str, object] = {}
+
+    def passes(self) -> list:
+        """What each file is read through: a large file's ``load.Stream``, a small file's Dataset."""
+        return [getattr(p, "stream", None) or p for p in self.parts]
 
     def align(self, batch: Dataset) -> Dataset:
         """``batch`` with its times in the zone this source's first file set (its own row ids: a file's
@@ -150,6 +157,91 @@ class FilesStream:
             if tz is not None and str(tz) != str(have):
                 changed[c] = col.dt.tz_convert(have)
         return replace(batch, frame=batch.frame.assign(**changed)) if changed else batch
+
+
+class SharedFiles(FilesStream):
+    """The files that several sources name (tickets and their CSAT answers in one folder of monthly
+    exports), streamed as one: each file is read once for all of them, as one file already is (its
+    sources share a ``load.Stream``). Each source keeps its own ``FilesStream`` for its zones and its
+    failure flag."""
+
+    def __init__(self, streams: dict[str, FilesStream], parts: list) -> None:  # noqa: D107
+        first = next(iter(streams.values()))
+        self.streams, self._passes = streams, parts
+        self.parts, self.label = first.parts, first.label
+        self.jobs = {s: None for s in streams}
+        self.remote = None
+
+    @classmethod
+    def of(cls, sources: dict) -> "SharedFiles | None":
+        """source -> LazyFiles of the same files, as one stream; None when their large files were not
+        opened as one read (their ``load.Stream`` objects differ) or a Dask engine computes them."""
+        streams = {s: d.stream for s, d in sources.items() if isinstance(getattr(d, "stream", None), FilesStream)}
+        if len(streams) != len(sources) or any(st.remote is not None for st in streams.values()):
+            return None
+        each = [st.parts for st in streams.values()]
+        if len({len(p) for p in each}) != 1:
+            return None
+        passes = []
+        for i, first in enumerate(each[0]):
+            lazy = [getattr(p[i], "stream", None) for p in each]
+            if all(st is not None for st in lazy):
+                if any(st is not lazy[0] for st in lazy):
+                    return None
+                passes.append(lazy[0])
+            elif any(st is not None for st in lazy):
+                return None
+            else:  # a small file, parsed whole for each source
+                passes.append(_Parsed({s: p[i] for s, p in zip(streams, each)}))
+        return cls(streams, passes)
+
+    def passes(self) -> list:
+        return list(self._passes)
+
+    @property
+    def failed(self) -> bool:
+        return any(st.failed for st in self.streams.values())
+
+    @failed.setter
+    def failed(self, value: bool) -> None:
+        for st in self.streams.values():
+            st.failed = value
+
+    @property
+    def zones(self) -> dict:
+        """Every source's zones (a piece's cache key holds them): (source, column) -> zone."""
+        return _Zones(self.streams)
+
+    @zones.setter
+    def zones(self, value: dict) -> None:
+        for st in self.streams.values():
+            st.zones = dict(value)
+
+    def align(self, batch: Dataset) -> Dataset:
+        return self.streams[batch.source].align(batch)
+
+
+class _Zones:
+    """A live view of several sources' zones, as ``FilesStream.zones`` is of one."""
+
+    def __init__(self, streams: dict) -> None:  # noqa: D107
+        self._streams = streams
+
+    def items(self):
+        return [((s, c), z) for s, st in self._streams.items() for c, z in st.zones.items()]
+
+
+class _Parsed:
+    """A small file of a folder that several sources read, parsed whole for each: one batch a source."""
+
+    def __init__(self, datasets: dict) -> None:  # noqa: D107
+        self.datasets = datasets
+
+    def each(self, sink, sources=None, collect=()) -> dict:  # noqa: D102  (load.Stream.each)
+        for s, data in self.datasets.items():
+            if sources is None or s in sources:
+                sink(s, data)
+        return {s: d for s, d in self.datasets.items() if sources is None or s in sources}
 
 
 class Mismatch(Exception):
@@ -251,7 +343,7 @@ def _check_columns(parts: list[Dataset], label: str) -> None:
             header = other.mapping.get(lacking[0], lacking[0])
             shown = ", ".join(repr(h) for h in part.headers[:20]) + \
                 (f" … (+{len(part.headers) - 20})" if len(part.headers) > 20 else "")
-            raise MissingColumnsError(
+            raise FilesDifferError(
                 f"{part.file}: no column for {lacking[0]!r} ({other.file} has it as {header!r}); every file of "
                 f"{label} needs the same columns: add it, map it (--map {lacking[0]}=HEADER, or columns: in the config) "
                 f"or leave the file out; the file has: {shown}")
