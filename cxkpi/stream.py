@@ -10,6 +10,7 @@ file gives; a KPI the engine cannot stream (``engine.streamable``) reads the fil
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import pandas as pd
@@ -136,6 +137,13 @@ class _Run:
         self.span = [t for t in (min([*self.span[:1], *piece["span"][:1]], default=None),
                                  max([*self.span[1:], *piece["span"][1:]], default=None)) if t is not None]
 
+    def export(self) -> dict:
+        """This accumulation in a piece's shape, row ids already shifted (``--cache`` keeps the folder's
+        accumulation so far, so the next run absorbs it and a new file's piece, not every file's)."""
+        return {"partials": self.partials.export(), "tallies": [t.export() for t in self.tallies],
+                "bad_rows": self.bad_rows, "rows": self.rows, "notes": list(self.notes), "span": list(self.span),
+                "shape": self.shape if self.measured_any else None}
+
     def result(self, meta):
         if not self.measured_any:
             return None
@@ -223,7 +231,12 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=(), stream=None)
         metas, files_meta = [], []
         last = 0
         firsts, offsets = [], []
+        start, begun = _begin(pieces, source, each, parts)
+        if begun is not None:
+            metas, files_meta, firsts, offsets, last = begun
         for i, file_pieces in enumerate(pieces):
+            if i < start:
+                continue
             meta, first_piece = file_pieces["meta"].get(source), file_pieces.get((source, 0))
             if meta is None:  # its parse failed: its own whole read says why
                 break
@@ -238,12 +251,54 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=(), stream=None)
             metas.append(meta)
             files_meta.append(first_piece["file_rows"] if first_piece else 0)
         else:
+            if several:
+                _keep_prefix(store, pieces, source, each, start, (metas, files_meta, firsts, offsets, last))
             meta = metas[0] if not several else _files_meta(stream, metas, files_meta, firsts, offsets)
             for one in each:
                 made = one.result(meta)
                 if made is not None:
                     out[(source, one.spec.name)] = made
     return out
+
+
+def _prefix_key(keys: list) -> str | None:
+    """The key of the accumulation of files whose pieces have ``keys`` (in order); None: one is not kept."""
+    if not keys or any(k is None for k in keys):
+        return None
+    return hashlib.blake2b(repr(["prefix", *keys]).encode(), digest_size=20).hexdigest()
+
+
+def _begin(pieces: list, source: str, each: list, parts: list) -> tuple[int, tuple | None]:
+    """The cached accumulation ``_pieces`` found for this source's first files: absorbed into the runs;
+    returns how many files it holds and (metas, file rows, firsts, offsets, last) of them."""
+    found = pieces[0].get("prefix", {}) if pieces else {}
+    entries = [found.get((source, j)) for j in range(len(each))]
+    if not entries or any(e is None for e in entries):
+        return 0, None
+    files = entries[0]["files"]
+    for one, entry in zip(each, entries):
+        one.absorb(entry, 0)
+    metas = [_meta_from(parts[i], source, {"meta": m}) for i, m in enumerate(files["metas"])]
+    return len(metas), (metas, list(files["file_rows"]), list(files["firsts"]), list(files["offsets"]),
+                        int(files["last"]))
+
+
+def _keep_prefix(store: "Pieces", pieces: list, source: str, each: list, start: int, files: tuple) -> None:
+    """``--cache``: keep each run's accumulation of every file, and drop the shorter one it began from
+    (a folder that grows by a file a night keeps one accumulation, not one a night)."""
+    if store.folder is None or len(pieces) <= start:
+        return
+    metas, file_rows, firsts, offsets, last = files
+    described = {"metas": [_meta_data(m) for m in metas], "file_rows": file_rows, "firsts": firsts,
+                 "offsets": offsets, "last": last}
+    for j, one in enumerate(each):
+        keys = [p.get("keys", {}).get((source, j)) for p in pieces]
+        key = _prefix_key(keys)
+        if key is None:
+            return
+        store.put(key, {**one.export(), "files": described})
+        if start:
+            store.drop(_prefix_key(keys[:start]))
 
 
 def _same_columns(files) -> bool:
@@ -412,9 +467,14 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
     The files in ``count`` also have their deciding KPIs' answers counted in the same pass, into
     ``counted``: (file, source, index) -> [[answer, count], ...]."""
     out, work = [], []
+    start, found = _prefix(runs, parts, store, min(count, default=len(parts))) if not collect else (0, {})
     for i, part in enumerate(parts):
         got: dict = {"meta": {}}
         out.append(got)
+        if i < start:  # in the accumulation found: neither read nor loaded
+            got["keys"] = {(s, j): store.key(part, s, one, "piece") for s, each in runs.items()
+                           for j, one in enumerate(each)}
+            continue
         if not hasattr(part, "each"):  # a small file of a folder, parsed whole already: one batch
             for s, each in runs.items():
                 for j, one in enumerate(each):
@@ -424,9 +484,10 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
                 got["meta"][s] = part
             continue
         todo = {}
+        got["keys"] = {}
         for s, each in runs.items():
             for j, one in enumerate(each):
-                key = store.key(part, s, one, "piece")
+                key = got["keys"][(s, j)] = store.key(part, s, one, "piece")
                 cached = store.get(key) if not collect else None
                 if cached is not None:
                     got[(s, j)] = cached
@@ -453,7 +514,28 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
             if s not in metas and (s, 0) in got:
                 metas[s] = _meta_from(part, s, got[(s, 0)])
         got["meta"] = metas
+    if found and out:
+        out[0]["prefix"] = found
     return out
+
+
+def _prefix(runs: dict, parts: list, store: "Pieces", most: int) -> tuple[int, dict]:
+    """The longest run of first files (``most`` at most: a file whose answers are still to be counted
+    is read) whose accumulation ``--cache`` kept for every KPI of ``runs`` (``_keep_prefix``), loaded:
+    (how many files, (source, index) -> the accumulation)."""
+    if store.folder is None or most < 1:
+        return 0, {}
+    keys = [{(s, j): store.key(part, s, one, "piece") for s, each in runs.items() for j, one in enumerate(each)}
+            if hasattr(part, "each") else {} for part in parts]
+    for k in range(most, 0, -1):
+        names = {sj: _prefix_key([keys[i].get(sj) for i in range(k)]) for sj in keys[0]}
+        if not names or any(n is None or not store.has(n) for n in names.values()):
+            continue
+        found = {sj: store.get(n) for sj, n in names.items()}
+        if all(f is not None for f in found.values()):
+            return k, found
+        return 0, {}  # removed or unreadable since: the files' own pieces
+    return 0, {}
 
 
 def _pieces_of(part, runs: dict, align, collect=(), sources=None, peek=None) -> tuple[dict, dict, dict]:

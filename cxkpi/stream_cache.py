@@ -16,7 +16,6 @@ zoned times is not kept (its periods depend on the zone of the folder's first fi
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -136,6 +135,17 @@ class Pieces:
             return None
         return _restore(piece)
 
+    def has(self, key: str | None) -> bool:  # noqa: D102
+        return key is not None and self.folder is not None and (self.folder / f"{key}{SUFFIX}").is_file()
+
+    def drop(self, key: str | None) -> None:
+        """Remove an entry no run needs any more (a run reading it now finds it gone and uses the pieces)."""
+        if key is not None and self.folder is not None:
+            try:
+                os.unlink(self.folder / f"{key}{SUFFIX}")
+            except OSError:
+                pass
+
     def put(self, key: str | None, piece: dict) -> None:
         if key is None:
             return
@@ -144,13 +154,11 @@ class Pieces:
             text = json.dumps(_encode(piece, arrays))
         except (_Zoned, TypeError, ValueError):
             return
-        buffer = io.BytesIO()
-        np.savez(buffer, json=np.frombuffer(text.encode("utf-8", "surrogateescape"), dtype=np.uint8), **arrays)
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.folder)
-            with os.fdopen(fd, "wb") as f:
-                f.write(buffer.getvalue())
+            with os.fdopen(fd, "wb") as f:  # written straight to the file: an accumulation is not copied
+                np.savez(f, json=np.frombuffer(text.encode("utf-8", "surrogateescape"), dtype=np.uint8), **arrays)
             os.replace(tmp, self.folder / f"{key}{SUFFIX}")
         except OSError:
             pass

@@ -315,3 +315,57 @@ def test_a_streamed_folder_whose_file_lacks_a_column_names_the_file(tmp_path, ru
     got = {e["kpi"]: e for e in report["kpis"]}
     assert got["csat"]["status"] == "failed" and got["frt"]["result"]["n"] == 900
     assert "source failed: surveys" in err
+
+
+def test_a_new_month_starts_from_the_kept_accumulation_of_the_months_before(tmp_path, run_cli, counted_passes,
+                                                                              monkeypatch):
+    import cxkpi.stream as stream
+    from cxkpi.stream_cache import SUFFIX
+
+    began = []
+    real = stream._prefix
+    monkeypatch.setattr(stream, "_prefix", lambda *a: (lambda got: began.append(got[0]) or got)(real(*a)))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    cache = tmp_path / "cache"
+    args = ["frt", folder, "--by", "channel", "--period", "month", "--cache", cache]
+    _run(run_cli, *args)
+    assert began == [0]  # cold: nothing kept yet
+    entries = len(list(cache.glob(f"*{SUFFIX}")))  # 3 pieces and the accumulation of the 3 files
+    assert entries == 4
+    _month(folder / "t-2025-04.csv", 4)
+    counted_passes.clear()
+    began.clear()
+    grown = _run(run_cli, *args)
+    assert began == [3] and counted_passes == ["t-2025-04.csv"]  # the 3 months' accumulation, the new file read
+    # the new file's piece is added and the 4 months' accumulation replaces the 3 months' one
+    assert len(list(cache.glob(f"*{SUFFIX}"))) == entries + 1
+    fresh = _run(run_cli, "frt", folder, "--by", "channel", "--period", "month")
+    assert grown == fresh and grown["n"] == 1199
+    # its skip still names the file and row (t-2025-02.csv, row 9) from the kept accumulation
+    reason = grown["skipped"]["reasons"]["first_response_at: unreadable value"]
+    assert reason["rows"] == [{"file": str(folder / "t-2025-02.csv"), "row": 9}]
+    began.clear()
+    assert _run(run_cli, *args) == fresh and began == [4]
+
+
+def test_a_lost_accumulation_falls_back_to_the_files_pieces(tmp_path, run_cli, counted_passes):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    cache = tmp_path / "cache"
+    args = ["frt", folder, "--by", "channel", "--cache", cache]
+    cold = _run(run_cli, *args)
+    import numpy as np
+
+    from cxkpi.stream_cache import SUFFIX
+
+    for entry in cache.glob(f"*{SUFFIX}"):  # the accumulation's entry holds the files it covers
+        with np.load(entry) as npz:
+            if b'"files"' in bytes(npz["json"]):
+                entry.write_bytes(b"truncated")
+    counted_passes.clear()
+    assert _run(run_cli, *args) == cold and counted_passes == []  # the pieces, not the files
