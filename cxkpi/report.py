@@ -370,9 +370,9 @@ def _shared_files(config: Config, by_source: dict, run: RunOptions) -> dict:
             paths[source] = path = source_file(config, source, run, items[0][0].name)
         except CxkpiError:
             continue
-        if isinstance(path, FileSet):  # a folder: shared file by file (not by Dask workers, which read alone)
+        if isinstance(path, FileSet):  # a folder: shared file by file
             files = tuple(os.path.realpath(p) for p in path.paths)
-            if run.engine != "dask" and files and all(os.path.isfile(p) for p in files):
+            if files and all(os.path.isfile(p) for p in files):
                 users.setdefault(files, []).append(source)
         elif str(path) != "-" and os.path.isfile(path):  # a pipe or a device is read once, by its source
             users.setdefault(os.path.realpath(str(path)), []).append(source)

@@ -564,12 +564,16 @@ def _remote(stream):
     worker), merged here; None to compute them in this process."""
     if getattr(stream, "remote", None) is None:
         return None
-    source, wanted, options, extra, scheduler, progress = stream.remote
+    if isinstance(stream.remote[0], dict):  # several sources of these files (io.files.SharedFiles)
+        sources, scheduler, progress = stream.remote
+    else:
+        source, wanted, options, extra, scheduler, progress = stream.remote
+        sources = {source: (source, wanted, options, extra)}
 
     def run(kind: str, work: list, peeks=None) -> list:
         from .io import distributed
 
-        tasks = [(str(part.path), source, wanted, options, extra, kind,
+        tasks = [(str(part.path), {s: r[1:] for s, r in sources.items()}, kind,
                   {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()},
                   {k: (one.spec.name, one.request, one.settings) for k, one in (peek or {}).items()})
                  for (_, part, todo), peek in zip(work, peeks or [None] * len(work))]
@@ -593,19 +597,27 @@ def _task(task):
     from .io import load
     from .registry import get_kpi
 
-    path, source, wanted, options, extra, kind, described, peeking = task
-    data = load.load_source(path, source, wanted, options, extra, lazy=True)
+    from .io.files import _Parsed
+
+    path, sources, kind, described, peeking = task
+    cache = load.ReadCache() if len(sources) > 1 else None
+    for s, (wanted, options, extra) in sources.items():  # one Stream for every source of the file
+        if cache is not None:
+            load.read_plan(path, s, wanted, options, extra, cache)
+    data = {s: load.load_source(path, s, wanted, options, extra, cache=cache, lazy=True)
+            for s, (wanted, options, extra) in sources.items()}
 
     def made(described: dict) -> dict:
         runs = {}
         for k, (name, request, settings) in described.items():
-            one = _Run(get_kpi(name), request, data)
+            one = _Run(get_kpi(name), request, data[k[0]])
             one.settings = settings
             runs[k] = one
         return runs
 
     runs, peek = made(described), made(peeking)
-    part = data.stream if getattr(data, "stream", None) is not None else _Whole(data)
+    first = next(iter(data.values()))
+    part = first.stream if getattr(first, "stream", None) is not None else _Parsed(data)
     if kind == "answers":
         return _answers_of(part, runs, None)
     seen: dict = {}
@@ -619,17 +631,6 @@ def _task(task):
 
     pieces, metas, answers = _pieces_of(part, runs, zones, peek=peek)
     return pieces, {s: _meta_data(m) for s, m in metas.items()}, seen, answers
-
-
-class _Whole:
-    """A file small enough to be read whole, as a stream of one batch."""
-
-    def __init__(self, data) -> None:
-        self.data = data
-
-    def each(self, sink, sources=None, collect=()):
-        sink(self.data.source, self.data)
-        return {self.data.source: self.data}
 
 
 def _sink(sink, align):

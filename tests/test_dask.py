@@ -149,7 +149,7 @@ def test_large_files_are_reduced_to_partials_on_the_workers(run_cli, folders, sc
     kinds = []
     real = engine.map_files
     monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        (task is stream._task, [t[5] for t in items])) or real(task, items, *a))
+        (task is stream._task, [t[2] for t in items])) or real(task, items, *a))
     local, dask = _both(run_cli, scheduler, kpi, folder, "--by", "channel", "--period", "month", "-f", "json", "-q")
     assert local["n"] > 0 and dask == local
     assert kinds == [(True, ["pieces"] * 12)]  # one task per file, for its partial states
@@ -174,10 +174,35 @@ def test_a_survey_kpi_gathers_its_answers_on_the_workers_first(run_cli, schedule
     kinds = []
     real = engine.map_files
     monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        (task is stream._task, [(t[5], bool(t[7])) for t in items])) or real(task, items, *a))
+        (task is stream._task, [(t[2], bool(t[4])) for t in items])) or real(task, items, *a))
     local, dask = _both(run_cli, scheduler, "csat", "-c", tmp_path / "c.yaml", "--by", "channel", "-f", "json", "-q")
     assert dask == local and local["value"] == pytest.approx(40.0) and local["n"] == 900
     assert kinds == [(True, [("answers", False)]), (True, [("pieces", False), ("pieces", True), ("pieces", True)])]
+
+
+def test_a_folder_of_tickets_and_their_answers_is_one_task_per_file(run_cli, scheduler, tmp_path, monkeypatch):
+    # tickets and surveys name the same 3 files: after the first file's answers (a task), one task per
+    # file computes both sources' pieces (as the local engine reads each file once for both)
+    import cxkpi.stream as stream
+
+    from .test_stream_cache import _both_sources, _month
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    (tmp_path / "c.yaml").write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    kinds = []
+    real = engine.map_files
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
+        [(t[2], sorted(t[1])) for t in items] if task is stream._task else "parsed") or real(task, items, *a))
+    local, dask = _both(run_cli, scheduler, "report", "-c", tmp_path / "c.yaml", "-f", "json")
+    for report in (local, dask):
+        report.pop("generated_at")
+    assert dask == local and {e["kpi"]: e["result"]["n"] for e in local["kpis"]} == {"frt": 900, "csat": 900}
+    both = ["surveys", "tickets"]
+    assert kinds == [[("answers", both)], [("pieces", both)] * 3]
 
 
 def test_a_kpi_without_a_statistic_still_has_its_files_parsed_on_the_workers(run_cli, folders, scheduler,

@@ -92,7 +92,9 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
         from . import distributed
 
         local = replace(options, engine="local")
-        parts = [load.load_source(p, source, wanted, local, extra, lazy=True) for p in path.paths]
+        caches = cache if isinstance(cache, dict) else {}  # several sources name these files: one Stream each
+        parts = [load.load_source(p, source, wanted, local, extra, cache=caches.get(os.path.realpath(p)), lazy=True)
+                 for p in path.paths]
         # a KPI that needs every row: the files parsed on the workers, as without streaming
         files = LazyFiles(parts, str(path), read_whole=lambda: load_source(path, source, wanted, options, extra))
         files.stream.remote = (source, wanted, replace(distributed.quiet_options(options), engine="local"),
@@ -177,7 +179,7 @@ class SharedFiles(FilesStream):
         """source -> LazyFiles of the same files, as one stream; None when their large files were not
         opened as one read (their ``load.Stream`` objects differ) or a Dask engine computes them."""
         streams = {s: d.stream for s, d in sources.items() if isinstance(getattr(d, "stream", None), FilesStream)}
-        if len(streams) != len(sources) or any(st.remote is not None for st in streams.values()):
+        if len(streams) != len(sources) or len({st.remote is None for st in streams.values()}) != 1:
             return None
         each = [st.parts for st in streams.values()]
         if len({len(p) for p in each}) != 1:
@@ -193,7 +195,11 @@ class SharedFiles(FilesStream):
                 return None
             else:  # a small file, parsed whole for each source
                 passes.append(_Parsed({s: p[i] for s, p in zip(streams, each)}))
-        return cls(streams, passes)
+        shared = cls(streams, passes)
+        remotes = [st.remote for st in streams.values()]
+        if remotes[0] is not None:  # --engine dask: a worker reads each file once for every source
+            shared.remote = ({s: r[:4] for s, r in zip(streams, remotes)}, *remotes[0][4:])
+        return shared
 
     def passes(self) -> list:
         return list(self._passes)
