@@ -164,14 +164,14 @@ def hashed(monkeypatch):
     from cxkpi.io import cache
 
     seen: list[str] = []
-    real = cache.content_hash
+    real = cache._read_facts  # one read of the bytes: the content hash and the quote count
 
     def counting(path):
         seen.append(os.path.basename(path))
         return real(path)
 
-    monkeypatch.setattr(cache, "content_hash", counting)
-    monkeypatch.setattr(cache, "_HASHED", {})
+    monkeypatch.setattr(cache, "_read_facts", counting)
+    monkeypatch.setattr(cache, "_FACTS", {})
     return seen
 
 
@@ -192,7 +192,7 @@ def test_an_unchanged_file_is_not_hashed_again(tmp_path, run_cli, hashed, monkey
     cold = _json(run_cli, *args)
     assert hashed == ["surveys.csv"]
     hashed.clear()
-    monkeypatch.setattr(cache, "_HASHED", {})  # a new process
+    monkeypatch.setattr(cache, "_FACTS", {})  # a new process
     assert _json(run_cli, *args) == cold and hashed == []
 
 
@@ -212,7 +212,7 @@ def test_a_rewritten_file_is_hashed_again_even_with_its_old_size_and_mtime(tmp_p
     os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert os.stat(data).st_size == before.st_size and os.stat(data).st_mtime_ns == before.st_mtime_ns
     hashed.clear()
-    monkeypatch.setattr(cache, "_HASHED", {})
+    monkeypatch.setattr(cache, "_FACTS", {})
     assert _json(run_cli, *args)["value"] == 100
     assert hashed == ["s.csv"]
 
@@ -226,6 +226,6 @@ def test_a_file_written_just_before_its_hashing_is_hashed_again(tmp_path, run_cl
     args = ["nps", data, "--cache", tmp_path / "cache"]
     _json(run_cli, *args)
     hashed.clear()
-    monkeypatch.setattr(cache, "_HASHED", {})
+    monkeypatch.setattr(cache, "_FACTS", {})
     _json(run_cli, *args)
     assert hashed == ["surveys.csv"]

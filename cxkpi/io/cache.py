@@ -39,14 +39,17 @@ SUFFIX = ".cxkpi.arrow"
 _HASH_BLOCK = 1 << 22
 
 
-def content_hash(path: Path) -> str:
-    """BLAKE2b of the file's bytes: a file rewritten within the mtime's resolution still misses (the key
-    holds the mtime too, so a touched file with the same bytes is parsed again, as docs/scale.md says)."""
+def _read_facts(path: Path) -> dict:
+    """The BLAKE2b of the file's bytes and whether they hold an odd number of quotes (``read.batchable``
+    asks), from one read. A file rewritten within the mtime's resolution still misses (the key holds the
+    mtime too, so a touched file with the same bytes is parsed again, as docs/scale.md says)."""
     h = hashlib.blake2b(digest_size=20)
+    quotes = 0
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_HASH_BLOCK), b""):
             h.update(chunk)
-    return h.hexdigest()
+            quotes += chunk.count(b'"')
+    return {"hash": h.hexdigest(), "odd": quotes % 2 == 1}
 
 
 def _stable(value):
@@ -91,41 +94,47 @@ def file_key(path: Path, source: str, mapping: dict, options) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
 
-_HASHED: dict = {}  # this run's content hashes by (path, size, mtime): two sources of one file hash it once
+_FACTS: dict = {}  # this run's file facts by (path, size, mtime, ctime): two sources of one file read it once
 _SETTLED_NS = 2_000_000_000  # a file changed this close to its hashing may change again unseen (FAT: 2 s)
 
 
 def _hash_of(path: Path, st, folder=None) -> str:
-    memo = (str(path), st.st_size, st.st_mtime_ns)
-    if memo not in _HASHED:
-        _HASHED[memo] = _remembered(path, st, folder) if folder else content_hash(path)
-    return _HASHED[memo]
+    return file_facts(path, st, folder)["hash"]
 
 
-def _remembered(path: Path, st, folder) -> str:
-    """The content hash, from ``folder``'s note of an earlier run when the file is unchanged since.
+def file_facts(path: Path, st, folder=None) -> dict:
+    """``{"hash", "odd"}`` of a file: once a run, and with a cache ``folder`` from an earlier run's note."""
+    memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if memo not in _FACTS:
+        _FACTS[memo] = _remembered(path, st, folder) if folder else _read_facts(path)
+    return _FACTS[memo]
 
-    Why: hashing is the whole cost of a cached file (a 7 GB folder takes ~15 s), and a nightly run
-    sees the same files again. The note is trusted only if the file's device, inode, size, mtime and
-    ctime are the ones noted (ctime cannot be set back by a program) and the file had settled before
-    it was hashed (its mtime at least 2 s older, as git trusts its index: a write within the file
-    system's time resolution would otherwise go unseen). Anything else hashes the bytes again."""
+
+def _remembered(path: Path, st, folder) -> dict:
+    """The file's facts (content hash, quote parity), from ``folder``'s note of an earlier run when the
+    file is unchanged since.
+
+    Why: reading is the whole cost of a cached file (a 7 GB folder takes ~15 s to hash), and a nightly
+    run sees the same files again. The note is trusted only if the file's device, inode, size, mtime
+    and ctime are the ones noted (ctime cannot be set back by a program) and the file had settled
+    before it was read (its mtime at least 2 s older, as git trusts its index: a write within the file
+    system's time resolution would otherwise go unseen). Anything else reads the bytes again."""
     ident = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
     note = Path(folder) / "hashes" / (hashlib.blake2b(os.fsencode(path.resolve()), digest_size=16).hexdigest() + ".json")
     try:
         seen = json.loads(note.read_text(encoding="utf-8"))
         if seen["ident"] == ident and seen["hashed_at"] - st.st_mtime_ns >= _SETTLED_NS:
-            return str(seen["hash"])
+            return {"hash": str(seen["hash"]), "odd": bool(seen["odd"])}
     except (OSError, ValueError, KeyError, TypeError):
         pass
     hashed_at = time.time_ns()
-    digest = content_hash(path)
+    facts = _read_facts(path)
     try:
         note.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(note, json.dumps({"ident": ident, "hashed_at": hashed_at, "hash": digest}).encode())
+        _write_atomic(note, json.dumps({"ident": ident, "hashed_at": hashed_at, **facts}).encode())
     except OSError:
-        pass  # a note we cannot write costs the next run a hash, never this run's result
-    return digest
+        pass  # a note we cannot write costs the next run a read, never this run's result
+    return facts
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

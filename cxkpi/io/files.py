@@ -86,7 +86,7 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
 
     With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py)."""
     if lazy and options is not None and options.engine == "dask" and isinstance(path, FileSet) and \
-            any(load.batchable(Path(p), p) for p in path.paths if os.path.isfile(p)):
+            any(load.batchable(Path(p), p, options.cache) for p in path.paths if os.path.isfile(p)):
         # large files: each file's KPI partial states are computed on a worker (cxkpi.stream), only the
         # headers are read here
         from . import distributed

@@ -273,7 +273,7 @@ def load_source(
 
     options, index, preset_notes = _prepare(read, source, options, label)
     mapping, notes = _resolve(index, source, wanted, options, extra)
-    if options.cache and isinstance(payload, Path) and lazy and batchable(payload, label):
+    if options.cache and isinstance(payload, Path) and lazy and batchable(payload, label, options.cache):
         # --cache DIR for a file to stream: the KPIs' partial states are kept per file (cxkpi.stream); a KPI
         # that needs every row still gets the parsed columns from the cache
         data = _load_body(read, payload, label, source, mapping, options, preset_notes + notes, cache, lazy)
@@ -297,7 +297,7 @@ def _load_body(read, payload, label: str, source: str, mapping: dict, options: L
                cache: ReadCache | None, lazy: bool = False) -> Dataset:
     """The rows of a file whose header, preset and mapping are settled: in batches when it is large."""
     headers = expr.reads(mapping)
-    if isinstance(payload, Path) and batchable(payload, label):
+    if isinstance(payload, Path) and batchable(payload, label, options.cache):
         key = _cache_key(label, options)
         if cache is not None and (key, source) in cache.made:  # read with an earlier source of this file
             return cache.made.pop((key, source))

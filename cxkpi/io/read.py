@@ -399,20 +399,27 @@ def batch_bytes() -> int:
     return max(1024, _env_int("CXKPI_BATCH_BYTES", 16 << 20))
 
 
-def batchable(source, label: str) -> bool:
+def batchable(source, label: str, cache=None) -> bool:
     """A CSV file on disk, larger than one batch, with an even number of quotes: the rows are numbered
-    as pyarrow reads them, so batches keep the row numbers of the one-shot read."""
+    as pyarrow reads them, so batches keep the row numbers of the one-shot read. The quotes are counted
+    once a run (with the content hash), and with ``--cache DIR`` kept for the next run with it."""
     if not isinstance(source, Path):
         return False
     try:
-        if source.stat().st_size <= batch_bytes():
+        st = source.stat()
+        if st.st_size <= batch_bytes():
             return False
         head = _head_bytes(source)[:8]
     except OSError:
         return False
     if sniff.container(head) != "text":
         return False
-    return not odd_quotes(source)
+    from .cache import file_facts
+
+    try:
+        return not file_facts(source, st, cache)["odd"]
+    except OSError:
+        return False
 
 
 def iter_csv(source: Path, label: str, options, columns: list[str]):
