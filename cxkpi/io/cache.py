@@ -39,17 +39,18 @@ SUFFIX = ".cxkpi.arrow"
 _HASH_BLOCK = 1 << 22
 
 
-def _read_facts(path: Path) -> dict:
+def _read_facts(path: Path, hashed: bool = True) -> dict:
     """The BLAKE2b of the file's bytes and whether they hold an odd number of quotes (``read.batchable``
     asks), from one read. A file rewritten within the mtime's resolution still misses (the key holds the
     mtime too, so a touched file with the same bytes is parsed again, as docs/scale.md says)."""
-    h = hashlib.blake2b(digest_size=20)
+    h = hashlib.blake2b(digest_size=20) if hashed else None
     quotes = 0
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_HASH_BLOCK), b""):
-            h.update(chunk)
+            if h is not None:
+                h.update(chunk)
             quotes += chunk.count(b'"')
-    return {"hash": h.hexdigest(), "odd": quotes % 2 == 1}
+    return {"hash": h.hexdigest(), "odd": quotes % 2 == 1} if h is not None else {"odd": quotes % 2 == 1}
 
 
 def _stable(value):
@@ -99,14 +100,16 @@ _SETTLED_NS = 2_000_000_000  # a file changed this close to its hashing may chan
 
 
 def _hash_of(path: Path, st, folder=None) -> str:
-    return file_facts(path, st, folder)["hash"]
+    return file_facts(path, st, folder, hashed=True)["hash"]
 
 
-def file_facts(path: Path, st, folder=None) -> dict:
-    """``{"hash", "odd"}`` of a file: once a run, and with a cache ``folder`` from an earlier run's note."""
+def file_facts(path: Path, st, folder=None, hashed: bool = False) -> dict:
+    """``{"hash", "odd"}`` of a file: once a run, and with a cache ``folder`` from an earlier run's note
+    (without one the hash is computed only when ``hashed`` asks for it: nothing else needs it)."""
     memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    if memo not in _FACTS:
-        _FACTS[memo] = _remembered(path, st, folder) if folder else _read_facts(path)
+    have = _FACTS.get(memo)
+    if have is None or (hashed and "hash" not in have):
+        _FACTS[memo] = _remembered(path, st, folder) if folder else _read_facts(path, hashed)
     return _FACTS[memo]
 
 
