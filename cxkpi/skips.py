@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import heapq
 
+import numpy as np
 import pandas as pd
 
 from .results import Skipped
+
+
+def _scalar(value):
+    """A label as pandas' groupby gives it: a Python int or float, not a NumPy one (a Timestamp stays)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class Tally:
@@ -24,26 +30,41 @@ class Tally:
         self.rows: dict[tuple, dict[str, list[int]]] = {}
 
     def add(self, table: pd.DataFrame, keys: list[str]) -> None:
-        """``table``: one row per skipped row, with the ``keys`` columns, ``reason`` and ``row``."""
+        """``table``: one row per skipped row, with the ``keys`` columns, ``reason`` and ``row``.
+
+        Counted on integer codes (a survey batch skips most of its rows: no Python object per row);
+        a row with a missing key is in no group, as in pandas' groupby."""
         if table.empty:
             return
-        by = [*keys, "reason"]
-        sizes = table.groupby(by, sort=False, observed=True).size()
-        ordered = table if table["row"].is_monotonic_increasing else table.sort_values("row", kind="stable")
-        firsts = ordered.groupby(by, sort=False, observed=True).head(self.k)  # a batch's rows come in order
-        rows: dict[tuple, list[int]] = {}
-        for *key, reason, row in firsts[[*by, "row"]].itertuples(index=False, name=None):
-            rows.setdefault((tuple(key), str(reason)), []).append(int(row))
-        order = []  # this batch's reasons of each group in the order they first appear
-        for index, n in sizes.items():
-            index = index if isinstance(index, tuple) else (index,)
-            key, reason = tuple(index[:-1]), str(index[-1])
-            order.append((key, reason, int(n)))
-        for key, reason, n in order:
+        codes, uniques = [], []
+        for col in [*keys, "reason"]:
+            c, u = pd.factorize(table[col], sort=False)
+            codes.append(c.astype(np.int64, copy=False))
+            uniques.append(u)
+        rows = table["row"].to_numpy()
+        valid = np.logical_and.reduce([c >= 0 for c in codes])
+        if not valid.all():
+            codes, rows = [c[valid] for c in codes], rows[valid]
+        if not len(rows):
+            return
+        combo = np.ravel_multi_index(codes, [max(len(u), 1) for u in uniques])
+        # groups in the order they first appear (groupby(sort=False)), each with its k smallest rows
+        ids, first, inverse, sizes = np.unique(combo, return_index=True, return_inverse=True, return_counts=True)
+        by_row = np.lexsort((rows, inverse))
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rank = np.arange(len(by_row)) - np.repeat(starts, sizes)
+        head = by_row[rank < self.k]
+        firsts: dict[int, list[int]] = {}
+        for g, row in zip(inverse[head].tolist(), rows[head].tolist()):
+            firsts.setdefault(g, []).append(int(row))
+        parts = np.unravel_index(ids, [max(len(u), 1) for u in uniques])
+        for g in np.argsort(first, kind="stable").tolist():
+            labels = [_scalar(u[int(j[g])]) for u, j in zip(uniques, parts)]
+            key, reason = tuple(labels[:-1]), str(labels[-1])
             counts = self.counts.setdefault(key, {})
-            counts[reason] = counts.get(reason, 0) + n
+            counts[reason] = counts.get(reason, 0) + int(sizes[g])
             have = self.rows.setdefault(key, {}).get(reason, [])
-            self.rows[key][reason] = list(heapq.nsmallest(self.k, set(have) | set(rows[(key, reason)])))
+            self.rows[key][reason] = list(heapq.nsmallest(self.k, set(have) | set(firsts[g])))
 
     def add_rows(self, reason: str, rows: list[int]) -> None:
         """Rows of the total that no group holds (lines the reader could not split)."""

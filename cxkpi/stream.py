@@ -169,22 +169,28 @@ class _Run:
 
 def _keyed(r: Rows, batch, keys: list[str]) -> pd.DataFrame | None:
     """The skipped rows of a batch that a group can hold, with their keys (as ``engine._skipped_by_group``
-    places them: a row with no period, or a key the measure made, is counted in the total only)."""
-    skipped = r.skipped[r.skipped.index.isin(batch.frame.index)]
+    places them: a row with no period, or a key the measure made, is counted in the total only). Keys
+    are taken by position and stay categorical: a survey batch skips most of its rows."""
+    skipped = r.skipped
+    at = batch.frame.index.get_indexer(skipped.index)  # -1: a row the reader could not split
+    if (at < 0).any():
+        skipped, at = skipped[at >= 0], at[at >= 0]
     periods = r.periods
     if "period" in keys and periods is not None:
-        periods = periods[~periods.index.duplicated()]
-        skipped = skipped[periods.reindex(skipped.index).notna().to_numpy()]
+        periods = periods[~periods.index.duplicated()].reindex(skipped.index)
+        has = periods.notna().to_numpy()
+        if not has.all():
+            skipped, at, periods = skipped[has], at[has], periods[has]
     if skipped.empty:
         return None
     cols = {}
     for k in keys:
         if k == "period" and periods is not None:
-            cols[k] = periods.reindex(skipped.index).to_numpy()
+            cols[k] = periods.to_numpy()
         elif k == "period" or k not in batch.frame.columns:
             return None
         else:
-            cols[k] = _key_column(batch.frame.loc[skipped.index, k]).astype(object).to_numpy()
+            cols[k] = _key_column(batch.frame[k].iloc[at]).array
     return pd.DataFrame({**cols, "reason": skipped.to_numpy(), "row": skipped.index.to_numpy()})
 
 
