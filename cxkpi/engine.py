@@ -9,6 +9,7 @@ the result objects.
 from __future__ import annotations
 
 import re
+import weakref
 
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -290,12 +291,16 @@ def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict,
             col = values[k] if isinstance(values[k].dtype, pd.CategoricalDtype) else _key_column(values[k])
             values = values.assign(**{k: col})
         else:
-            values = values.assign(**{k: _key_column(source_frame[k].reindex(values.index))})
+            # the batch's labels, then only the ones these rows use (as _key_column of these rows gives them)
+            col = _of_rows(source_frame, ("key", k), lambda: _key_column(source_frame[k]), values.index)
+            values = values.assign(**{k: col.cat.remove_unused_categories()})
     if check_groups:
         _check_groups(values, list(request.by), request.max_groups, data.file)
     if request.period and tcol and not spec.periodic:
         keys.append("period")
-        values = values.assign(period=_period_start(source_frame[tcol].reindex(values.index), request.period))
+        values = values.assign(period=_of_rows(source_frame, ("period", tcol, request.period),
+                                               lambda: _period_start(source_frame[tcol], request.period),
+                                               values.index))
     since, until = _window(request, frame, tcol) if spec.periodic else (None, None)
     ctx = Context(settings=settings, period=request.period, time_column=tcol, since=since, until=until)
     if spec.periodic and request.period:
@@ -303,7 +308,8 @@ def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict,
     keys.extend(labels)
     group_keys = keys + [spec.group_key] if spec.group_key else keys
     # a skipped row is counted in its group when its keys can be read: its period from its time
-    periods = (_period_start(source_frame[tcol].reindex(skipped.index), request.period)
+    periods = (_of_rows(source_frame, ("period", tcol, request.period),
+                        lambda: _period_start(source_frame[tcol], request.period), skipped.index)
                if request.period and tcol in source_frame.columns and not spec.periodic and len(skipped)
                else None)
     return Rows(values, keys, group_keys, labels, skipped, together.index, bad_rows, rows, notes,
@@ -516,6 +522,26 @@ def _align(ts: pd.Timestamp, col: pd.Series) -> pd.Timestamp:
     if tz is None and ts.tzinfo is not None:
         return ts.tz_localize(None)
     return ts
+
+
+_SHARED: dict = {}  # id(frame) -> (a weak reference to it, {what: column}): see _of_rows
+
+
+def _of_rows(frame: pd.DataFrame, what: tuple, make, index: pd.Index) -> pd.Series:
+    """``make()`` (a column computed from every row of ``frame``: its group labels, its periods) at
+    ``index``, computed once per frame: the KPIs of a report measure the same batch one after the other,
+    and FRT, resolution and FCR all put ``created_at`` in months (at 1M rows 0.26 s of 4 s)."""
+    have = _SHARED.get(id(frame))
+    if have is None or have[0]() is not frame:
+        if len(_SHARED) > 64:  # frames gone (a batch is dropped once measured)
+            for key in [k for k, (ref, _) in _SHARED.items() if ref() is None]:
+                del _SHARED[key]
+        have = _SHARED[id(frame)] = (weakref.ref(frame), {})
+    cols = have[1]
+    if what not in cols:
+        cols[what] = make()
+    col = cols[what]
+    return col if col.index.equals(index) else col.reindex(index)
 
 
 def _key_column(col: pd.Series) -> pd.Series:
