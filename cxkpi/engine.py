@@ -293,7 +293,7 @@ def measure_rows(spec: KpiSpec, data: Dataset, request: Request, settings: dict,
         else:
             # the batch's labels, then only the ones these rows use (as _key_column of these rows gives them)
             col = _of_rows(source_frame, ("key", k), lambda: _key_column(source_frame[k]), values.index)
-            values = values.assign(**{k: col.cat.remove_unused_categories()})
+            values = values.assign(**{k: _drop_unused(col)})
     if check_groups:
         _check_groups(values, list(request.by), request.max_groups, data.file)
     if request.period and tcol and not spec.periodic:
@@ -544,6 +544,19 @@ def _of_rows(frame: pd.DataFrame, what: tuple, make, index: pd.Index) -> pd.Seri
     return col if col.index.equals(index) else col.reindex(index)
 
 
+def _drop_unused(col: pd.Series) -> pd.Series:
+    """``col.cat.remove_unused_categories()`` by counting the codes (pandas sorts them)."""
+    cat = col.cat
+    codes = cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(cat.categories)) > 0
+    if used.all():
+        return col
+    table = np.full(len(used) + 1, -1, dtype=codes.dtype)  # a missing value's code -1 reads the last
+    table[:-1][used] = np.arange(int(used.sum()))
+    new = pd.Categorical.from_codes(table[codes], categories=cat.categories[used], ordered=cat.ordered)
+    return pd.Series(new, index=col.index, name=col.name)
+
+
 def _key_column(col: pd.Series) -> pd.Series:
     """Group labels as a sorted categorical, a missing value as "(missing)"."""
     if isinstance(col.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(col.cat.categories):
@@ -553,7 +566,7 @@ def _key_column(col: pd.Series) -> pd.Series:
         out = col.cat.set_categories(pd.Index(wanted, dtype=cats.dtype))
         if col.isna().any():
             out = out.fillna(MISSING_KEY)
-        return out.cat.remove_unused_categories()
+        return _drop_unused(out)
     s = col.astype("string").fillna(MISSING_KEY)
     return s.astype("category")
 

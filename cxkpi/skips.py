@@ -13,6 +13,7 @@ import heapq
 import numpy as np
 import pandas as pd
 
+from .reduce.codes import unique_codes
 from .results import Skipped
 
 
@@ -47,10 +48,12 @@ class Tally:
             codes, rows = [c[valid] for c in codes], rows[valid]
         if not len(rows):
             return
-        combo = np.ravel_multi_index(codes, [max(len(u), 1) for u in uniques])
+        shape = [max(len(u), 1) for u in uniques]
+        combo = np.ravel_multi_index(codes, shape)
         # groups in the order they first appear (groupby(sort=False)), each with its k smallest rows
-        ids, first, inverse, sizes = np.unique(combo, return_index=True, return_inverse=True, return_counts=True)
-        by_row = np.lexsort((rows, inverse))
+        ids, first, inverse, sizes = unique_codes(combo, int(np.prod(shape)))
+        ordered = len(rows) < 2 or bool((rows[1:] > rows[:-1]).all())  # a batch's rows come in order
+        by_row = np.argsort(inverse, kind="stable") if ordered else np.lexsort((rows, inverse))
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         rank = np.arange(len(by_row)) - np.repeat(starts, sizes)
         head = by_row[rank < self.k]
