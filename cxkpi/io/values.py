@@ -735,6 +735,8 @@ def _fixed_timestamps(series: pd.Series, fmt: str | None, timezone: str | None,
     naive = np.full(len(series), np.datetime64("NaT", "us"), dtype="datetime64[us]")
     naive[ok] = micros.view("datetime64[us]")
     rest = ~ok
+    if raw.null_count:  # an empty cell (read as null) is missing: no text to clean (most of an FRT column's rest)
+        rest &= raw.is_valid().to_numpy(zero_copy_only=False)
     s_rest = text(series[rest])
     if s_rest.notna().any():
         naive[rest] = _strptime(s_rest, fmt).to_numpy(dtype="datetime64[us]")
