@@ -120,6 +120,16 @@ def test_response_rate_from_a_sent_count():
     assert r.n == 12
 
 
+def test_more_responses_than_invitations_sent_is_an_error_not_a_rate(run_cli):
+    # sample_data/surveys.csv holds 1,571 responses: --sent 500 would be 314 %, no rate at all
+    from .conftest import ROOT
+
+    code, out, err = run_cli("response-rate", ROOT / "sample_data" / "surveys.csv", "--sent", "500")
+    assert code == 2 and out == ""
+    assert "1,571 responses but --sent is 500" in err and "cannot pass 100 %" in err
+    assert compute("response-rate", frame(score=[9, 7, 3]), settings={"sent": 3}).value == pytest.approx(100.0)
+
+
 def test_bad_scores_are_skipped_by_reason():
     r = compute("nps", frame(score=["10", "N/A", "eleven", "12", "7.5", "0"]))
     # used: 10 and 0 → NPS 0; skipped: N/A (missing), eleven (not a number), 12 (outside), 7.5 (not whole)

@@ -229,6 +229,11 @@ def _response_rate_aggregate(values, keys, ctx):
     out["n"] = out["invitations"]
     if sent and not keys:
         responses = out["responses"]
+        if len(responses) and int(responses.iloc[0]) > sent:  # a rate over 100 % is no rate: the count is wrong
+            raise UsageError(f"response-rate: the file has {int(responses.iloc[0]):,} responses but --sent is {sent:,} "
+                             "invitations, and a response rate cannot pass 100 %; give the invitations sent to the "
+                             "people in this file (after --since, --until and --where), or map sent_at to count "
+                             "them from invitation rows")
         out["invitations"] = out["n"] = sent
         out["value"] = 100 * responses / sent
         from ..stats import wilson_interval
