@@ -203,3 +203,9 @@ def test_installed_entry_point_pipes_json():
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["kpi"] == "ces"
     assert "ces:" in proc.stderr
+
+
+def test_debug_is_taken_after_the_command_too(run_cli):
+    # the internal-error line says "run with --debug"; a user adds it at the end of the command line
+    code, out, err = run_cli("nps", SAMPLE / "surveys.csv", "--format", "json", "--debug")
+    assert code == 0 and "No such option" not in err and json.loads(out)["kpi"] == "nps"

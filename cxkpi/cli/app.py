@@ -115,7 +115,11 @@ def _click_message(e) -> str:
 def main(argv: list[str] | None = None) -> None:
     exit_types, abort_types, click_types = _click_exceptions()
     args = _bare_flags(sys.argv[1:] if argv is None else argv)
-    _state["debug"] = bool(os.environ.get("CXKPI_DEBUG")) or "--debug" in args
+    options = args[:args.index("--")] if "--" in args else args
+    if "--debug" in options:  # a global flag, taken anywhere: "run with --debug" is said after a command's error
+        at = options.index("--debug")
+        args = ["--debug", *args[:at], *args[at + 1:]]
+    _state["debug"] = bool(os.environ.get("CXKPI_DEBUG")) or "--debug" in options
     from ..outputs import forget_inputs
 
     forget_inputs()  # one run's inputs (in-process callers run several)
