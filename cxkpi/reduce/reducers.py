@@ -424,6 +424,94 @@ def _merge_runs(runs: list) -> tuple[np.ndarray, np.ndarray]:
 
 _GROUP_LOOP = 4096  # up to this many groups merge group by group (lean); beyond, one vectorized sort
 _SORT_RUNS = 1 << 20  # runs of one group up to this many pairs in all: one stable sort
+_LEAN_PAIRS = 1 << 21  # quantile states over this many pairs finalize group by group (see Quantiles.finalize_mapped)
+_PIECE = 1 << 20  # a run's counts are summed this many at a time: a cumsum of 8 MB, never one of the whole run
+_BUCKETS = 1024  # a group of several runs is selected in about this many value ranges
+
+
+def _runs_by_group(sources: list, n_groups: int) -> list[list]:
+    """Each new group's runs: the slices (values, counts) of the old groups sent to it, views, no copy.
+    The group bounds are searched with needles of the codes' own dtype: int64 needles made numpy copy
+    the int16 codes to int64 first (8 bytes a pair)."""
+    runs: list[list] = [[] for _ in range(n_groups)]
+    for s, m in sources:
+        g = s["g"]
+        ends = np.append(np.searchsorted(g, np.arange(s["n_groups"], dtype=g.dtype)), len(g))
+        for old in np.flatnonzero(np.diff(ends)):
+            new = old if m is None else m[old]
+            if new >= 0:
+                lo, hi = ends[old], ends[old + 1]
+                runs[new].append((s["v"][lo:hi], s["c"][lo:hi]))
+    return runs
+
+
+def _prefix(c: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``c[:p].sum()`` for each sorted position ``p`` in ``at`` (int64), a piece of ``c`` at a time."""
+    out = np.zeros(len(at), np.int64)
+    base = 0
+    for lo in range(0, len(c), _PIECE):
+        hi = min(lo + _PIECE, len(c))
+        i, j = np.searchsorted(at, [lo, hi], side="right")
+        if i < j:
+            cum = np.cumsum(c[lo:hi], dtype=np.int64)
+            out[i:j] = base + cum[at[i:j] - lo - 1]
+            base += int(cum[-1])
+        else:
+            base += int(c[lo:hi].sum())
+    return out
+
+
+def _run_at(v: np.ndarray, c: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at 0-based ``ranks`` among the rows of one sorted run with counts (ranks < its rows),
+    cumulating its counts a piece at a time."""
+    out = np.empty(len(ranks), v.dtype)
+    base, top = 0, int(ranks.max())
+    for lo in range(0, len(c), _PIECE):
+        cum = np.cumsum(c[lo:lo + _PIECE], dtype=np.int64)
+        end = base + int(cum[-1])
+        sel = (ranks >= base) & (ranks < end)
+        if sel.any():
+            out[sel] = v[lo + np.searchsorted(cum, ranks[sel] - base, side="right")]
+        if end > top:
+            break
+        base = end
+    return out
+
+
+def _runs_at(runs: list, ranks: np.ndarray) -> np.ndarray:
+    """The values at 0-based ``ranks`` among the rows of one group's sorted distinct runs with counts,
+    as their merge would give them, without merging: the runs' values are cut into ranges at pivots
+    sampled from them, each range's rows counted run by run, and only the ranges holding a rank are
+    gathered and sorted (about 1/_BUCKETS of the pairs each)."""
+    if len(runs) == 1:
+        return _run_at(runs[0][0], runs[0][1], ranks)
+    dt = np.result_type(*[v.dtype for v, _ in runs])
+    pairs = sum(len(v) for v, _ in runs)
+    if pairs <= _SORT_RUNS // 16:
+        v = np.concatenate([v for v, _ in runs]).astype(dt, copy=False)
+        c = np.concatenate([c for _, c in runs])
+        order = np.argsort(v, kind="stable")
+        return v[order][np.searchsorted(np.cumsum(c[order], dtype=np.int64), ranks, side="right")]
+    step = max(1, pairs // (8 * _BUCKETS))
+    sample = np.sort(np.concatenate([v[::step].astype(dt, copy=False) for v, _ in runs]))
+    pivots = np.unique(sample[::8])
+    bounds = []
+    rows = np.zeros(len(pivots) + 1, np.int64)  # range k: values in [pivots[k - 1], pivots[k])
+    for v, c in runs:
+        b = np.concatenate([[0], np.searchsorted(v, pivots, side="left"), [len(v)]])
+        rows += np.diff(_prefix(c, b))
+        bounds.append(b)
+    cum = np.cumsum(rows)
+    where = np.searchsorted(cum, ranks, side="right")
+    out = np.empty(len(ranks), dt)
+    for k in np.unique(where):
+        v = np.concatenate([r[0][b[k]:b[k + 1]] for r, b in zip(runs, bounds)]).astype(dt, copy=False)
+        c = np.concatenate([r[1][b[k]:b[k + 1]] for r, b in zip(runs, bounds)])
+        order = np.argsort(v, kind="stable")
+        sel = where == k
+        base = cum[k - 1] if k else 0
+        out[sel] = v[order][np.searchsorted(np.cumsum(c[order], dtype=np.int64), ranks[sel] - base, side="right")]
+    return out
 
 
 def _merge_sorted(sources: list, n_groups: int) -> dict:
@@ -445,14 +533,7 @@ def _merge_sorted(sources: list, n_groups: int) -> dict:
             return _state(n_groups, g, v, c)
         start = np.flatnonzero(np.concatenate([[True], (g[1:] != g[:-1]) | (v[1:] != v[:-1])]))
         return _state(n_groups, g[start], v[start], np.add.reduceat(c.astype(np.int64, copy=False), start))
-    runs: list[list] = [[] for _ in range(n_groups)]
-    for s, m in sources:
-        ends = np.searchsorted(s["g"], np.arange(s["n_groups"] + 1))
-        for old in np.flatnonzero(np.diff(ends)):
-            new = old if m is None else m[old]
-            if new >= 0:
-                lo, hi = ends[old], ends[old + 1]
-                runs[new].append((s["v"][lo:hi], s["c"][lo:hi]))
+    runs = _runs_by_group(sources, n_groups)
     # each group's merged run is written into arrays sized for every input pair (an upper bound), not
     # gathered and concatenated: the output then exists once, not twice (at 60M rows the state is ~0.7 GB)
     bound = sum(len(s["v"]) for s, _ in sources)
@@ -531,6 +612,34 @@ class Quantiles:
         return _merge_sorted([(state, table)], n_groups)
 
     def finalize(self, state: dict) -> dict:
+        return self.finalize_mapped([(state, None)], state["n_groups"])
+
+    def finalize_mapped(self, sources: list, n_groups: int) -> dict:
+        """``finalize`` of the state that remapping each (state, mapping or None) source and merging them
+        would give (the groups in sorted order, the trend, the total), without building that state.
+
+        Why: at 60M rows the state is ~45M pairs and the remap (a per-pair index, a sort, a gathered copy),
+        a merge into one group (an output sized for every pair) and a cumsum over every pair each cost
+        several times the state at the finish (83 bytes a pair at its peak). A state of few groups over
+        ``_LEAN_PAIRS`` pairs is finalized group by group instead: each new group's runs are slices of the
+        sources and only the values at its ranks are looked up (``_runs_at``). Smaller states and many
+        groups: the vectorized remap, merge and finalize. Both give the same values, bit for bit."""
+        lean = (n_groups <= _GROUP_LOOP and all(s["n_groups"] <= _GROUP_LOOP for s, _ in sources)
+                and sum(len(s["v"]) for s, _ in sources) > _LEAN_PAIRS)
+        if not lean:
+            states = [{**s, "n_groups": n_groups} if m is None else self.remap(s, m, n_groups) for s, m in sources]
+            return self._finalize_all(states[0] if len(states) == 1 else self.merge_many(states))
+        runs = _runs_by_group(sources, n_groups)
+        n = np.array([sum(int(c.sum()) for _, c in r) for r in runs], dtype=np.int64)
+        ranks = np.stack(self._ranks(n), axis=1) if n_groups else np.zeros((0, 2 * len(self.qs)), np.int64)
+        values = np.full(ranks.shape, np.nan)
+        for j in np.flatnonzero(n > 0):
+            values[j] = _runs_at(runs[j], ranks[j])
+            runs[j] = None
+        return self._finish(n, list(values.T))
+
+    def _finalize_all(self, state: dict) -> dict:
+        """``finalize`` vectorized over every group: a cumsum of every pair's count, searched at once."""
         n_groups, g, v, c = state["n_groups"], state["g"], state["v"], state["c"]
         n = np.bincount(g, weights=c, minlength=n_groups).astype(np.int64) if len(g) else np.zeros(n_groups, np.int64)
         cum = np.cumsum(c, dtype=np.int64)       # rows up to and including each pair
@@ -543,21 +652,32 @@ class Quantiles:
             out[has] = v[idx]
             return out
 
-        out = {"n": n}
+        return self._finish(n, [at(rank) for rank in self._ranks(n)])
+
+    def _ranks(self, n: np.ndarray) -> list[np.ndarray]:
+        """The 0-based ranks each quantile reads in each group of ``n`` rows: two a quantile."""
+        out = []
         for q in self.qs:
             if q == 0.5:                         # pandas' median: middle value, or mean of the two
-                lower = at(np.maximum((n - 1) // 2, 0))
-                upper = at(n // 2)
+                out += [np.maximum((n - 1) // 2, 0), n // 2]
+            else:                                # pandas' quantile: val + (next − val) × frac
+                idx = np.maximum((q * (n - 1).astype(np.float64)).astype(np.int64), 0)
+                out += [idx, np.minimum(idx + 1, np.maximum(n - 1, 0))]
+        return out
+
+    def _finish(self, n: np.ndarray, values: list[np.ndarray]) -> dict:
+        """The quantiles from the values at ``_ranks(n)`` (float64, NaN in a group with no row)."""
+        has = n > 0
+        out = {"n": n}
+        for i, q in enumerate(self.qs):
+            lower, upper = values[2 * i], values[2 * i + 1]
+            if q == 0.5:
                 with np.errstate(invalid="ignore"):
                     value = np.where(n % 2 == 1, lower, (lower + upper) / 2)
-            else:                                # pandas' quantile: val + (next − val) × frac
-                h = q * (n - 1).astype(np.float64)
-                idx = np.maximum(h.astype(np.int64), 0)
-                frac = h % 1
-                val = at(idx)
-                nxt = at(np.minimum(idx + 1, np.maximum(n - 1, 0)))
+            else:
+                frac = (q * (n - 1).astype(np.float64)) % 1
                 with np.errstate(invalid="ignore"):
-                    value = np.where(frac == 0, val, val + (nxt - val) * frac)
+                    value = np.where(frac == 0, lower, lower + (upper - lower) * frac)
             out[_qname(q)] = np.where(has, value, np.nan)
         return out
 
