@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .reduce.reducers import Mean
-from .reduce.statistic import merge_states, remap_states
+from .reduce.statistic import finalize_parts, merge_states, remap_states
 
 _FOLD = 16  # batch states merged this often: exact quantiles then sort 16 states at once, not 1 + 1
 
@@ -119,6 +119,32 @@ class Partials:
                 out[p.name] = merge_states((p,), each)[p.name]
         return out
 
+    def _merged_groups(self) -> dict | None:
+        """The groups' states as one, kept so: the finish reads them for the total, the groups and the
+        trend, and merging them for each made the merged state three times."""
+        if len(self.groups) > 1:
+            self.groups = [merge_states(self.parts, self.groups)]
+        return self.groups[0] if self.groups else None
+
+    def _total_parts(self) -> dict:
+        """Each part of the total finalized: ``_total_state`` finalized, but a folded part is finalized
+        from the total's and the groups' states together (``finalize_parts``) without first folding the
+        groups into one (exact quantiles: that fold was a merge as large as the state)."""
+        total = self._merge_totals() if self.totals else {}
+        groups = self._merged_groups() if self.folded else None
+        out = {}
+        for p in self.parts:
+            if p not in self.folded:
+                out[p.name] = p.reducer.finalize(total[p.name])
+                continue
+            sources = [({p.name: total[p.name]}, None)] if p.name in total else []
+            if groups is not None:
+                sources.append((groups, np.zeros(self.n_groups, np.intp)))
+            if not sources:
+                sources = [({p.name: p.reducer.empty(1)}, None)]
+            out.update(finalize_parts((p,), sources, 1))
+        return out
+
     def _total_state(self) -> dict:
         total = self._merge_totals() if self.totals else {}
         if self.folded:
@@ -173,8 +199,7 @@ class Partials:
 
     def frames(self, group_keys: list[str], trend: bool = False):
         """(total, groups, trend) frames, one row per group, as the KPI's pandas aggregate gives them."""
-        total = pd.DataFrame(self.stat.finalize(self.parts, self._total_state(), self.settings,
-                                                empty=self.measured == 0))
+        total = pd.DataFrame(self.stat.finish(self._total_parts(), self.settings, self.measured == 0))
         if not group_keys:
             return total, None, None
         n = self.n_groups
@@ -182,7 +207,7 @@ class Partials:
         order = sorted(range(n), key=lambda i: sort_key(self.labels[i]))
         mapping = np.empty(n, dtype=np.intp)
         mapping[order] = np.arange(n)
-        states = merge_states(self.parts, self.groups) if self.groups else None
+        states = self._merged_groups()
         labels = [self.labels[i] for i in order]
         groups = self._frame(states, mapping, n, labels, group_keys)
         trend_frame = None
@@ -200,9 +225,10 @@ class Partials:
             cols = {k: np.asarray(v)[:0] for k, v in empty.items()}
             index = pd.MultiIndex.from_tuples([], names=keys) if len(keys) > 1 else pd.Index([], name=keys[0])
             return pd.DataFrame(cols, index=index)
-        if len(mapping) != n or (mapping != np.arange(n)).any():  # the batches' groups in sorted order
-            states = remap_states(self.parts, states, mapping, n)
-        cols = self.stat.finalize(self.parts, states, self.settings)
+        if len(mapping) == n and (mapping == np.arange(n)).all():
+            mapping = None
+        # the batches' groups in sorted order (or folded into periods), finalized without a remapped copy
+        cols = self.stat.finalize_mapped(self.parts, [(states, mapping)], n, self.settings)
         if len(keys) > 1:
             index = pd.MultiIndex.from_tuples(labels, names=keys)
         else:

@@ -9,12 +9,14 @@ or tiny) and compare with pandas' groupby median / quantile, and with the vector
 from __future__ import annotations
 
 import tracemalloc
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from cxkpi.reduce import Quantiles, reducers
+from cxkpi.partials import Partials
+from cxkpi.reduce import Quantiles, reducers, statistic
 
 QS = (0.5, 0.9, 0.0, 0.25, 1.0)
 
@@ -124,6 +126,45 @@ def test_values_at_ranks_by_hand(monkeypatch):
         assert reducers._runs_at(runs[:1], np.array([0, 1, 2, 5])).tolist() == [1, 1, 4, 9]
         # the rows before positions 0, 1, 3 of the first run: 0, 2, 2 + 1 + 3 = 6
         assert reducers._prefix(runs[0][1], np.array([0, 1, 3])).tolist() == [0, 2, 6]
+
+
+def _rows(rng, n: int) -> pd.DataFrame:
+    minutes = rng.exponential(60, n).round(1)
+    minutes[rng.random(n) < 0.1] = np.nan
+    channel = rng.choice(["phone", "chat", "email"], n).astype(object)
+    channel[rng.random(n) < 0.05] = None  # rows in no group: counted in the total only
+    return pd.DataFrame({"channel": channel, "period": rng.choice(["2025-01", "2025-02", "2025-03", "2025-04"], n),
+                         "minutes": minutes, "open": np.isnan(minutes)})
+
+
+def _frames(values: pd.DataFrame, keys: list[str]):
+    acc = Partials(statistic.durations("open"), {"unit": "min"})
+    for part in np.array_split(np.arange(len(values)), 4):
+        batch = values.iloc[part]
+        batch = batch.assign(**{k: batch[k].astype("category") for k in keys})
+        acc.add(SimpleNamespace(values=batch, group_keys=keys))
+    return acc.frames(keys, trend=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_frames_by_group_by_group_finalize_match_pandas_and_the_vectorized_finish(seed, lean, monkeypatch):
+    rng = np.random.default_rng(seed)
+    values = _rows(rng, 600)
+    keys = ["channel", "period"]
+    total, groups, trend = _frames(values, keys)
+    measured = values.dropna(subset=["minutes"])
+    by = measured.dropna(subset=["channel"]).groupby(keys)["minutes"]
+    np.testing.assert_array_equal(groups["median"].to_numpy(), by.median().to_numpy())
+    np.testing.assert_allclose(groups["p90"].to_numpy(), by.quantile(0.9).to_numpy(), rtol=1e-13)
+    assert list(groups.index) == list(by.median().index)
+    per = measured.dropna(subset=["channel"]).groupby("period")["minutes"]
+    np.testing.assert_array_equal(trend["median"].to_numpy(), per.median().to_numpy())
+    np.testing.assert_allclose(trend["p90"].to_numpy(), per.quantile(0.9).to_numpy(), rtol=1e-13)
+    assert total["median"].iloc[0] == measured["minutes"].median()
+    assert total["n"].iloc[0] == len(measured)
+    monkeypatch.setattr(reducers, "_LEAN_PAIRS", 1 << 40)
+    for got, want in zip((total, groups, trend), _frames(values, keys)):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 def test_the_finish_of_a_large_state_allocates_a_fraction_of_it():

@@ -51,6 +51,11 @@ class Statistic:
     def finalize(self, parts: tuple[Part, ...], states: dict, settings: dict, empty: bool = False) -> dict:
         return self.finish({p.name: p.reducer.finalize(states[p.name]) for p in parts}, settings, empty)
 
+    def finalize_mapped(self, parts: tuple[Part, ...], sources: list, n_groups: int, settings: dict,
+                        empty: bool = False) -> dict:
+        """``finalize`` of the states that ``finalize_parts`` describes (groups renumbered or folded)."""
+        return self.finish(finalize_parts(parts, sources, n_groups), settings, empty)
+
 
 def merge_states(parts: tuple[Part, ...], states: list[dict]) -> dict:
     """The states of several batches (or files) as one: ``merge_many`` where a reducer has it (one sort
@@ -74,6 +79,23 @@ def merge_states(parts: tuple[Part, ...], states: list[dict]) -> dict:
 def remap_states(parts: tuple[Part, ...], states: dict, mapping: np.ndarray, n_groups: int) -> dict:
     """States over new group codes (``mapping[old] = new``; many-to-one folds groups: the trend)."""
     return {p.name: p.reducer.remap(states[p.name], mapping, n_groups) for p in parts}
+
+
+def finalize_parts(parts: tuple[Part, ...], sources: list, n_groups: int) -> dict:
+    """Each part finalized over new group codes: ``sources`` are (states, mapping or None), and the result
+    is what remapping each source, merging them in order and finalizing gives. A reducer with
+    ``finalize_mapped`` (exact quantiles) does it without building the remapped, merged state: at the
+    finish of a large run that state is the size of the run's own."""
+    out = {}
+    for p in parts:
+        each = [(s[p.name], m) for s, m in sources]
+        direct = getattr(p.reducer, "finalize_mapped", None)
+        if direct is not None:
+            out[p.name] = direct(each, n_groups)
+            continue
+        states = [{p.name: s if m is None else p.reducer.remap(s, m, n_groups)} for s, m in each]
+        out[p.name] = p.reducer.finalize(merge_states((p,), states)[p.name])
+    return out
 
 
 def _counts(x) -> np.ndarray:
