@@ -21,15 +21,18 @@ from cxkpi.reduce import Quantiles, reducers, statistic
 QS = (0.5, 0.9, 0.0, 0.25, 1.0)
 
 
-@pytest.fixture(params=("pieces", "sort"))
+@pytest.fixture(params=("pieces", "blocks", "sort"))
 def lean(request, monkeypatch):
-    """The group-by-group finalize forced on small data: counts summed 5 pairs at a time and several
-    runs selected in ~3 value ranges ("pieces"), or several small runs sorted at once ("sort")."""
+    """The group-by-group finalize forced on small data: several runs selected in ~3 value ranges, each
+    run searched whole and its counts summed 5 pairs at a time ("pieces") or runs concatenated 5 pairs
+    at a time ("blocks"), or several small runs sorted at once ("sort")."""
     monkeypatch.setattr(reducers, "_LEAN_PAIRS", 0)
-    if request.param == "pieces":
+    if request.param != "sort":
         monkeypatch.setattr(reducers, "_PIECE", 5)
         monkeypatch.setattr(reducers, "_BUCKETS", 3)
         monkeypatch.setattr(reducers, "_SORT_RUNS", 0)
+    if request.param == "pieces":
+        monkeypatch.setattr(reducers, "_SMALL_RUN", 0)
     return request.param
 
 
@@ -118,10 +121,11 @@ def test_values_at_ranks_by_hand(monkeypatch):
     # ranks 0, 2, 3, 5, 8 are 1, 2, 4, 4, 9; by pieces of 2 pairs and 2 value ranges as by one sort
     runs = [(np.array([1.0, 4, 9]), np.array([2, 1, 3], np.int32)), (np.array([2.0, 4]), np.array([1, 2], np.int32))]
     ranks = np.array([0, 2, 3, 5, 8])
-    for piece, sort_runs in ((2, 0), (1 << 20, 1 << 20)):
+    for piece, sort_runs, small in ((2, 0, 0), (2, 0, 4096), (1 << 20, 1 << 20, 4096)):
         monkeypatch.setattr(reducers, "_PIECE", piece)
         monkeypatch.setattr(reducers, "_BUCKETS", 2)
         monkeypatch.setattr(reducers, "_SORT_RUNS", sort_runs)
+        monkeypatch.setattr(reducers, "_SMALL_RUN", small)
         assert reducers._runs_at(runs, ranks).tolist() == [1, 2, 4, 4, 9]
         assert reducers._runs_at(runs[:1], np.array([0, 1, 2, 5])).tolist() == [1, 1, 4, 9]
         # the rows before positions 0, 1, 3 of the first run: 0, 2, 2 + 1 + 3 = 6
@@ -186,3 +190,17 @@ def test_the_finish_of_a_large_state_allocates_a_fraction_of_it():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < size / 4, (n_new, peak, size)
+
+
+def test_pivots_cut_alike_runs_into_ranges_of_about_equal_size():
+    # 720 runs (15 batch states x 48 groups) of ~20,000 values from one distribution: the total's runs.
+    # Sampled from the same offsets in each run, the pivots came in clumps and a range held 849,028
+    # pairs instead of ~14,000; a range now holds at most a few times pairs / _BUCKETS
+    rng = np.random.default_rng(0)
+    runs = [(np.sort(rng.exponential(600, rng.integers(19_000, 20_000))), None) for _ in range(720)]
+    pairs = sum(len(v) for v, _ in runs)
+    pivots = reducers._pivots(runs, np.float64, pairs)
+    assert reducers._BUCKETS // 2 < len(pivots) < reducers._BUCKETS * 1.2
+    sizes = sum(np.diff(np.concatenate([[0], np.searchsorted(v, pivots), [len(v)]])) for v, _ in runs)
+    assert sizes.sum() == pairs
+    assert sizes.max() < 3 * pairs / reducers._BUCKETS, sizes.max()

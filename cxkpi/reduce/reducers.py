@@ -427,6 +427,7 @@ _SORT_RUNS = 1 << 20  # runs of one group up to this many pairs in all: one stab
 _LEAN_PAIRS = 1 << 21  # quantile states over this many pairs finalize group by group (see Quantiles.finalize_mapped)
 _PIECE = 1 << 20  # a run's counts are summed this many at a time: a cumsum of 8 MB, never one of the whole run
 _BUCKETS = 1024  # a group of several runs is selected in about this many value ranges
+_SMALL_RUN = 4096  # runs up to this many pairs are counted together (see _blocks)
 
 
 def _runs_by_group(sources: list, n_groups: int) -> list[list]:
@@ -478,6 +479,16 @@ def _run_at(v: np.ndarray, c: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pivots(runs: list, dt, pairs: int) -> np.ndarray:
+    """About ``_BUCKETS`` distinct values cutting the runs' pairs into ranges of about equal size: every
+    8th of a sample of every step-th pair of each run, each run from another offset (golden-ratio
+    steps); alike runs sampled from the same offsets gave pivots in clumps, ranges 60 times too large."""
+    step = max(1, pairs // (8 * _BUCKETS))
+    sample = np.sort(np.concatenate([v[int((i * 0.6180339887498949) % 1 * step)::step].astype(dt, copy=False)
+                                     for i, (v, _) in enumerate(runs)]))
+    return np.unique(sample[::8])
+
+
 def _runs_at(runs: list, ranks: np.ndarray) -> np.ndarray:
     """The values at 0-based ``ranks`` among the rows of one group's sorted distinct runs with counts,
     as their merge would give them, without merging: the runs' values are cut into ranges at pivots
@@ -492,26 +503,62 @@ def _runs_at(runs: list, ranks: np.ndarray) -> np.ndarray:
         c = np.concatenate([c for _, c in runs])
         order = np.argsort(v, kind="stable")
         return v[order][np.searchsorted(np.cumsum(c[order], dtype=np.int64), ranks, side="right")]
-    step = max(1, pairs // (8 * _BUCKETS))
-    sample = np.sort(np.concatenate([v[::step].astype(dt, copy=False) for v, _ in runs]))
-    pivots = np.unique(sample[::8])
-    bounds = []
+    pivots = _pivots(runs, dt, pairs)
     rows = np.zeros(len(pivots) + 1, np.int64)  # range k: values in [pivots[k - 1], pivots[k])
-    for v, c in runs:
-        b = np.concatenate([[0], np.searchsorted(v, pivots, side="left"), [len(v)]])
-        rows += np.diff(_prefix(c, b))
-        bounds.append(b)
+    for whole, v, c in _blocks(runs):
+        if whole:
+            rows += np.diff(_prefix(c, np.concatenate([[0], np.searchsorted(v, pivots, side="left"), [len(v)]])))
+        else:  # counts summed as float64: exact below 2^53 rows
+            where = np.searchsorted(pivots, v, side="right")
+            rows += np.bincount(where, weights=c, minlength=len(rows)).astype(np.int64)
     cum = np.cumsum(rows)
     where = np.searchsorted(cum, ranks, side="right")
+    wanted = np.unique(where)
+    found: dict = {k: ([], []) for k in wanted}
+    for whole, v, c in _blocks(runs):  # the wanted ranges' pairs (their bounds found again, not kept)
+        for k in wanted:
+            lo, hi = pivots[k - 1] if k else None, pivots[k] if k < len(pivots) else None
+            if whole:
+                a = 0 if lo is None else np.searchsorted(v, lo)
+                b = len(v) if hi is None else np.searchsorted(v, hi)
+                found[k][0].append(v[a:b])
+                found[k][1].append(c[a:b])
+            else:
+                keep = np.ones(len(v), bool) if lo is None else v >= lo
+                if hi is not None:
+                    keep &= v < hi
+                found[k][0].append(v[keep])
+                found[k][1].append(c[keep])
     out = np.empty(len(ranks), dt)
-    for k in np.unique(where):
-        v = np.concatenate([r[0][b[k]:b[k + 1]] for r, b in zip(runs, bounds)]).astype(dt, copy=False)
-        c = np.concatenate([r[1][b[k]:b[k + 1]] for r, b in zip(runs, bounds)])
+    for k in wanted:
+        v = np.concatenate(found[k][0]).astype(dt, copy=False)
+        c = np.concatenate(found[k][1])
+        found[k] = None
         order = np.argsort(v, kind="stable")
         sel = where == k
         base = cum[k - 1] if k else 0
         out[sel] = v[order][np.searchsorted(np.cumsum(c[order], dtype=np.int64), ranks[sel] - base, side="right")]
     return out
+
+
+def _blocks(runs: list):
+    """The runs as (whole, values, counts) to count by value range: a run over ``_SMALL_RUN`` pairs whole
+    (sorted: its ranges are found by a search of the pivots), the smaller ones concatenated a quarter
+    ``_PIECE`` of pairs at a time (each pair's range searched): thousands of runs of a few pairs each
+    (an agent's month) cost a few numpy calls, not a few per run."""
+    vs, cs, size = [], [], 0
+    for v, c in runs:
+        if len(v) > _SMALL_RUN:
+            yield True, v, c
+            continue
+        vs.append(v)
+        cs.append(c)
+        size += len(v)
+        if size >= max(_PIECE // 4, 1):
+            yield False, np.concatenate(vs), np.concatenate(cs)
+            vs, cs, size = [], [], 0
+    if vs:
+        yield False, np.concatenate(vs), np.concatenate(cs)
 
 
 def _merge_sorted(sources: list, n_groups: int) -> dict:
