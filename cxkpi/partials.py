@@ -119,29 +119,21 @@ class Partials:
                 out[p.name] = merge_states((p,), each)[p.name]
         return out
 
-    def _merged_groups(self) -> dict | None:
-        """The groups' states as one, kept so: the finish reads them for the total, the groups and the
-        trend, and merging them for each made the merged state three times."""
-        if len(self.groups) > 1:
-            self.groups = [merge_states(self.parts, self.groups)]
-        return self.groups[0] if self.groups else None
-
     def _total_parts(self) -> dict:
         """Each part of the total finalized: ``_total_state`` finalized, but a folded part is finalized
-        from the total's and the groups' states together (``finalize_parts``) without first folding the
-        groups into one (exact quantiles: that fold was a merge as large as the state)."""
+        from the rows in no group and the groups' states as they are (``finalize_parts``): exact
+        quantiles then build no merge of the batch states and no fold of every group into one."""
         total = self._merge_totals() if self.totals else {}
-        groups = self._merged_groups() if self.folded else None
         out = {}
         for p in self.parts:
             if p not in self.folded:
                 out[p.name] = p.reducer.finalize(total[p.name])
                 continue
-            sources = [({p.name: total[p.name]}, None)] if p.name in total else []
-            if groups is not None:
-                sources.append((groups, np.zeros(self.n_groups, np.intp)))
+            sources = [([total], None)] if p.name in total else []
+            if self.groups:
+                sources.append((self.groups, np.zeros(self.n_groups, np.intp)))
             if not sources:
-                sources = [({p.name: p.reducer.empty(1)}, None)]
+                sources = [([{p.name: p.reducer.empty(1)}], None)]
             out.update(finalize_parts((p,), sources, 1))
         return out
 
@@ -207,7 +199,7 @@ class Partials:
         order = sorted(range(n), key=lambda i: sort_key(self.labels[i]))
         mapping = np.empty(n, dtype=np.intp)
         mapping[order] = np.arange(n)
-        states = self._merged_groups()
+        states = self.groups  # the batch states as they are: finalize_parts merges what it must
         labels = [self.labels[i] for i in order]
         groups = self._frame(states, mapping, n, labels, group_keys)
         trend_frame = None
@@ -220,7 +212,7 @@ class Partials:
         return total, groups, trend_frame
 
     def _frame(self, states, mapping: np.ndarray, n: int, labels: list[tuple], keys: list[str]) -> pd.DataFrame:
-        if states is None or n == 0:
+        if not states or n == 0:
             empty = self.stat.finalize(self.parts, self._total_state(), self.settings)
             cols = {k: np.asarray(v)[:0] for k, v in empty.items()}
             index = pd.MultiIndex.from_tuples([], names=keys) if len(keys) > 1 else pd.Index([], name=keys[0])

@@ -204,3 +204,27 @@ def test_pivots_cut_alike_runs_into_ranges_of_about_equal_size():
     sizes = sum(np.diff(np.concatenate([[0], np.searchsorted(v, pivots), [len(v)]])) for v, _ in runs)
     assert sizes.sum() == pairs
     assert sizes.max() < 3 * pairs / reducers._BUCKETS, sizes.max()
+
+
+@pytest.mark.parametrize("forced", (False, True))
+def test_frames_from_batch_states_that_saw_fewer_groups(forced, monkeypatch):
+    # the finish reads the batch states as they are, unmerged: the first batch saw only "chat" in
+    # 2025-01, the second adds "phone" and 2025-02, so their states have 1 and 4 groups.
+    # chat 2025-01: 1, 2, 9 -> median 2; phone 2025-02: 4, 6 -> 5; period 2025-01: 1, 2, 3, 9 -> 2.5
+    if forced:
+        monkeypatch.setattr(reducers, "_LEAN_PAIRS", 0)
+    acc = Partials(statistic.durations("open"), {"unit": "min"})
+    batches = [(["chat", "chat"], ["2025-01", "2025-01"], [1.0, 9.0]),
+               (["chat", "phone", "phone", "phone", "chat"], ["2025-01", "2025-01", "2025-02", "2025-02", "2025-02"],
+                [2.0, 3.0, 4.0, 6.0, 7.0])]
+    for channel, period, minutes in batches:
+        rows = pd.DataFrame({"channel": pd.Categorical(channel), "period": pd.Categorical(period),
+                             "minutes": minutes, "open": [0] * len(minutes)})
+        acc.add(SimpleNamespace(values=rows, group_keys=["channel", "period"]))
+    assert [s["q"]["n_groups"] for s in acc.groups] == [1, 4]
+    total, groups, trend = acc.frames(["channel", "period"], trend=True)
+    assert groups["median"].to_dict() == {("chat", "2025-01"): 2.0, ("chat", "2025-02"): 7.0,
+                                          ("phone", "2025-01"): 3.0, ("phone", "2025-02"): 5.0}
+    assert trend["median"].to_dict() == {"2025-01": 2.5, "2025-02": 6.0}  # 4, 6, 7 -> 6
+    assert total["median"].iloc[0] == 4.0  # 1 2 3 4 6 7 9
+    assert len(acc.groups) == 2  # not merged by the finish

@@ -674,7 +674,8 @@ class Quantiles:
         lean = (n_groups <= _GROUP_LOOP and all(s["n_groups"] <= _GROUP_LOOP for s, _ in sources)
                 and sum(len(s["v"]) for s, _ in sources) > _LEAN_PAIRS)
         if not lean:
-            states = [{**s, "n_groups": n_groups} if m is None else self.remap(s, m, n_groups) for s, m in sources]
+            states = [{**s, "n_groups": n_groups} if m is None else self.remap(s, m[:s["n_groups"]], n_groups)
+                      for s, m in sources]  # a batch's state may have fewer groups than the mapping
             return self._finalize_all(states[0] if len(states) == 1 else self.merge_many(states))
         runs = _runs_by_group(sources, n_groups)
         n = np.array([sum(int(c.sum()) for _, c in r) for r in runs], dtype=np.int64)

@@ -82,19 +82,21 @@ def remap_states(parts: tuple[Part, ...], states: dict, mapping: np.ndarray, n_g
 
 
 def finalize_parts(parts: tuple[Part, ...], sources: list, n_groups: int) -> dict:
-    """Each part finalized over new group codes: ``sources`` are (states, mapping or None), and the result
-    is what remapping each source, merging them in order and finalizing gives. A reducer with
-    ``finalize_mapped`` (exact quantiles) does it without building the remapped, merged state: at the
-    finish of a large run that state is the size of the run's own."""
+    """Each part finalized over new group codes. ``sources`` are (list of states, mapping or None): the
+    result is what merging each source's states, remapping them, merging the sources in order and
+    finalizing gives. A reducer with ``finalize_mapped`` (exact quantiles) reads the states as they are
+    instead: the merged and the remapped state are each as large as the run's own at its finish."""
     out = {}
     for p in parts:
-        each = [(s[p.name], m) for s, m in sources]
         direct = getattr(p.reducer, "finalize_mapped", None)
         if direct is not None:
-            out[p.name] = direct(each, n_groups)
+            out[p.name] = direct([(s[p.name], m) for states, m in sources for s in states], n_groups)
             continue
-        states = [{p.name: s if m is None else p.reducer.remap(s, m, n_groups)} for s, m in each]
-        out[p.name] = p.reducer.finalize(merge_states((p,), states)[p.name])
+        each = []
+        for states, m in sources:
+            merged = merge_states((p,), states)[p.name]
+            each.append({p.name: merged if m is None else p.reducer.remap(merged, m, n_groups)})
+        out[p.name] = p.reducer.finalize(merge_states((p,), each)[p.name])
     return out
 
 
