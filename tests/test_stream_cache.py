@@ -399,3 +399,23 @@ def test_a_cached_rerun_reads_no_byte_of_a_settled_folder(tmp_path, run_cli, pas
     monkeypatch.setattr(parsed, "_FACTS", {})  # a new process
     assert _results(_run(run_cli, *args)) == _results(cold)
     assert read == [] and passes_with_sources == []
+
+
+def test_a_shared_folder_with_a_small_file_parses_it_once_per_source(tmp_path, run_cli, passes_with_sources):
+    # February's 5 rows are under one batch: parsed whole for each source, the other months streamed
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m, n in ((1, 300), (2, 5), (3, 300)):
+        _month(folder / f"t-2025-{m:02d}.csv", m, n=n)
+    both = tmp_path / "both.yaml"
+    both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    got = _results(_run(run_cli, "report", "-c", both, "--period", "month"))
+    assert passes_with_sources == [("t-2025-01.csv", ["surveys"])] + \
+        [(f"t-2025-{m:02d}.csv", ["surveys", "tickets"]) for m in (1, 3)]
+    assert got["frt"]["n"] == got["csat"]["n"] == 605
+    # 605 answers 1 + i % 5: 2 in 5 satisfied in each 300-row month (240), and of i = 0..4 one 4, one 5
+    assert got["csat"]["value"] == pytest.approx(100 * 242 / 605)
+    for kpi in ("frt", "csat"):
+        alone = tmp_path / f"{kpi}.yaml"
+        alone.write_text(_both_sources(folder, kpi), encoding="utf-8")
+        assert _results(_run(run_cli, "report", "-c", alone, "--period", "month"))[kpi] == got[kpi]
