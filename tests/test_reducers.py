@@ -5,6 +5,7 @@ cxkpi.stats functions) to 1e-9."""
 
 from __future__ import annotations
 
+import math
 import pickle
 import subprocess
 import sys
@@ -56,11 +57,11 @@ def _merge_randomly(reducer, states, rng):
     return states[0]
 
 
-def _close(got, want, label=""):
+def _close(got, want, label="", atol=1e-9):
     if isinstance(want, dict):
         assert set(got) == set(want), label
         for key in want:
-            _close(got[key], want[key], f"{label}.{key}")
+            _close(got[key], want[key], f"{label}.{key}", atol)
         return
     if isinstance(want, (pa.Array, pa.ChunkedArray)):
         assert got.equals(want), label
@@ -70,7 +71,7 @@ def _close(got, want, label=""):
     if want.dtype.kind in "iub":
         np.testing.assert_array_equal(got, want, err_msg=label)
     else:
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=label)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=atol, equal_nan=True, err_msg=label)
 
 
 def batched(reducer, values, groups, n_groups, rng):
@@ -97,14 +98,16 @@ def batched_with_local_codes(reducer, values, groups, n_groups, rng):
     return reducer.finalize(_merge_randomly(reducer, states, rng))
 
 
-def check(reducer, values, groups, n_groups, rng):
-    """The batched, remapped and total results equal the one-shot ones; returns the one-shot result."""
+def check(reducer, values, groups, n_groups, rng, atol=1e-9):
+    """The batched, remapped and total results equal the one-shot ones; returns the one-shot result.
+    ``atol``: the floating-point floor of the values' sums (values of 1e9 that cancel to 78 carry
+    an error of a few ulps of 1e9 in any order of summation, one-shot or batched)."""
     one = reducer.finalize(reducer.partial(values, groups, n_groups))
-    _close(batched(reducer, values, groups, n_groups, rng), one, "batched")
-    _close(batched_with_local_codes(reducer, values, groups, n_groups, rng), one, "remapped")
+    _close(batched(reducer, values, groups, n_groups, rng), one, "batched", atol)
+    _close(batched_with_local_codes(reducer, values, groups, n_groups, rng), one, "remapped", atol)
     # the total from the group partials (everything to group 0) = the reducer run with one group
     total = reducer.finalize(reducer.remap(reducer.partial(values, groups, n_groups), np.zeros(n_groups, int), 1))
-    _close(total, reducer.finalize(reducer.partial(values, np.zeros(len(groups), np.int32), 1)), "total")
+    _close(total, reducer.finalize(reducer.partial(values, np.zeros(len(groups), np.int32), 1)), "total", atol)
     return one
 
 
@@ -477,14 +480,32 @@ def test_property_quantiles_and_mean_any_split(rows, seed):
     groups = np.array([g for g, _ in rows], dtype=np.int32)
     x = np.array([v for _, v in rows], dtype=np.float64)
     q = check(Quantiles((0.5, 0.9)), x, groups, 4, rng)
-    m = check(Mean(), x, groups, 4, rng)
+    # a mean of values up to 1e9 that cancel (-536871069, 536870834, 0: -78.3333333) is off by a few ulps
+    # of 1e9 (~1e-7) whatever the order of the sums: that is the floor for batched = one-shot
+    floor = 64 * np.finfo(float).eps * float(np.nanmax(np.abs(x), initial=0.0))
+    m = check(Mean(), x, groups, 4, rng, atol=max(1e-9, floor))
     g = pd.Series(x).groupby(groups)
     codes = g.count().index.to_numpy()
     np.testing.assert_array_equal(q["median"][codes], g.median().to_numpy())
     np.testing.assert_array_equal(q["p90"][codes], g.quantile(0.9).to_numpy())
     _close(m["n"][codes], g.count().to_numpy())
-    mean = g.mean().to_numpy()
-    np.testing.assert_allclose(m["value"][codes], mean, rtol=1e-12, atol=1e-6, equal_nan=True)
+    # against the exact mean (math.fsum), not pandas' (its own sums round as ours do)
+    exact = np.array([math.fsum(x[(groups == c) & ~np.isnan(x)]) / max(int(((groups == c) & ~np.isnan(x)).sum()), 1)
+                      for c in codes])
+    np.testing.assert_allclose(m["value"][codes], np.where(g.count().to_numpy() > 0, exact, np.nan),
+                               rtol=1e-12, atol=max(1e-6, floor), equal_nan=True)
+
+
+def test_a_mean_of_cancelling_large_values_is_within_the_floating_point_floor():
+    # the example hypothesis found: exact mean -78.33333329359691 (fractions); one-shot and batched
+    # are each within a few ulps of 536,871,069 of it, and of each other
+    x = np.array([0.0, -536871068.9999999, 536870834.0])
+    exact = math.fsum(x) / 3
+    floor = 64 * np.finfo(float).eps * 536871069
+    one = Mean().finalize(Mean().partial(x, np.zeros(3, np.int32), 1))["value"][0]
+    parts = [Mean().partial(x[i:i + 1], np.zeros(1, np.int32), 1) for i in range(3)]
+    merged = Mean().finalize(Mean().merge(Mean().merge(parts[0], parts[1]), parts[2]))["value"][0]
+    assert abs(one - exact) < floor and abs(merged - exact) < floor and abs(one - merged) < floor
 
 
 def test_remap_beyond_the_new_groups_is_refused():
