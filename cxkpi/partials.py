@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .reduce.codes import unique_codes
 from .reduce.reducers import Mean
 from .reduce.statistic import finalize_parts, merge_states, remap_states
 
@@ -170,7 +171,7 @@ class Partials:
             codes = [c[keep] for c in codes]
         sizes = [max(len(u), 1) for u in uniques]
         flat = np.ravel_multi_index(codes, sizes) if codes else np.zeros(len(values), np.int64)
-        combos, inverse = np.unique(flat, return_inverse=True)
+        combos, _, inverse, _ = unique_codes(flat, int(np.prod(sizes)))  # counted: a batch has few groups
         ids = np.empty(len(combos), dtype=np.int32)
         for i, parts in enumerate(zip(*np.unravel_index(combos, sizes))):
             key = tuple(u[j] for u, j in zip(uniques, parts))
