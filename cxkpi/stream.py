@@ -93,6 +93,11 @@ class _Run:
         self.settings = check(spec, data, request)
         self.columns = data.columns
         self.answers: dict = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """An empty accumulation (the files are read again: a guessed answer scale did not hold)."""
+        spec = self.spec
         self.partials = Partials(spec.statistic, self.settings, spec.dimensions)
         self.shape: tuple | None = None  # (keys, group_keys) of the measured rows
         self.tallies = (Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS), Tally(EXAMPLE_ROWS))  # total, groups, trend
@@ -218,53 +223,95 @@ def run_many(items: dict[str, list[tuple]], data: dict, collect=(), stream=None)
     align = stream.align if several else None
     store = Pieces(_files_cache(parts), zones=stream.zones if several else None)
     remote = _remote(stream) if several else None
+    fold = _Fold(runs, parts)
     try:
         pieces = _speculate(runs, stream, collect) if not several and store.folder is None else None
         decided = False
         if pieces is None and several and not collect:
-            pieces = _guess_files(runs, parts, store, align, remote)
+            pieces = _guess_files(runs, parts, store, align, remote, fold)
             decided = pieces == "decided"
+            if decided:  # the guess's pieces were absorbed: the files are read again on the decision
+                for each in runs.values():
+                    for one in each:
+                        one.reset()
+                fold = _Fold(runs, parts)
             pieces = None if decided else pieces
         if pieces is None:
             if not decided:
                 _decide(runs, parts, store, align, remote)
-            pieces = _pieces(runs, parts, store, align, collect, remote)
+            pieces = _pieces(runs, parts, store, align, collect, remote, fold=fold)
+        elif not fold.seen:  # one file's speculative pass
+            for i, got in enumerate(pieces):
+                fold.add(i, got)
     except (NotBatchable, NotStreamable, Mismatch):
         stream.failed = True
         return None
     out = {}
     for source, each in runs.items():
-        metas, files_meta = [], []
-        last = 0
-        firsts, offsets = [], []
-        start, begun = _begin(pieces, source, each, parts)
-        if begun is not None:
-            metas, files_meta, firsts, offsets, last = begun
-        for i, file_pieces in enumerate(pieces):
-            if i < start:
-                continue
-            meta, first_piece = file_pieces["meta"].get(source), file_pieces.get((source, 0))
-            if meta is None:  # its parse failed: its own whole read says why
-                break
-            low, high = (first_piece["low"], first_piece["high"]) if first_piece else (None, None)
-            low, high = (1, 0) if low is None else (low, high)
-            offset = 0 if i == 0 else last + 1 - low  # as io.files.concat numbers the rows of several files
-            firsts.append(offset + low if i else 0)
-            offsets.append(offset)
-            last = max(last, offset + high)
-            for j, one in enumerate(each):
-                one.absorb(file_pieces[(source, j)], offset)
-            metas.append(meta)
-            files_meta.append(first_piece["file_rows"] if first_piece else 0)
-        else:
-            if several:
-                _keep_prefix(store, pieces, source, each, start, (metas, files_meta, firsts, offsets, last))
-            meta = metas[0] if not several else _files_meta(stream, metas, files_meta, firsts, offsets)
-            for one in each:
-                made = one.result(meta)
-                if made is not None:
-                    out[(source, one.spec.name)] = made
+        done = fold.done[source]
+        if done["broken"]:  # a file's parse failed: its own whole read says why
+            continue
+        files = (done["metas"], done["rows"], done["firsts"], done["offsets"], done["last"])
+        if several:
+            _keep_prefix(store, fold.keys, source, each, fold.start, files)
+        meta = done["metas"][0] if not several else _files_meta(stream, *files[:4])
+        for one in each:
+            made = one.result(meta)
+            if made is not None:
+                out[(source, one.spec.name)] = made
     return out
+
+
+class _Fold:
+    """Each source's files absorbed into its runs in file order as each file's pieces are ready, then
+    dropped: a folder's run holds its accumulation and one file's pieces, not every file's."""
+
+    def __init__(self, runs: dict, parts: list) -> None:  # noqa: D107
+        self.runs, self.parts = runs, parts
+        self.done = {s: {"metas": [], "rows": [], "firsts": [], "offsets": [], "last": 0, "broken": False}
+                     for s in runs}
+        self.start = 0  # files held by a kept accumulation (``--cache``)
+        self.keys: list = [None] * len(parts)  # each file's piece keys: (source, index) -> key
+        self.seen = 0
+
+    def begin(self, start: int, found: dict) -> None:
+        """Absorb the kept accumulation of the first ``start`` files (``_prefix``)."""
+        if not start:
+            return
+        for source, each in self.runs.items():
+            entries = [found[(source, j)] for j in range(len(each))]
+            files = entries[0]["files"]
+            for one, entry in zip(each, entries):
+                one.absorb(entry, 0)
+            self.done[source].update(
+                metas=[_meta_from(self.parts[i], source, {"meta": m}) for i, m in enumerate(files["metas"])],
+                rows=list(files["file_rows"]), firsts=list(files["firsts"]), offsets=list(files["offsets"]),
+                last=int(files["last"]))
+        self.start = start
+
+    def add(self, i: int, got: dict) -> None:
+        """File ``i``'s pieces ((source, index) -> piece, "meta", "keys"), absorbed and then dropped."""
+        self.seen += 1
+        self.keys[i] = got.get("keys") or {}
+        if i >= self.start:
+            for source, each in self.runs.items():
+                done = self.done[source]
+                meta, first = got["meta"].get(source), got.get((source, 0))
+                if done["broken"] or meta is None:
+                    done["broken"] = True
+                    continue
+                low, high = (first["low"], first["high"]) if first else (None, None)
+                low, high = (1, 0) if low is None else (low, high)
+                offset = 0 if i == 0 else done["last"] + 1 - low  # as io.files.concat numbers several files' rows
+                done["firsts"].append(offset + low if i else 0)
+                done["offsets"].append(offset)
+                done["last"] = max(done["last"], offset + high)
+                for j, one in enumerate(each):
+                    one.absorb(got[(source, j)], offset)
+                done["metas"].append(meta)
+                done["rows"].append(first["file_rows"] if first else 0)
+        for k in [k for k in got if isinstance(k, tuple)]:
+            del got[k]
 
 
 def _prefix_key(keys: list) -> str | None:
@@ -274,37 +321,23 @@ def _prefix_key(keys: list) -> str | None:
     return hashlib.blake2b(repr(["prefix", *keys]).encode(), digest_size=20).hexdigest()
 
 
-def _begin(pieces: list, source: str, each: list, parts: list) -> tuple[int, tuple | None]:
-    """The cached accumulation ``_pieces`` found for this source's first files: absorbed into the runs;
-    returns how many files it holds and (metas, file rows, firsts, offsets, last) of them."""
-    found = pieces[0].get("prefix", {}) if pieces else {}
-    entries = [found.get((source, j)) for j in range(len(each))]
-    if not entries or any(e is None for e in entries):
-        return 0, None
-    files = entries[0]["files"]
-    for one, entry in zip(each, entries):
-        one.absorb(entry, 0)
-    metas = [_meta_from(parts[i], source, {"meta": m}) for i, m in enumerate(files["metas"])]
-    return len(metas), (metas, list(files["file_rows"]), list(files["firsts"]), list(files["offsets"]),
-                        int(files["last"]))
-
-
-def _keep_prefix(store: "Pieces", pieces: list, source: str, each: list, start: int, files: tuple) -> None:
+def _keep_prefix(store: "Pieces", keys: list, source: str, each: list, start: int, files: tuple) -> None:
     """``--cache``: keep each run's accumulation of every file, and drop the shorter one it began from
-    (a folder that grows by a file a night keeps one accumulation, not one a night)."""
-    if store.folder is None or len(pieces) <= start:
+    (a folder that grows by a file a night keeps one accumulation, not one a night). ``keys``: each
+    file's piece keys."""
+    if store.folder is None or len(keys) <= start:
         return
     metas, file_rows, firsts, offsets, last = files
     described = {"metas": [_meta_data(m) for m in metas], "file_rows": file_rows, "firsts": firsts,
                  "offsets": offsets, "last": last}
     for j, one in enumerate(each):
-        keys = [p.get("keys", {}).get((source, j)) for p in pieces]
-        key = _prefix_key(keys)
+        mine = [(k or {}).get((source, j)) for k in keys]
+        key = _prefix_key(mine)
         if key is None:
             return
         store.put(key, {**one.export(), "files": described})
         if start:
-            store.drop(_prefix_key(keys[:start]))
+            store.drop(_prefix_key(mine[:start]))
 
 
 def _same_columns(files) -> bool:
@@ -418,7 +451,7 @@ def _answers_of(part, runs: dict, align) -> dict:
     return {k: [[a, n] for a, n in got.items()] for k, got in answers.items()}
 
 
-def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None) -> list[dict] | None:
+def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None, fold=None) -> list[dict] | None:
     """Several files in one pass each, survey KPIs included (as ``_speculate`` for one file): the
     scale is guessed from the answers known before the pass (the answers ``--cache`` kept of earlier
     files, else the first file's, counted first), every file's pieces are computed on that guess while
@@ -454,7 +487,7 @@ def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None) -
         one.answers = dict(guess[(s, j)])
         one.decided()
     counted: dict = {}
-    pieces = _pieces(runs, parts, store, align, (), remote, count=set(unknown), counted=counted)
+    pieces = _pieces(runs, parts, store, align, (), remote, count=set(unknown), counted=counted, fold=fold)
     whole = {k: dict(v) for k, v in guess.items()}
     for (i, s, j), pairs in counted.items():
         _add_answers(whole[(s, j)], pairs)
@@ -468,18 +501,41 @@ def _guess_files(runs: dict, parts: list, store: "Pieces", align, remote=None) -
 
 
 def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=None, count=(),
-            counted=None) -> list[dict]:
-    """Each file's pieces: (source, index of the KPI) -> piece, and "meta" -> source -> its Dataset.
-    The files in ``count`` also have their deciding KPIs' answers counted in the same pass, into
-    ``counted``: (file, source, index) -> [[answer, count], ...]."""
+            counted=None, fold=None) -> list[dict]:
+    """Each file's pieces: (source, index of the KPI) -> piece, "meta" -> source -> its Dataset, and
+    "keys" -> the pieces' cache keys. The files in ``count`` also have their deciding KPIs' answers
+    counted in the same pass, into ``counted``: (file, source, index) -> [[answer, count], ...].
+    ``fold``: each file is handed to it, in order, as soon as it is complete (read here, or loaded
+    from the cache), and its pieces are dropped; Dask's tasks come back together and are folded then."""
     out, work = [], []
     start, found = _prefix(runs, parts, store, min(count, default=len(parts))) if not collect else (0, {})
+    if fold is not None:
+        fold.begin(start, found)
+
+    def complete(i: int, part, todo: dict, pieces: dict, metas: dict, answers: dict) -> None:
+        for (s, j), pairs in answers.items():
+            counted[(i, s, j)] = pairs
+        got = out[i]
+        for k, (one, key) in todo.items():
+            got[k] = pieces[k]
+            store.put(key, {**pieces[k], "meta": _meta_data(metas.get(k[0]))})
+        for s in runs:
+            if s not in metas and (s, 0) in got:
+                metas[s] = _meta_from(part, s, got[(s, 0)])
+        got["meta"] = metas
+
+    def ready(i: int) -> None:
+        if fold is not None:
+            fold.add(i, out[i])
+
+    later = remote and not collect
     for i, part in enumerate(parts):
         got: dict = {"meta": {}}
         out.append(got)
         if i < start:  # in the accumulation found: neither read nor loaded
             got["keys"] = {(s, j): store.key(part, s, one, "piece") for s, each in runs.items()
                            for j, one in enumerate(each)}
+            ready(i)
             continue
         if not hasattr(part, "each"):  # a small file of a folder, parsed whole already: one batch
             for s, each in runs.items():
@@ -488,6 +544,8 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
                     piece.add(_each(part, align))
                     got[(s, j)] = piece.export()
                 got["meta"][s] = part
+            if not work or not later:
+                ready(i)
             continue
         todo = {}
         got["keys"] = {}
@@ -500,28 +558,22 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
                 else:
                     todo[(s, j)] = (one, key)
         if todo or collect or i in count:
-            work.append((i, part, todo))
+            peek = {(s, j): one for s, j, one in _deciding(runs)} if i in count else {}
+            if later:
+                work.append((i, part, todo, peek))
+                continue
+            done = _pieces_of(part, {k: one for k, (one, _) in todo.items()}, align, collect, set(runs), peek)
+            complete(i, part, todo, *done)
         else:
             got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
-    peeks = [{(s, j): one for s, j, one in _deciding(runs)} if i in count else {} for i, _, _ in work]
-    if remote and not collect:
-        done = remote("pieces", work, peeks)
-    else:
-        done = [_pieces_of(part, {k: one for k, (one, _) in todo.items()}, align, collect, set(runs), peek)
-                for (_, part, todo), peek in zip(work, peeks)]
-    for (i, part, todo), (pieces, metas, answers) in zip(work, done):
-        for (s, j), pairs in answers.items():
-            counted[(i, s, j)] = pairs
-        got = out[i]
-        for k, (one, key) in todo.items():
-            got[k] = pieces[k]
-            store.put(key, {**pieces[k], "meta": _meta_data(metas.get(k[0]))})
-        for s in runs:
-            if s not in metas and (s, 0) in got:
-                metas[s] = _meta_from(part, s, got[(s, 0)])
-        got["meta"] = metas
-    if found and out:
-        out[0]["prefix"] = found
+        if not work:
+            ready(i)
+    if work:  # Dask: every file's task at once, then each file folded in order
+        done = remote("pieces", [w[:3] for w in work], [w[3] for w in work])
+        for (i, part, todo, _), result in zip(work, done):
+            complete(i, part, todo, *result)
+        for i in range(work[0][0], len(parts)):
+            ready(i)
     return out
 
 

@@ -419,3 +419,32 @@ def test_a_shared_folder_with_a_small_file_parses_it_once_per_source(tmp_path, r
         alone = tmp_path / f"{kpi}.yaml"
         alone.write_text(_both_sources(folder, kpi), encoding="utf-8")
         assert _results(_run(run_cli, "report", "-c", alone, "--period", "month"))[kpi] == got[kpi]
+
+
+def test_each_file_is_absorbed_before_the_next_is_read(tmp_path, run_cli, monkeypatch):
+    # a folder's run holds its accumulation and one file's pieces: file i is folded into the KPIs'
+    # accumulation (and its pieces dropped) before file i + 1 is read, also when --cache fills
+    import cxkpi.io.load as load
+    import cxkpi.stream as stream
+
+    events = []
+    real_pass, real_add = load._batch_pass, stream._Fold.add
+    monkeypatch.setattr(load, "_batch_pass", lambda path, *a, **k: events.append(("read", path.name))
+                        or real_pass(path, *a, **k))
+
+    def add(self, i, got):
+        held = [k for k in got if isinstance(k, tuple)]
+        real_add(self, i, got)
+        events.append(("absorbed", i, len(held), len([k for k in got if isinstance(k, tuple)])))
+
+    monkeypatch.setattr(stream._Fold, "add", add)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        _month(folder / f"t-2025-{m:02d}.csv", m)
+    for extra in ([], ["--cache", tmp_path / "cache"]):
+        events.clear()
+        _run(run_cli, "frt", folder, "--by", "channel", *extra)
+        # one piece per file (frt), gone once absorbed
+        assert events == [e for m in (1, 2, 3) for e in (("read", f"t-2025-{m:02d}.csv"), ("absorbed", m - 1, 1, 0))]
