@@ -631,21 +631,32 @@ def _remote(stream):
     def run(kind: str, work: list, peeks=None) -> list:
         from .io import distributed
 
+        peeks = peeks or [None] * len(work)
+        # a small file of a folder that several sources name (io.files._Parsed) is parsed here already
+        # and has no path to hand a worker: it is measured in this process, in its place
+        here = {n for n, (_, part, _) in enumerate(work) if not hasattr(part, "path")}
         tasks = [(str(part.path), {s: r[1:] for s, r in sources.items()}, kind,
                   {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()},
                   {k: (one.spec.name, one.request, one.settings) for k, one in (peek or {}).items()})
-                 for (_, part, todo), peek in zip(work, peeks or [None] * len(work))]
-        done = distributed.map_files(_task, tasks, scheduler, progress) if tasks else []
+                 for n, ((_, part, todo), peek) in enumerate(zip(work, peeks)) if n not in here]
+        far = iter(distributed.map_files(_task, tasks, scheduler, progress) if tasks else [])
+        align = getattr(stream, "align", None)
         if kind == "answers":
-            return done
+            return [_answers_of(part, {k: one for k, (one, _) in todo.items()}, align) if n in here else next(far)
+                    for n, (_, part, todo) in enumerate(work)]
+        local = {n: _pieces_of(work[n][1], {k: one for k, (one, _) in work[n][2].items()}, align, peek=peeks[n])
+                 for n in here}
+        done = [None if n in here else next(far) for n in range(len(work))]
         zones: dict = {}
-        for _, _, seen, _ in done:
+        for _, _, seen, _ in (d for d in done if d is not None):
             for col, tz in seen.items():
                 zones.setdefault(col, set()).add(tz)
         if any(len(z) > 1 for z in zones.values()):
             raise Mismatch()  # files in different zones: this process aligns them (or says why not)
-        return [(pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()}, answers)
-                for (_, part, _), (pieces, metas, _, answers) in zip(work, done)]
+        return [local[n] if n in here else (pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()},
+                                             answers)
+                for n, ((_, part, _), (pieces, metas, _, answers)) in
+                enumerate(zip(work, (d or (None, None, None, None) for d in done)))]
 
     return run
 

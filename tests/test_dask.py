@@ -217,3 +217,21 @@ def test_a_kpi_without_a_statistic_still_has_its_files_parsed_on_the_workers(run
         getattr(task, "func", None) is load.load_source) or real(task, items, *a))
     local, dask = _both(run_cli, scheduler, "volume", folder, "--period", "month", "-f", "json", "-q")
     assert dask == local and tasks == [True]  # volume windows its own periods: its files parsed remotely
+
+
+def test_a_folder_of_tickets_and_their_answers_with_a_small_file(run_cli, scheduler, tmp_path, monkeypatch):
+    # February's 5 rows are under one batch: it is parsed whole (no stream, no path of its own to hand a
+    # worker), the other months are tasks; the result is the local engine's: 605 tickets and answers
+    from .test_stream_cache import _both_sources, _month
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m, n in ((1, 300), (2, 5), (3, 300)):
+        _month(folder / f"t-2025-{m:02d}.csv", m, n=n)
+    (tmp_path / "c.yaml").write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
+    local, dask = _both(run_cli, scheduler, "report", "-c", tmp_path / "c.yaml", "-f", "json")
+    local.pop("generated_at", None), dask.pop("generated_at", None)
+    assert dask == local
+    got = {e["kpi"]: e["result"] for e in local["kpis"]}
+    assert got["frt"]["n"] == got["csat"]["n"] == 605
