@@ -568,12 +568,15 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
             got["meta"] = {s: _meta_from(part, s, got[(s, 0)]) for s in runs}
         if not work:
             ready(i)
-    if work:  # Dask: every file's task at once, then each file folded in order
-        done = remote("pieces", [w[:3] for w in work], [w[3] for w in work])
-        for (i, part, todo, _), result in zip(work, done):
+    if work:  # Dask: every file's task at once; each file folded in path order as its pieces arrive
+
+        def arrived(w: int, result: tuple) -> None:
+            i, part, todo, _ = work[w]
             complete(i, part, todo, *result)
-        for i in range(work[0][0], len(parts)):
-            ready(i)
+            for k in range(i, work[w + 1][0] if w + 1 < len(work) else len(parts)):
+                ready(k)  # this file, and the cached files after it
+
+        remote("pieces", [w[:3] for w in work], [w[3] for w in work], arrived)
     return out
 
 
@@ -628,35 +631,58 @@ def _remote(stream):
         source, wanted, options, extra, scheduler, progress = stream.remote
         sources = {source: (source, wanted, options, extra)}
 
-    def run(kind: str, work: list, peeks=None) -> list:
+    def run(kind: str, work: list, peeks=None, ready=None) -> list:
         from .io import distributed
 
         peeks = peeks or [None] * len(work)
         # a small file of a folder that several sources name (io.files._Parsed) is parsed here already
         # and has no path to hand a worker: it is measured in this process, in its place
         here = {n for n, (_, part, _) in enumerate(work) if not hasattr(part, "path")}
-        tasks = [(str(part.path), {s: r[1:] for s, r in sources.items()}, kind,
-                  {k: (one.spec.name, one.request, one.settings) for k, (one, _) in todo.items()},
-                  {k: (one.spec.name, one.request, one.settings) for k, one in (peek or {}).items()})
-                 for n, ((_, part, todo), peek) in enumerate(zip(work, peeks)) if n not in here]
-        far = iter(distributed.map_files(_task, tasks, scheduler, progress) if tasks else [])
+        far = [n for n in range(len(work)) if n not in here]  # the work with a task, in order
+        tasks = [(str(work[n][1].path), {s: r[1:] for s, r in sources.items()}, kind,
+                  {k: (one.spec.name, one.request, one.settings) for k, (one, _) in work[n][2].items()},
+                  {k: (one.spec.name, one.request, one.settings) for k, one in (peeks[n] or {}).items()})
+                 for n in far]
         align = getattr(stream, "align", None)
         if kind == "answers":
-            return [_answers_of(part, {k: one for k, (one, _) in todo.items()}, align) if n in here else next(far)
-                    for n, (_, part, todo) in enumerate(work)]
-        local = {n: _pieces_of(work[n][1], {k: one for k, (one, _) in work[n][2].items()}, align, peek=peeks[n])
-                 for n in here}
-        done = [None if n in here else next(far) for n in range(len(work))]
+            answers = iter(distributed.map_files(_task, tasks, scheduler, progress) if tasks else [])
+            return [_answers_of(part, {k: one for k, (one, _) in todo.items()}, align) if n in here
+                    else next(answers) for n, (_, part, todo) in enumerate(work)]
         zones: dict = {}
-        for _, _, seen, _ in (d for d in done if d is not None):
+
+        def made(n: int, result) -> tuple:
+            pieces, metas, seen, answers = result
             for col, tz in seen.items():
                 zones.setdefault(col, set()).add(tz)
-        if any(len(z) > 1 for z in zones.values()):
-            raise Mismatch()  # files in different zones: this process aligns them (or says why not)
-        return [local[n] if n in here else (pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()},
-                                             answers)
-                for n, ((_, part, _), (pieces, metas, _, answers)) in
-                enumerate(zip(work, (d or (None, None, None, None) for d in done)))]
+            if any(len(z) > 1 for z in zones.values()):
+                raise Mismatch()  # files in different zones: this process aligns them (or says why not)
+            part = work[n][1]
+            return pieces, {s: _meta_from(part, s, {"meta": m}) for s, m in metas.items()}, answers
+
+        def local(n: int) -> tuple:
+            return _pieces_of(work[n][1], {k: one for k, (one, _) in work[n][2].items()}, align, peek=peeks[n])
+
+        if ready is None:
+            results = iter(distributed.map_files(_task, tasks, scheduler, progress) if tasks else [])
+            return [local(n) if n in here else made(n, next(results)) for n in range(len(work))]
+        # each file's pieces handed on in path order as they arrive, not held together
+        handed = [0]
+
+        def upto(limit: int) -> None:  # the files measured here before ``limit``, in their place
+            while handed[0] < limit and handed[0] in here:
+                ready(handed[0], local(handed[0]))
+                handed[0] += 1
+
+        def arrived(t: int, result) -> None:
+            n = far[t]
+            upto(n)
+            ready(n, made(n, result))
+            handed[0] = n + 1
+
+        if tasks:
+            distributed.map_files(_task, tasks, scheduler, progress, ready=arrived)
+        upto(len(work))
+        return []
 
     return run
 

@@ -148,8 +148,8 @@ def test_large_files_are_reduced_to_partials_on_the_workers(run_cli, folders, sc
     monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
     kinds = []
     real = engine.map_files
-    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        (task is stream._task, [t[2] for t in items])) or real(task, items, *a))
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a, **k: kinds.append(
+        (task is stream._task, [t[2] for t in items])) or real(task, items, *a, **k))
     local, dask = _both(run_cli, scheduler, kpi, folder, "--by", "channel", "--period", "month", "-f", "json", "-q")
     assert local["n"] > 0 and dask == local
     assert kinds == [(True, ["pieces"] * 12)]  # one task per file, for its partial states
@@ -173,8 +173,8 @@ def test_a_survey_kpi_gathers_its_answers_on_the_workers_first(run_cli, schedule
     monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
     kinds = []
     real = engine.map_files
-    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        (task is stream._task, [(t[2], bool(t[4])) for t in items])) or real(task, items, *a))
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a, **k: kinds.append(
+        (task is stream._task, [(t[2], bool(t[4])) for t in items])) or real(task, items, *a, **k))
     local, dask = _both(run_cli, scheduler, "csat", "-c", tmp_path / "c.yaml", "--by", "channel", "-f", "json", "-q")
     assert dask == local and local["value"] == pytest.approx(40.0) and local["n"] == 900
     assert kinds == [(True, [("answers", False)]), (True, [("pieces", False), ("pieces", True), ("pieces", True)])]
@@ -195,8 +195,8 @@ def test_a_folder_of_tickets_and_their_answers_is_one_task_per_file(run_cli, sch
     monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
     kinds = []
     real = engine.map_files
-    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: kinds.append(
-        [(t[2], sorted(t[1])) for t in items] if task is stream._task else "parsed") or real(task, items, *a))
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a, **k: kinds.append(
+        [(t[2], sorted(t[1])) for t in items] if task is stream._task else "parsed") or real(task, items, *a, **k))
     local, dask = _both(run_cli, scheduler, "report", "-c", tmp_path / "c.yaml", "-f", "json")
     for report in (local, dask):
         report.pop("generated_at")
@@ -213,8 +213,8 @@ def test_a_kpi_without_a_statistic_still_has_its_files_parsed_on_the_workers(run
     monkeypatch.setenv("CXKPI_BATCH_BYTES", "4096")
     tasks = []
     real = engine.map_files
-    monkeypatch.setattr(engine, "map_files", lambda task, items, *a: tasks.append(
-        getattr(task, "func", None) is load.load_source) or real(task, items, *a))
+    monkeypatch.setattr(engine, "map_files", lambda task, items, *a, **k: tasks.append(
+        getattr(task, "func", None) is load.load_source) or real(task, items, *a, **k))
     local, dask = _both(run_cli, scheduler, "volume", folder, "--period", "month", "-f", "json", "-q")
     assert dask == local and tasks == [True]  # volume windows its own periods: its files parsed remotely
 
@@ -235,3 +235,12 @@ def test_a_folder_of_tickets_and_their_answers_with_a_small_file(run_cli, schedu
     assert dask == local
     got = {e["kpi"]: e["result"] for e in local["kpis"]}
     assert got["frt"]["n"] == got["csat"]["n"] == 605
+
+
+def test_results_are_handed_on_in_path_order_and_not_kept(scheduler):
+    # a folder's partial states are folded as they arrive: ready(i, result) in path order, none returned
+    got = []
+    paths = [f"file-{i:02d}" for i in range(12)]
+    parts = engine.map_files(str.upper, paths, scheduler, False, ready=lambda i, r: got.append((i, r)))
+    assert got == [(i, p.upper()) for i, p in enumerate(paths)] and parts == [None] * 12
+    assert engine.map_files(str.upper, paths[:2], scheduler, False) == ["FILE-00", "FILE-01"]

@@ -85,19 +85,22 @@ def close() -> None:
                 pass
 
 
-def map_files(load, paths: list[str], scheduler: str | None, progress: bool) -> list:
+def map_files(load, paths: list[str], scheduler: str | None, progress: bool, ready=None) -> list:
     """``[load(p) for p in paths]``, each call a task; in path order.
 
     On an error the file first in path order among the failed ones wins (as the local engine, which
     stops at it): later files are cancelled, earlier ones still finish to see whether they fail too.
+    ``ready(i, result)``: called in path order as soon as every file up to ``i`` is done, and the
+    result is then not kept (a folder's partial states are folded as they come, not held together).
     """
     distributed = require()
     c = client(scheduler)
     futures = c.map(load, list(paths), pure=False)
     where = {f.key: i for i, f in enumerate(futures)}
-    parts: list = [None] * len(futures)
+    pending = object()
+    parts: list = [pending] * len(futures)
     first_error: tuple[int, BaseException] | None = None
-    done = 0
+    done = handed = 0
     try:
         for future in distributed.as_completed(futures, loop=c.loop):
             i = where[future.key]
@@ -108,7 +111,12 @@ def map_files(load, paths: list[str], scheduler: str | None, progress: bool) -> 
                 c.cancel([f for f in futures[i + 1:] if not f.done()])
                 continue
             parts[i] = future.result()
+            future.release()
             done += 1
+            while ready is not None and first_error is None and handed < len(parts) and parts[handed] is not pending:
+                ready(handed, parts[handed])
+                parts[handed] = None
+                handed += 1
             if progress:
                 sys.stderr.write(f"\rparsed {done} of {len(futures)} files")
                 sys.stderr.flush()
@@ -117,7 +125,7 @@ def map_files(load, paths: list[str], scheduler: str | None, progress: bool) -> 
             sys.stderr.write("\n")
     if first_error is not None:
         raise first_error[1]
-    return parts
+    return [None if p is pending else p for p in parts]
 
 
 def quiet_options(options):
