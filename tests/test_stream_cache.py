@@ -16,6 +16,15 @@ def _month(path, month: int, n: int = 300, bad: int | None = None) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _folder(tmp_path, months=(1, 2, 3), bad: int | None = None):
+    """tmp_path/exports with a 300-row file per month; month ``bad``'s row 9 has an unreadable first response."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for m in months:
+        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == bad else None)
+    return folder
+
+
 def _run(run_cli, *args) -> dict:
     code, out, err = run_cli(*args, "--format", "json")
     assert code == 0, err
@@ -37,10 +46,7 @@ def counted_passes(monkeypatch):
 
 
 def test_a_second_run_reads_no_file_and_one_new_file_is_the_only_one_read(tmp_path, run_cli, counted_passes):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    folder = _folder(tmp_path, (1, 2, 3), bad=2)
     cache = tmp_path / "cache"
     args = ["frt", folder, "--by", "channel", "--period", "month", "--cache", cache]
     cold = _run(run_cli, *args)
@@ -64,10 +70,7 @@ def test_a_second_run_reads_no_file_and_one_new_file_is_the_only_one_read(tmp_pa
 
 
 def test_a_changed_file_or_setting_is_read_again(tmp_path, run_cli, counted_passes):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2))
     cache = tmp_path / "cache"
     _run(run_cli, "frt", folder, "--cache", cache)
     _month(folder / "t-2025-02.csv", 2, n=310)  # rewritten: other bytes, another size
@@ -96,10 +99,7 @@ def test_a_truncated_entry_is_computed_again(tmp_path, run_cli, counted_passes):
 
 def test_csat_decided_from_every_file_is_cached_with_its_answers(tmp_path, run_cli, counted_passes):
     # scores 1 + i % 5 on 1–5: 4 and 5 are satisfied, 2 of every 5 answers: 40 %
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2))
     cache = tmp_path / "cache"
     (tmp_path / "c.yaml").write_text(
         f"sources:\n  surveys:\n    files: [{folder}]\n    columns: {{responded_at: first_response_at, "
@@ -151,10 +151,7 @@ def test_a_cold_folder_reads_each_survey_file_once_after_the_first_files_answers
     # no cache: the first file's answers are counted (a pass), they decide 1–5, and each file's partial
     # states are computed on it while the other files' answers are counted: 1 + 3 passes, not 3 + 3
     # scores 1 + i % 5: 2 of 5 satisfied → 40 % of 900
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2, 3))
     (tmp_path / "c.yaml").write_text(
         f"sources:\n  surveys:\n    files: [{folder}]\n    columns: {{responded_at: first_response_at, "
         "score: score, channel: channel}\n", encoding="utf-8")
@@ -228,10 +225,7 @@ def _results(report: dict) -> dict:
 
 
 def test_tickets_and_surveys_from_one_folder_read_each_file_once(tmp_path, run_cli, passes_with_sources):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    folder = _folder(tmp_path, (1, 2, 3), bad=2)
     both = tmp_path / "both.yaml"
     both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
     report = _run(run_cli, "report", "-c", both, "--period", "month")
@@ -255,10 +249,7 @@ def test_tickets_and_surveys_from_one_folder_read_each_file_once(tmp_path, run_c
 
 
 def test_a_shared_folder_with_cache_then_one_new_file(tmp_path, run_cli, passes_with_sources):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2))
     both = tmp_path / "both.yaml"
     both.write_text(_both_sources(folder, "frt, csat"), encoding="utf-8")
     cache = tmp_path / "cache"
@@ -275,10 +266,7 @@ def test_a_shared_folder_with_cache_then_one_new_file(tmp_path, run_cli, passes_
 
 def test_a_source_that_needs_every_row_reads_alone_and_the_other_still_streams(tmp_path, run_cli,
                                                                                 passes_with_sources):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2))
     both = tmp_path / "both.yaml"
     # volume has no statistic: the tickets source is read whole, the surveys source streams alone
     both.write_text(_both_sources(folder, "frt, volume, csat"), encoding="utf-8")
@@ -294,10 +282,7 @@ def test_a_source_that_needs_every_row_reads_alone_and_the_other_still_streams(t
 
 
 def test_a_streamed_folder_whose_file_lacks_a_column_names_the_file(tmp_path, run_cli, passes_with_sources):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2, 3))
     second = folder / "t-2025-02.csv"
     second.write_text("\n".join(",".join(line.split(",")[:4]) for line in second.read_text().splitlines()) + "\n")
     code, out, err = run_cli("csat", folder)
@@ -325,10 +310,7 @@ def test_a_new_month_starts_from_the_kept_accumulation_of_the_months_before(tmp_
     began = []
     real = stream._prefix
     monkeypatch.setattr(stream, "_prefix", lambda *a: (lambda got: began.append(got[0]) or got)(real(*a)))
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m, bad=7 if m == 2 else None)
+    folder = _folder(tmp_path, (1, 2, 3), bad=2)
     cache = tmp_path / "cache"
     args = ["frt", folder, "--by", "channel", "--period", "month", "--cache", cache]
     _run(run_cli, *args)
@@ -352,10 +334,7 @@ def test_a_new_month_starts_from_the_kept_accumulation_of_the_months_before(tmp_
 
 
 def test_a_lost_accumulation_falls_back_to_the_files_pieces(tmp_path, run_cli, counted_passes):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2))
     cache = tmp_path / "cache"
     args = ["frt", folder, "--by", "channel", "--cache", cache]
     cold = _run(run_cli, *args)
@@ -383,10 +362,8 @@ def test_a_cached_rerun_reads_no_byte_of_a_settled_folder(tmp_path, run_cli, pas
     real = parsed._read_facts
     monkeypatch.setattr(parsed, "_read_facts", lambda path: read.append(path.name) or real(path))
     monkeypatch.setattr(parsed, "_FACTS", {})
-    folder = tmp_path / "exports"
-    folder.mkdir()
+    folder = _folder(tmp_path, (1, 2))
     for m in (1, 2):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
         t = time.time() - 60  # settled: written a minute before its hashing
         os.utime(folder / f"t-2025-{m:02d}.csv", (t, t))
     both = tmp_path / "both.yaml"
@@ -439,10 +416,7 @@ def test_each_file_is_absorbed_before_the_next_is_read(tmp_path, run_cli, monkey
 
     monkeypatch.setattr(stream._Fold, "add", add)
     monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for m in (1, 2, 3):
-        _month(folder / f"t-2025-{m:02d}.csv", m)
+    folder = _folder(tmp_path, (1, 2, 3))
     for extra in ([], ["--cache", tmp_path / "cache"]):
         events.clear()
         _run(run_cli, "frt", folder, "--by", "channel", *extra)
