@@ -533,15 +533,21 @@ def _of_rows(frame: pd.DataFrame, what: tuple, make, index: pd.Index) -> pd.Seri
     and FRT, resolution and FCR all put ``created_at`` in months (at 1M rows 0.26 s of 4 s)."""
     have = _SHARED.get(id(frame))
     if have is None or have[0]() is not frame:
-        if len(_SHARED) > 64:  # frames gone (a batch is dropped once measured)
-            for key in [k for k, (ref, _) in _SHARED.items() if ref() is None]:
-                del _SHARED[key]
-        have = _SHARED[id(frame)] = (weakref.ref(frame), {})
+        # the entry goes with its frame (a batch is dropped once measured): a pass over a large file
+        # holds the labels and periods of the batch being measured, not those of the last 64
+        have = _SHARED[id(frame)] = (weakref.ref(frame, lambda ref, key=id(frame): _forget(key, ref)), {})
     cols = have[1]
     if what not in cols:
         cols[what] = make()
     col = cols[what]
     return col if col.index.equals(index) else col.reindex(index)
+
+
+def _forget(key: int, ref) -> None:
+    """A frame of ``_SHARED`` is gone: its columns go too (unless the id holds a newer frame's entry)."""
+    have = _SHARED.get(key)
+    if have is not None and have[0] is ref:
+        del _SHARED[key]
 
 
 def _drop_unused(col: pd.Series) -> pd.Series:

@@ -242,3 +242,22 @@ def test_a_cell_over_the_cap_in_a_late_batch_is_refused_with_its_row(tmp_path, m
     with pytest.raises(InputError, match=r"row 302: column 'channel' has a cell of 300 characters, over the "
                                          r"limit of 200"):
         load_source(tmp_path / "t.csv", "tickets", ["created_at", "channel"])
+
+
+def test_a_batchs_shared_labels_and_periods_go_with_the_batch(tmp_path, run_cli, monkeypatch):
+    # engine._of_rows keeps a batch's group labels and periods for the KPIs that measure it; once the
+    # batch is dropped they go too (a pass over a large file held those of its last 64 batches)
+    import gc
+
+    import cxkpi.engine as engine
+
+    from .test_stream_cache import _month
+
+    _month(tmp_path / "t.csv", 1, n=600)
+    monkeypatch.setenv("CXKPI_BATCH_BYTES", "2048")  # ~33 KB: about 16 batches
+    monkeypatch.setattr(engine, "_SHARED", {})
+    code, out, err = run_cli("frt", tmp_path / "t.csv", "--by", "channel", "--period", "month", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["n"] == 600
+    gc.collect()
+    assert [k for k, (ref, _) in engine._SHARED.items() if ref() is None] == []
