@@ -505,8 +505,8 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
     """Each file's pieces: (source, index of the KPI) -> piece, "meta" -> source -> its Dataset, and
     "keys" -> the pieces' cache keys. The files in ``count`` also have their deciding KPIs' answers
     counted in the same pass, into ``counted``: (file, source, index) -> [[answer, count], ...].
-    ``fold``: each file is handed to it, in order, as soon as it is complete (read here, or loaded
-    from the cache), and its pieces are dropped; Dask's tasks come back together and are folded then."""
+    ``fold``: each file is handed to it, in order, as soon as it is complete (read here, loaded from
+    the cache, or sent back by its Dask task), and its pieces are dropped."""
     out, work = [], []
     start, found = _prefix(runs, parts, store, min(count, default=len(parts))) if not collect else (0, {})
     if fold is not None:
