@@ -84,7 +84,10 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
                 cache: load.ReadCache | None = None, lazy: bool = False) -> Dataset:
     """``load.load_source``; a ``FileSet`` is loaded file by file with the same options, then concatenated.
 
-    With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py)."""
+    With ``options.engine == "dask"`` each file is a task on a Dask worker (cxkpi/io/distributed.py).
+    ``cache``: for a ``FileSet`` that several sources name, a ReadCache per file (realpath -> cache),
+    so each file's ``load.Stream`` serves them all."""
+    caches = cache if isinstance(cache, dict) else {}
     if lazy and options is not None and options.engine == "dask" and isinstance(path, FileSet) and \
             any(load.batchable(Path(p), p, options.cache) for p in path.paths if os.path.isfile(p)):
         # large files: each file's KPI partial states are computed on a worker (cxkpi.stream), only the
@@ -92,7 +95,6 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
         from . import distributed
 
         local = replace(options, engine="local")
-        caches = cache if isinstance(cache, dict) else {}  # several sources name these files: one Stream each
         parts = [load.load_source(p, source, wanted, local, extra, cache=caches.get(os.path.realpath(p)), lazy=True)
                  for p in path.paths]
         # a KPI that needs every row: the files parsed on the workers, as without streaming
@@ -113,8 +115,6 @@ def load_source(path, source: str, wanted: list[str], options: load.LoadOptions 
         return concat(parts, str(path)) if several else parts[0]
     if not isinstance(path, FileSet):
         return load.load_source(path, source, wanted, options, extra, stdin=stdin, cache=cache, lazy=lazy)
-    # ``cache``: a ReadCache per file (realpath -> cache) when several sources name these files
-    caches = cache if isinstance(cache, dict) else {}
     parts = [load.load_source(p, source, wanted, options, extra, cache=caches.get(os.path.realpath(p)), lazy=lazy)
              for p in path.paths]
     if lazy and any(isinstance(p, load.LazyDataset) for p in parts):
@@ -176,8 +176,9 @@ class SharedFiles(FilesStream):
 
     @classmethod
     def of(cls, sources: dict) -> "SharedFiles | None":
-        """source -> LazyFiles of the same files, as one stream; None when their large files were not
-        opened as one read (their ``load.Stream`` objects differ) or a Dask engine computes them."""
+        """source -> LazyFiles of the same files, as one stream (for Dask too: one task a file for
+        every source); None when their large files were not opened as one read (their ``load.Stream``
+        objects differ) or not all of them are for Dask."""
         streams = {s: d.stream for s, d in sources.items() if isinstance(getattr(d, "stream", None), FilesStream)}
         if len(streams) != len(sources) or len({st.remote is None for st in streams.values()}) != 1:
             return None
