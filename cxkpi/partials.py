@@ -16,7 +16,7 @@ import pandas as pd
 
 from .reduce.codes import unique_codes
 from .reduce.reducers import Mean
-from .reduce.statistic import finalize_parts, merge_states, remap_states
+from .reduce.statistic import TOTAL, finalize_parts, merge_states, remap_states
 
 _FOLD = 16  # batch states merged this often: exact quantiles then sort 16 states at once, not 1 + 1
 
@@ -192,7 +192,7 @@ class Partials:
 
     def frames(self, group_keys: list[str], trend: bool = False):
         """(total, groups, trend) frames, one row per group, as the KPI's pandas aggregate gives them."""
-        total = pd.DataFrame(self.stat.finish(self._total_parts(), self.settings, self.measured == 0))
+        total = pd.DataFrame(self.stat.finish(self._total_parts(), {**self.settings, TOTAL: True}, self.measured == 0))
         if not group_keys:
             return total, None, None
         n = self.n_groups

@@ -168,3 +168,27 @@ def test_a_streamed_chat_file_adds_its_missed_chats_up(tmp_path, run_cli, monkey
     # accepted: per 40 rows (lcm of 8 and 10) i % 10 sums 180, less the missed i % 40 in 0, 8, 16, 24, 32
     # (i % 10 = 0, 8, 6, 4, 2: 20) = 160 over 35 chats; 10 such runs: 1600 / 350
     assert data["n"] == 350 and data["value"] == pytest.approx(1600 / 350)
+
+
+def test_response_rate_over_invitation_rows_and_over_a_sent_count():
+    from cxkpi.registry import get_kpi
+
+    stat = get_kpi("response-rate").statistic
+    # 7 invitations: channel a answered 1 of 3, b 3 of 4 → a 33.3 %, b 75 %, all 4 of 7 = 57.142857 %
+    values = pd.DataFrame({"responded": [True, False, True, True, False, False, True],
+                           "channel": ["a", "a", "b", "b", "b", "a", "b"]})
+    splits = (None, [1], [3, 5], [1, 2, 4, 6])
+    total, groups = _frames(stat, values, ["channel"], {"sent": None}, splits=splits)
+    assert list(total.columns) == ["invitations", "responses", "value", "low", "high", "n"]
+    assert total.iloc[0]["n"] == 7 and total.iloc[0]["responses"] == 4
+    assert total.iloc[0]["value"] == pytest.approx(400 / 7)
+    assert groups.loc["a", "value"] == pytest.approx(100 / 3) and groups.loc["b", "value"] == pytest.approx(75.0)
+    # --sent 10: the total is 4 of the 10 invitations sent (40 %); a group still shows its own rows
+    total, groups = _frames(stat, values, ["channel"], {"sent": 10}, splits=splits)
+    assert total.iloc[0]["n"] == total.iloc[0]["invitations"] == 10 and total.iloc[0]["value"] == pytest.approx(40.0)
+    assert groups.loc["b", "n"] == 4 and groups.loc["b", "value"] == pytest.approx(75.0)
+    # --sent 3 with 4 responses: no rate over 100 %
+    from cxkpi.errors import UsageError
+
+    with pytest.raises(UsageError, match="4 responses but --sent is 3"):
+        _frames(stat, values, ["channel"], {"sent": 3}, splits=(None,))

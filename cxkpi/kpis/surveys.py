@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from ..errors import MissingColumnsError, ScaleError, UsageError
 from ..notes import Counted
 from ..registry import WHOLE_COLUMN, Measured, Param, kpi
-from ..stats import NPS_INTERVALS
-from . import aggregate
+from ..reduce.reducers import Count, Sum
+from ..stats import NPS_INTERVALS, wilson_interval
 from ..reduce import statistic
 from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
@@ -222,24 +223,32 @@ def ces(frame: pd.DataFrame, settings: dict) -> Measured:
     return _with_unanswered(Measured(values, skipped, notes), unanswered)
 
 
-def _response_rate_aggregate(values, keys, ctx):
-    sent = ctx.settings.get("sent")
-    out = aggregate.proportion(values, keys, ctx, hit="responded", label="responses")
-    out = out.rename(columns={"n": "invitations"})
-    out["n"] = out["invitations"]
-    if sent and not keys:
-        responses = out["responses"]
-        if len(responses) and int(responses.iloc[0]) > sent:  # a rate over 100 % is no rate: the count is wrong
-            raise UsageError(f"response-rate: the file has {int(responses.iloc[0]):,} responses but --sent is {sent:,} "
-                             "invitations, and a response rate cannot pass 100 %; give the invitations sent to the "
-                             "people in this file (after --since, --until and --where), or map sent_at to count "
-                             "them from invitation rows")
-        out["invitations"] = out["n"] = sent
-        out["value"] = 100 * responses / sent
-        from ..stats import wilson_interval
+def _response_rate() -> statistic.Statistic:
+    """Responses over invitations with a Wilson interval; with a ``sent`` count, the total's invitations
+    are that count (the groups show their own rows: a file of responses only has no invitation rows)."""
 
-        out["low"], out["high"] = wilson_interval(responses, sent)
-    return out
+    def parts(settings: dict, columns) -> tuple:
+        return (statistic.Part("n", Count(), "responded"), statistic.Part("hits", Sum(), "responded"))
+
+    def finish(out: dict, settings: dict, empty: bool) -> dict:
+        n = out["n"]["n"]
+        responses = np.nan_to_num(np.asarray(out["hits"]["value"], dtype=np.float64)).astype(np.int64)
+        sent = settings.get("sent")
+        if sent and settings.get(statistic.TOTAL):
+            if len(responses) and int(responses[0]) > sent:  # a rate over 100 % is no rate: the count is wrong
+                raise UsageError(f"response-rate: the file has {int(responses[0]):,} responses but --sent is "
+                                 f"{sent:,} invitations, and a response rate cannot pass 100 %; give the invitations "
+                                 "sent to the people in this file (after --since, --until and --where), or map "
+                                 "sent_at to count them from invitation rows")
+            n = np.full(len(n), sent, dtype=np.int64)
+        elif empty:
+            return {"value": np.full(len(n), np.nan), "invitations": n, "responses": responses, "n": n}
+        low, high = wilson_interval(responses, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(n > 0, 100 * responses / np.maximum(n, 1), np.nan)
+        return {"invitations": n, "responses": responses, "value": value, "low": low, "high": high, "n": n}
+
+    return statistic.Statistic(parts, finish, "share of responded")
 
 
 @kpi(
@@ -251,7 +260,7 @@ def _response_rate_aggregate(values, keys, ctx):
     unit="%",
     higher_is_better=True,
     formula="100 × responses / invitations sent (rows with sent_at, or the configured `sent` count)",
-    aggregate=_response_rate_aggregate,
+    statistic=_response_rate(),
     params=(
         Param("sent", int, None, "Invitations sent, when the file holds only responses."),
         Param("survey", str, "all", SURVEY.help.replace("default: rows labelled like the KPI (e.g. NPS), "

@@ -23,6 +23,9 @@ from ..stats import mean_interval, nps_interval, wilson_interval
 from .reducers import Count, Mean, Quantiles, Sum
 
 
+TOTAL = "(the total)"  # a settings key the engine sets when ``finish`` makes the run's total, not a group's
+
+
 @dataclass(frozen=True)
 class Part:
     """One reducer over one measure column (``column`` None: the rows themselves)."""
@@ -37,7 +40,9 @@ class Statistic:
     """``parts(settings, columns)``: the reducers for a run (settings and the measure's columns may
     change them: a 3-point CSAT scale adds the bottom-answer count). ``finish(out, settings, empty)``:
     ``out`` maps each part's name to its finalized arrays; returns the result columns in order.
-    ``empty`` is True for the total of a run with no measured row (the columns a KPI shows then)."""
+    ``empty`` is True for the total of a run with no measured row (the columns a KPI shows then);
+    ``settings[TOTAL]`` is True when the columns are the run's total (response-rate's ``--sent`` count
+    is the total's invitations, not a group's)."""
 
     parts: Callable[[dict, tuple[str, ...]], tuple[Part, ...]]
     finish: Callable[[dict, dict, bool], dict[str, np.ndarray]]
