@@ -632,14 +632,13 @@ def _all_short(col: pd.Series, limit: int) -> bool:
 
 
 def odd_quotes(source) -> bool:
-    count = 0
+    """Whether the text holds an odd number of quotes (an unclosed one): a file's count is read once a
+    run, with its content hash (``cache.file_facts``), whoever asks."""
     if isinstance(source, Path):
-        with open(source, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                count += chunk.count(b'"')
-    else:
-        count = source.getvalue().count(b'"')
-    return count % 2 == 1
+        from .cache import file_facts
+
+        return file_facts(source, source.stat())["odd"]
+    return source.getvalue().count(b'"') % 2 == 1
 
 
 def scan_records(source, encoding: str, delimiter: str, label: str) -> list[int]:
