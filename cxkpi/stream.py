@@ -508,7 +508,8 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
     ``fold``: each file is handed to it, in order, as soon as it is complete (read here, loaded from
     the cache, or sent back by its Dask task), and its pieces are dropped."""
     out, work = [], []
-    start, found = _prefix(runs, parts, store, min(count, default=len(parts))) if not collect else (0, {})
+    keys = [_piece_keys(runs, part, store) if hasattr(part, "each") else {} for part in parts]
+    start, found = _prefix(keys, store, min(count, default=len(parts))) if not collect else (0, {})
     if fold is not None:
         fold.begin(start, found)
 
@@ -533,8 +534,7 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
         got: dict = {"meta": {}}
         out.append(got)
         if i < start:  # in the accumulation found: neither read nor loaded
-            got["keys"] = {(s, j): store.key(part, s, one, "piece") for s, each in runs.items()
-                           for j, one in enumerate(each)}
+            got["keys"] = keys[i]
             ready(i)
             continue
         if not hasattr(part, "each"):  # a small file of a folder, parsed whole already: one batch
@@ -548,10 +548,10 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
                 ready(i)
             continue
         todo = {}
-        got["keys"] = {}
+        got["keys"] = keys[i]
         for s, each in runs.items():
             for j, one in enumerate(each):
-                key = got["keys"][(s, j)] = store.key(part, s, one, "piece")
+                key = keys[i][(s, j)]
                 cached = store.get(key) if not collect else None
                 if cached is not None:
                     got[(s, j)] = cached
@@ -580,14 +580,17 @@ def _pieces(runs: dict, parts: list, store: "Pieces", align, collect, remote=Non
     return out
 
 
-def _prefix(runs: dict, parts: list, store: "Pieces", most: int) -> tuple[int, dict]:
+def _piece_keys(runs: dict, part, store: "Pieces") -> dict:
+    """(source, index) -> the cache key of that run's piece of file ``part`` (None: not kept)."""
+    return {(s, j): store.key(part, s, one, "piece") for s, each in runs.items() for j, one in enumerate(each)}
+
+
+def _prefix(keys: list, store: "Pieces", most: int) -> tuple[int, dict]:
     """The longest run of first files (``most`` at most: a file whose answers are still to be counted
-    is read) whose accumulation ``--cache`` kept for every KPI of ``runs`` (``_keep_prefix``), loaded:
-    (how many files, (source, index) -> the accumulation)."""
+    is read) whose accumulation ``--cache`` kept for every KPI (``_keep_prefix``; ``keys``: each file's
+    piece keys), loaded: (how many files, (source, index) -> the accumulation)."""
     if store.folder is None or most < 1:
         return 0, {}
-    keys = [{(s, j): store.key(part, s, one, "piece") for s, each in runs.items() for j, one in enumerate(each)}
-            if hasattr(part, "each") else {} for part in parts]
     for k in range(most, 0, -1):
         names = {sj: _prefix_key([keys[i].get(sj) for i in range(k)]) for sj in keys[0]}
         if not names or any(n is None or not store.has(n) for n in names.values()):
