@@ -10,8 +10,7 @@ import pandas as pd
 from ..errors import MissingColumnsError, ScaleError, UsageError
 from ..notes import Counted
 from ..registry import WHOLE_COLUMN, Measured, Param, kpi
-from ..reduce.reducers import Count, Sum
-from ..stats import NPS_INTERVALS, wilson_interval
+from ..stats import NPS_INTERVALS
 from ..reduce import statistic
 from .scales import check_nps, scale_note
 from .scores import numeric_scores, parse_scale, yes_no
@@ -224,31 +223,30 @@ def ces(frame: pd.DataFrame, settings: dict) -> Measured:
 
 
 def _response_rate() -> statistic.Statistic:
-    """Responses over invitations with a Wilson interval; with a ``sent`` count, the total's invitations
-    are that count (the groups show their own rows: a file of responses only has no invitation rows)."""
-
-    def parts(settings: dict, columns) -> tuple:
-        return (statistic.Part("n", Count(), "responded"), statistic.Part("hits", Sum(), "responded"))
+    """Responses over invitations (``statistic.proportion``, Wilson interval); with a ``sent`` count,
+    the total's invitations are that count (the groups show their own rows: a file of responses only
+    has no invitation rows)."""
+    share = statistic.proportion("responded", "responses")
 
     def finish(out: dict, settings: dict, empty: bool) -> dict:
-        n = out["n"]["n"]
-        responses = np.nan_to_num(np.asarray(out["hits"]["value"], dtype=np.float64)).astype(np.int64)
-        sent = settings.get("sent")
-        if sent and settings.get(statistic.TOTAL):
-            if len(responses) and int(responses[0]) > sent:  # a rate over 100 % is no rate: the count is wrong
-                raise UsageError(f"response-rate: the file has {int(responses[0]):,} responses but --sent is "
-                                 f"{sent:,} invitations, and a response rate cannot pass 100 %; give the invitations "
-                                 "sent to the people in this file (after --since, --until and --where), or map "
-                                 "sent_at to count them from invitation rows")
-            n = np.full(len(n), sent, dtype=np.int64)
-        elif empty:
-            return {"value": np.full(len(n), np.nan), "invitations": n, "responses": responses, "n": n}
-        low, high = wilson_interval(responses, n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(n > 0, 100 * responses / np.maximum(n, 1), np.nan)
-        return {"invitations": n, "responses": responses, "value": value, "low": low, "high": high, "n": n}
+        sent = settings.get("sent") if settings.get(statistic.TOTAL) else None
+        if sent:
+            responses = int(np.nan_to_num(out["hits"]["value"][0])) if len(out["hits"]["value"]) else 0
+            if responses > sent:  # a rate over 100 % is no rate: the count is wrong
+                raise UsageError(f"response-rate: the file has {responses:,} responses but --sent is {sent:,} "
+                                 "invitations, and a response rate cannot pass 100 %; give the invitations sent "
+                                 "to the people in this file (after --since, --until and --where), or map sent_at "
+                                 "to count them from invitation rows")
+            out = {**out, "n": {**out["n"], "n": np.full(len(out["n"]["n"]), sent, dtype=np.int64)}}
+            empty = False
+        cols = share.finish(out, settings, empty)
+        n = cols["n"]
+        if empty:
+            return {"value": cols["value"], "invitations": n, "responses": cols["responses"], "n": n}
+        return {"invitations": n, "responses": cols["responses"], "value": cols["value"], "low": cols["low"],
+                "high": cols["high"], "n": n}
 
-    return statistic.Statistic(parts, finish, "share of responded")
+    return statistic.Statistic(share.parts, finish, "share of responded")
 
 
 @kpi(
