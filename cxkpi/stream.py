@@ -84,6 +84,49 @@ class _Piece:
                 "bad_rows": self.bad_rows, "rows": self.rows, "notes": list(self.notes), "span": list(self.span),
                 "low": self.low, "high": self.high, "file_rows": self.file_rows, "shape": self.run.shape}
 
+    def absorb(self, piece: dict, offset: int) -> None:
+        """A later part of the same file (read by another process: ``io.parts``), its row ids shifted
+        by ``offset``."""
+        self.run.shape = self.run.shape or (tuple(piece["shape"]) if piece["shape"] else None)
+        self.partials.absorb(piece["partials"])
+        for mine, theirs in zip(self.tallies, piece["tallies"]):
+            mine.absorb(theirs, offset)
+        for reason, rows in piece["bad_rows"].items():
+            self.bad_rows.setdefault(reason, []).extend(r + offset for r in rows)
+        self.rows += piece["rows"]
+        self.file_rows += piece["file_rows"]
+        self.notes = merge_notes(self.notes, piece["notes"])
+        if piece["span"]:
+            self.span = [min([*self.span[:1], piece["span"][0]]), max([*self.span[1:], piece["span"][1]])]
+        if piece["low"] is not None:
+            low, high = piece["low"] + offset, piece["high"] + offset
+            self.low = low if self.low is None else min(self.low, low)
+            self.high = high if self.high is None else max(self.high, high)
+
+
+class _Handoff:
+    """A pass's pieces and counted answers across the processes that read one file's parts
+    (``io.parts.Handoff``): a child starts them empty and sends them back; the parent adds them."""
+
+    def __init__(self, pieces: dict, answers: dict) -> None:  # noqa: D107
+        self.pieces, self.answers = pieces, answers
+
+    def fresh(self) -> None:
+        for k, piece in self.pieces.items():
+            self.pieces[k] = _Piece(piece.run)
+        for got in self.answers.values():
+            got.clear()
+
+    def export(self) -> dict:
+        return {"pieces": {k: p.export() for k, p in self.pieces.items()},
+                "answers": {k: dict(got) for k, got in self.answers.items()}}
+
+    def absorb(self, state: dict, offset: int) -> None:
+        for k, piece in state["pieces"].items():
+            self.pieces[k].absorb(piece, offset)
+        for k, got in state["answers"].items():
+            _add_answers(self.answers[k], got.items())
+
 
 class _Run:
     """One KPI's accumulation over the files (and batches) of its source."""
@@ -407,7 +450,7 @@ def _speculate(runs: dict, part, collect) -> list[dict] | None:
                 piece.add(batch)
 
     try:
-        metas = part.each(sink, sources=set(runs), collect=collect)
+        metas = part.each(sink, sources=set(runs), collect=collect, handoff=_Handoff(pieces, counted))
     except ScaleError:  # the first batch alone refused (an NPS export sorted by score): decide first
         _undo(deciding)
         return None
@@ -618,7 +661,7 @@ def _pieces_of(part, runs: dict, align, collect=(), sources=None, peek=None) -> 
                 piece.add(batch)
 
     wanted = {s for s, _ in runs} | {s for s, _ in answers} or set(sources or ())
-    metas = part.each(_sink(sink, align), sources=wanted, collect=collect)
+    metas = part.each(_sink(sink, align), sources=wanted, collect=collect, handoff=_Handoff(pieces, answers))
     return ({k: piece.export() for k, piece in pieces.items()}, dict(metas),
             {k: [[a, n] for a, n in got.items()] for k, got in answers.items()})
 
@@ -698,6 +741,9 @@ def _task(task):
     from .io.files import _Parsed
 
     path, sources, kind, described, peeking = task
+    from .io import parts
+
+    parts.SOLO = True  # a worker reads its file alone: the cluster spreads the files over the cores
     cache = load.ReadCache() if len(sources) > 1 else None
     for s, (wanted, options, extra) in sources.items():  # one Stream for every source of the file
         if cache is not None:

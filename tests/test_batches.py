@@ -134,7 +134,7 @@ def test_a_file_two_sources_read_is_batched_once_for_both(tmp_path, run_cli, mon
 
     passes = []
     real = load._batch_pass
-    monkeypatch.setattr(load, "_batch_pass", lambda *a: passes.append(sorted(a[2])) or real(*a))
+    monkeypatch.setattr(load, "_batch_pass", lambda *a, **k: passes.append(sorted(a[2])) or real(*a, **k))
     whole, batched = _both(run_cli, monkeypatch, "report", "-c", tmp_path / "c.yaml", batch=SMALL)
     # one pass serves both sources: csat reads each batch on the scale its first batch decides while
     # the whole column's answers are counted, and the whole column decides the same (1–5)

@@ -244,7 +244,7 @@ class _Parsed:
     def __init__(self, datasets: dict) -> None:  # noqa: D107
         self.datasets = datasets
 
-    def each(self, sink, sources=None, collect=()) -> dict:  # noqa: D102  (load.Stream.each)
+    def each(self, sink, sources=None, collect=(), handoff=None) -> dict:  # noqa: D102  (load.Stream.each)
         for s, data in self.datasets.items():
             if sources is None or s in sources:
                 sink(s, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,11 +334,14 @@ class Stream:
     def headers(self, source: str) -> list[str]:
         return list(self._read(self.jobs[source][1], None).headers)
 
-    def each(self, sink: Callable[[str, Dataset], None], sources=None, collect=()) -> dict[str, Dataset]:
+    def each(self, sink: Callable[[str, Dataset], None], sources=None, collect=(),
+             handoff=None) -> dict[str, Dataset]:
         """One pass: ``sink(source, batch)`` for each batch of each source in ``sources`` (all: None);
         the sources in ``collect`` are read whole in the same pass (for the KPIs that need every row).
         Returns each streamed source's Dataset without rows, with the file's notes. ``NotBatchable``
-        when the file cannot be read in batches after all (the caller falls back to a whole read)."""
+        when the file cannot be read in batches after all (the caller falls back to a whole read). With a
+        ``handoff`` (``io.parts``) and nothing to collect, a large file's later parts are read by forked
+        processes and the sink's states merged."""
         collect = [s for s in collect if s in self.jobs and (self._made is None or s not in self._made)]
         wanted = {s for s in self.jobs if sources is None or s in sources} | set(collect)
         jobs = {s: j for s, j in self.jobs.items() if s in wanted}
@@ -350,7 +354,7 @@ class Stream:
                 sink(source, _zoned_alike(batch))
 
         plans: dict = {}
-        made = _batch_pass(self.path, self.label, jobs, route, plans)
+        made = _batch_pass(self.path, self.label, jobs, route, plans, handoff=None if collect else handoff)
         if collect:
             self._made = self._made or {}
             self._made.update({s: _concat(parts.pop(s), plans[s], made[s]) for s in collect if s in made})
@@ -430,21 +434,29 @@ def _load_batches(path: Path, label: str, jobs: dict[str, tuple]) -> dict[str, D
 
 
 def _batch_pass(path: Path, label: str, jobs: dict[str, tuple], sink: Callable[[str, Dataset], None],
-                plans: dict | None = None) -> dict[str, Dataset]:
+                plans: dict | None = None, handoff=None) -> dict[str, Dataset]:
     """One pass over a large CSV: each batch parsed for each source of ``jobs`` and given to
     ``sink(source, batch)``. Each time column is parsed the way its first batch decided (``plans``), so
     the batches are the one-shot read's rows. Returns each source's Dataset without rows, with the
     file's notes (tallied over the batches); a source whose parse fails is left out (its own load says
-    why), except the first, whose error is raised."""
+    why), except the first, whose error is raised.
+
+    With a ``handoff`` (``io.parts.Handoff``: the sink's states, sent and merged), the file's later
+    parts are read by forked processes once the first batch has decided, and merged in file order."""
+    from . import parts
+
     first = next(iter(jobs.values()))[1]
     headers = list(dict.fromkeys(h for mapping, _, _ in jobs.values() for h in expr.reads(mapping)))
-    file_headers, aliases, batches = iter_csv(path, label, first, headers)
+    cuts = _cuts(path, first, handoff)
+    file_headers, aliases, batches = iter_csv(path, label, first, headers, span=(cuts[0], cuts[1]))
     plans = {} if plans is None else plans
     plans.update({s: {} for s in jobs})
     tallies: dict = {s: {} for s in jobs}
     mine = next(iter(jobs))
     failed: set[str] = set()
-    for frame in batches:
+    times = {s: [c for c in mapping if column_kind(s, c) == "time"] for s, (mapping, _, _) in jobs.items()}
+
+    def take(frame) -> None:
         raw = RawTable(frame, file_headers, aliases=aliases)
         for source, (mapping, options, _) in jobs.items():
             if source in failed:
@@ -457,6 +469,50 @@ def _batch_pass(path: Path, label: str, jobs: dict[str, tuple], sink: Callable[[
                 failed.add(source)  # another source's error is said by that source's own load
                 continue
             sink(source, batch)
+
+    def part(span: tuple[int, int]) -> dict:
+        """A child's share: its part read on the decisions made so far, its own counts from zero."""
+        handoff.fresh()
+        for s in jobs:
+            tallies[s] = {}
+            for plan in plans[s].values():
+                plan.update({k: 0 for k in ("iso_read", "present") if k in plan})
+        quiet = replace(first, progress=False)
+        rows = 0
+        for frame in iter_csv(path, label, quiet, headers, span=span)[2]:
+            take(frame)
+            rows += len(frame)
+        return {"state": handoff.export(), "rows": rows, "tallies": tallies, "failed": set(failed),
+                "counts": {s: {c: {k: p[k] for k in ("iso_read", "present") if k in p} for c, p in plans[s].items()}
+                           for s in jobs}}
+
+    kids = parts.Children()
+    try:
+        row = 2 + header_rows(first) - 1
+        forked = len(cuts) <= 2
+        for frame in batches:
+            take(frame)
+            row += len(frame)
+            if not forked and all("kind" in plans[s].get(c, {}) for s in jobs if s not in failed for c in times[s]):
+                kids.start(list(zip(cuts[1:-1], cuts[2:])), part)  # every part read on the same decisions
+                forked = True
+        for n, span in enumerate(zip(cuts[1:-1], cuts[2:])):
+            got = kids.result(n, max(60.0, 3 * (time.monotonic() - kids.began)))
+            if got is None:  # not forked, or the child could not finish: read here, rows numbered in place
+                for frame in iter_csv(path, label, first, headers, span=span, first_row=row)[2]:
+                    take(frame)
+                    row += len(frame)
+                continue
+            handoff.absorb(got["state"], row - (2 + header_rows(first) - 1))
+            row += got["rows"]
+            failed |= got["failed"]
+            for s in jobs:
+                _add_tallies(tallies[s], got["tallies"][s])
+                for c, counts in got["counts"][s].items():
+                    for k, v in counts.items():
+                        plans[s].setdefault(c, {})[k] = plans[s].get(c, {}).get(k, 0) + v
+    finally:
+        kids.close()
     for plan in (p for s in jobs if s not in failed for p in plans[s].values()):
         if plan.get("kind") in ("iso", "mixed") and \
                 ("mixed" if plan["iso_read"] < plan["present"] * 0.5 else "iso") != plan["kind"]:
@@ -470,6 +526,27 @@ def _batch_pass(path: Path, label: str, jobs: dict[str, tuple], sink: Callable[[
             notes=notes + _tally_notes(tallies[source], mapping),
             preset=options.preset.name if options.preset else None, withheld=dict(options.withheld))
     return out
+
+
+def _cuts(path: Path, options: LoadOptions, handoff) -> list[int]:
+    """Where the file is cut to be read by several processes (``io.parts.cuts``): ``[0, size]`` without
+    a ``handoff``, on one core, or for a file too small to gain from it (each part at least two batches)."""
+    from . import parts
+    from .read import batch_bytes, plan_encoding
+
+    size = path.stat().st_size
+    if handoff is None or parts.jobs() < 2:
+        return [0, size]
+    return parts.cuts(path, plan_encoding(path, options), header_rows(options), 2 * batch_bytes())
+
+
+def _add_tallies(into: dict, more: dict) -> None:
+    """A part's note counts added to the file's (``_canonical``'s tallies)."""
+    for k, v in more.items():
+        if isinstance(k, tuple):  # ("dst_gap", column) -> (count, zone)
+            into[k] = (into.get(k, (0, v[1]))[0] + v[0], v[1])
+        else:
+            into[k] = into.get(k, 0) + v
 
 
 def _as_type(col: pd.Series, dtype) -> pd.Series:

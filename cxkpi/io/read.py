@@ -422,11 +422,38 @@ def batchable(source, label: str, cache=None) -> bool:
         return False
 
 
-def iter_csv(source: Path, label: str, options, columns: list[str]):
+class _Span(io.RawIOBase):
+    """The file's header lines, then its bytes from ``start`` to ``end``: a part of a file read on its
+    own (``io.parts``) reads like a file, with the file's header."""
+
+    def __init__(self, raw, head: bytes, start: int, end: int) -> None:  # noqa: D107
+        self.raw, self.head, self.left = raw, head, end - start
+        raw.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        if self.left <= 0:
+            return 0
+        n = self.raw.readinto(memoryview(b)[: min(len(b), self.left)])
+        self.left -= n or 0
+        return n or 0
+
+
+def iter_csv(source: Path, label: str, options, columns: list[str], span: tuple[int, int] | None = None,
+             first_row: int | None = None):
     """``(headers, aliases, batches)``: the mapped columns of a CSV in record batches of about
     ``batch_bytes()`` each, as text frames indexed by spreadsheet row (header = row 1), each checked
     like the one-shot read. A ragged row or a decoding error raises ``NotBatchable`` (the caller reads
-    the file in one shot, which reports them exactly)."""
+    the file in one shot, which reports them exactly).
+
+    ``span``: only the records from byte ``start`` (a record's first byte) to ``end``, numbered from
+    ``first_row`` (default: the first data row's number)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -437,13 +464,18 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
     plan = _csv_plan(source, label, options, columns, max(1024, batch_bytes() // per))
 
     def batches():
-        first_row = 2 + plan.skip
+        row = 2 + plan.skip if first_row is None else first_row
         size = source.stat().st_size
-        bar = _progress(label, size) if options.progress and size >= PROGRESS_BYTES else None
+        start, end = span or (0, size)
+        bar = _progress(label, end - start) if options.progress and end - start >= PROGRESS_BYTES else None
         try:
             with open(source, "rb") as raw, ThreadPoolExecutor(1) as ahead:
+                text = raw
+                if start or end < size:
+                    head = b"" if not start else header_lines(raw, plan.skip + 1)
+                    text = _Span(raw, head, start, end)
                 try:
-                    reader = pacsv.open_csv(raw, read_options=plan.read_opts, parse_options=plan.parse_opts,
+                    reader = pacsv.open_csv(text, read_options=plan.read_opts, parse_options=plan.parse_opts,
                                             convert_options=plan.convert_opts)
 
                     def read_next():
@@ -465,11 +497,11 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
                         if bad:
                             raise NotBatchable()
                         frame = pa.Table.from_batches(batch).to_pandas()
-                        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
-                        first_row += len(frame)
+                        frame.index = pd.RangeIndex(row, row + len(frame))
+                        row += len(frame)
                         check_cells(frame, label)
                         if bar is not None:
-                            bar[0].update(bar[1], completed=min(raw.tell(), size))
+                            bar[0].update(bar[1], completed=min(raw.tell() - start, end - start))
                         yield frame
                 except pa.ArrowInvalid:
                     raise NotBatchable() from None
@@ -480,6 +512,17 @@ def iter_csv(source: Path, label: str, options, columns: list[str]):
                 bar[0].stop()
 
     return plan.headers, plan.aliases, batches()
+
+
+def plan_encoding(source: Path, options) -> str:
+    """The encoding a CSV is read in: the one asked for, else the one its first bytes show."""
+    return options.encoding or sniff.detect_encoding(_head_bytes(source))
+
+
+def header_lines(raw, lines: int) -> bytes:
+    """A file's first ``lines`` lines (its header), read from its start."""
+    raw.seek(0)
+    return b"".join(raw.readline() for _ in range(lines))
 
 
 def _progress(label: str, size: int):
