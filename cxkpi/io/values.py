@@ -737,7 +737,7 @@ def _fixed_timestamps(series: pd.Series, fmt: str | None, timezone: str | None,
     rest = ~ok
     if raw.null_count:  # an empty cell (read as null) is missing: no text to clean (most of an FRT column's rest)
         rest &= raw.is_valid().to_numpy(zero_copy_only=False)
-    s_rest = text(series[rest])
+    s_rest = text(series[rest]) if rest.any() else pd.Series([], index=series.index[:0], dtype="string")
     if s_rest.notna().any():
         naive[rest] = _strptime(s_rest, fmt).to_numpy(dtype="datetime64[us]")
     parsed = _in_zone(pd.Series(naive, index=series.index), timezone, naive_zone)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -198,7 +199,20 @@ def check_nps(score: pd.Series, insisted: bool) -> list[str]:
 
 
 def scale_note(raw: pd.Series, low: float, high: float) -> list[str]:
-    """A note when the answers do not fit the scale a KPI was given but fit another usual one."""
+    """A note when the answers do not fit the scale a KPI was given but fit another usual one.
+    ``raw``: the answers, or the whole column's answers (answer -> count), which each batch of a file
+    asks about: their note is worked out once."""
+    if isinstance(raw, Mapping):
+        return list(_note_of_answers(tuple(raw.items()), low, high))
+    return _scale_note(raw, low, high)
+
+
+@lru_cache(maxsize=8)
+def _note_of_answers(answers: tuple, low: float, high: float) -> tuple[str, ...]:
+    return tuple(_scale_note(dict(answers), low, high))
+
+
+def _scale_note(raw, low: float, high: float) -> list[str]:
     if fit_scale(raw, candidates=((low, high),)) is not None:
         return []
     fit = fit_scale(raw, candidates=WITH_HINT)

@@ -7,6 +7,7 @@ counted by reason: no answer, not a number, outside the scale, not whole.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -43,16 +44,20 @@ def numeric_scores(raw: pd.Series, lo: float, hi: float, labels: dict | None = N
         number = raw.astype("float64")
     else:
         present, number = _scores_from_text(raw, labels)
-    reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
-    reasons[~present] = NO_ANSWER
-    reasons[present & number.isna()] = "score is not a number (or not in the label map)"
-    out_of_scale = present & number.notna() & ((number < lo) | (number > hi))
-    reasons[out_of_scale] = f"score outside the {lo:g}–{hi:g} scale"
+    # each row's reason as a small code, then the skipped rows' texts: no object per usable row
+    here, value = np.asarray(present, dtype=bool), number.to_numpy(dtype="float64")
+    missing = np.isnan(value)
+    code = np.where(~here, 1, np.where(missing, 2, 0)).astype(np.int8)
+    out_of_scale = here & ~missing & ((value < lo) | (value > hi))
+    code[out_of_scale] = 3
     if whole:
-        fractional = present & number.notna() & ~out_of_scale & (np.floor(number) != number)
-        reasons[fractional] = "score is not a whole number"
-    skipped = reasons.dropna()
-    return number.drop(index=skipped.index), skipped
+        code[here & ~missing & ~out_of_scale & (np.floor(value) != value)] = 4
+    bad = code > 0
+    texts = np.array([None, NO_ANSWER, "score is not a number (or not in the label map)",
+                      f"score outside the {lo:g}–{hi:g} scale", "score is not a whole number"], dtype=object)
+    skipped = pd.Series(texts[code[bad]], index=raw.index[bad], dtype="object")
+    kept = number[~bad] if raw.index.is_unique else number.drop(index=skipped.index)
+    return kept, skipped
 
 
 def _as_float(v) -> float:
@@ -63,24 +68,25 @@ def _as_float(v) -> float:
 
 
 def _scores_from_text(raw: pd.Series, labels: dict | None) -> tuple[pd.Series, pd.Series]:
-    """(present, number) of a column of answers: a label from the map ("Very satisfied") first, looked
-    up once per distinct answer; else the answer as a number (a decimal comma allowed), the plain ones
-    through Arrow and only the odd ones through pandas, so no Python object per row."""
-    number = pd.Series(np.nan, index=raw.index, dtype="float64")
-    labelled = np.zeros(len(raw), dtype=bool)
+    """(present, number) of a column of answers: a label from the map ("Very satisfied") first, else the
+    answer as a number (a decimal comma allowed). Each distinct answer is read once (a survey column
+    holds a handful) and the rows take their answer's reading, so no text is cleaned per row."""
+    codes, uniques = pd.factorize(raw.astype("string"))  # code -1: a missing answer (the trailing slot)
+    distinct = pd.Series(uniques, dtype="string")
+    number = np.full(len(distinct) + 1, np.nan, dtype="float64")
+    labelled = np.zeros(len(distinct) + 1, dtype=bool)
     if labels:
         lookup = {label_key(k): _as_float(v) for k, v in labels.items()}
-        codes, uniques = pd.factorize(raw.astype("string"))  # each distinct answer normalised once
-        table = np.array([lookup.get(label_key(u), np.nan) for u in uniques] + [np.nan], dtype="float64")
-        found = table[codes]  # code -1 (a missing answer) reads the trailing NaN
-        labelled = ~np.isnan(found)
-        number[labelled] = found[labelled]
-    t = text(raw.astype("string"))
-    present = t.notna() | labelled
-    rest = (t.notna() & ~labelled).to_numpy(dtype=bool)
+        found = np.array([lookup.get(label_key(u), np.nan) for u in distinct], dtype="float64")
+        labelled[:-1] = ~np.isnan(found)
+        number[:-1][labelled[:-1]] = found[labelled[:-1]]
+    t = text(distinct)
+    written = np.append(t.notna().to_numpy(dtype=bool), False)
+    rest = written & ~labelled
     if rest.any():
-        number[rest] = answer_numbers(t[rest]).to_numpy()
-    return present, number
+        number[rest] = answer_numbers(t[rest[:-1]]).to_numpy()
+    return (pd.Series((written | labelled)[codes], index=raw.index),
+            pd.Series(number[codes], index=raw.index))
 
 
 def answer_numbers(t: pd.Series) -> pd.Series:
@@ -100,12 +106,19 @@ def is_yes_no(answers: pd.Series | pd.Index) -> bool:
             and bool(answers.isin(list(YES - {"1"} | NO - {"0"})).any()))
 
 
+@lru_cache(maxsize=8)
+def _yes_no_seen(answers: tuple) -> bool:
+    """Whether a whole column's distinct answers are yes/no: asked by each of a file's batches."""
+    return is_yes_no(text(pd.Series(list(answers), dtype="string")).str.lower().dropna())
+
+
 def yes_no(raw: pd.Series, seen=None) -> tuple[pd.Series | None, pd.Series]:
     """(1.0/0.0 scores, reasons) when the column is a yes/no answer, else (None, empty). ``seen``: the
     whole column's answers (answer -> count) when ``raw`` is one batch of it: they decide."""
+    if seen is not None and not _yes_no_seen(tuple(seen)):  # a batch of a column of numbers: no text cleaned
+        return None, pd.Series(dtype="object")
     t = text(raw.astype("string")).str.lower()
-    answers = t.dropna() if seen is None else text(pd.Series(list(seen), dtype="string")).str.lower().dropna()
-    if not is_yes_no(answers):
+    if seen is None and not is_yes_no(t.dropna()):
         return None, pd.Series(dtype="object")
     score = t.isin(YES).astype("float64")
     reasons = pd.Series(NO_ANSWER, index=t.index[t.isna()], dtype="object")
