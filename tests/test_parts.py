@@ -49,6 +49,9 @@ def test_cuts_fall_after_a_line_end_and_never_after_a_quote(tmp_path):
     assert parts.cuts(path, "utf-8", 1, 100, parts=2) == [0, 2004, 4000]
     assert parts.cuts(path, "utf-8", 1, 100, parts=4) == [0, 1004, 2004, 3004, 4000]
     assert parts.cuts(path, "utf-8", 1, 3000, parts=2) == [0, 4000]  # a part would be under 3,000 bytes
+    # a lead of 400 bytes: each later part (4,000 - 400) / 2 = 1,800 bytes, the first 2,200: the line end
+    # at or after byte 2,200 is 2,203
+    assert parts.cuts(path, "utf-8", 1, 100, parts=2, lead=400) == [0, 2204, 4000]
     assert parts.cuts(path, "utf-16", 1, 100, parts=2) == [0, 4000]  # a line end is not one byte
     # a quote at byte 1,500 (in line 375): no cut after it; the last cut is the line end before it (1,500)
     quoted = bytearray(path.read_bytes())

@@ -537,7 +537,11 @@ def _cuts(path: Path, options: LoadOptions, handoff) -> list[int]:
     size = path.stat().st_size
     if handoff is None or parts.jobs() < 2:
         return [0, size]
-    return parts.cuts(path, plan_encoding(path, options), header_rows(options), 2 * batch_bytes())
+    # a child starts reading once the first batch is read and measured, and then reads its own first
+    # one: about two batches after the parent, which reads that much more
+    n = parts.jobs()
+    return parts.cuts(path, plan_encoding(path, options), header_rows(options), 2 * batch_bytes(), n,
+                      lead=2 * batch_bytes())
 
 
 def _add_tallies(into: dict, more: dict) -> None:

@@ -57,11 +57,13 @@ def jobs() -> int:
     return max(1, min(cores, _MOST))
 
 
-def cuts(path: Path, encoding: str, header_lines: int, least: int, parts: int | None = None) -> list[int]:
+def cuts(path: Path, encoding: str, header_lines: int, least: int, parts: int | None = None,
+         lead: int = 0) -> list[int]:
     """Byte offsets ``[0, c1, …, size]`` cutting the file into up to ``parts`` runs of whole records of
     at least ``least`` bytes; ``[0, size]`` for one part. A cut is made just after a line end with no
     quote before it: before the file's first quote every line end ends a record, however the file
-    quotes; after it a line end may lie inside a quoted cell, so no cut is made there."""
+    quotes; after it a line end may lie inside a quoted cell, so no cut is made there. The first part
+    is ``lead`` bytes longer than the others (its reader starts that much earlier), so all end together."""
     import mmap
 
     size = path.stat().st_size
@@ -76,14 +78,16 @@ def cuts(path: Path, encoding: str, header_lines: int, least: int, parts: int | 
             if start == 0:
                 return [0, size]
         n = min(parts, size // least)
-        scan = min(size, (n - 1) * size // n + (1 << 20))  # no quote is looked for past the last cut's place
+        lead = min(max(0, lead), size // 2)
+        share = (size - lead) // n  # each later part's; the first is share + lead
+        scan = min(size, lead + (n - 1) * share + (1 << 20))  # no quote is looked for past the last cut's place
         # a header line with its quotes in pairs (quoted names) holds no line end of a cell: looked past
         clean = all(line.count(b'"') % 2 == 0 for line in m[:start].split(b"\n"))
         quote = m.find(b'"', start if clean else 0, scan)
         limit = scan if quote < 0 else quote
         out = [0]
         for k in range(1, n):
-            at = m.find(b"\n", max(start, k * size // n), limit)
+            at = m.find(b"\n", max(start, lead + k * share), limit)
             if at < 0:  # past the first quote: one last cut just before it, when that leaves a part
                 at = m.rfind(b"\n", start, limit)
                 if at >= 0 and at + 1 - out[-1] >= least and size - at - 1 >= least:
