@@ -12,7 +12,10 @@ The report is FRT (mean and median), resolution time (mean), one-touch FCR
 and CSAT (4–5 of 1–5), by channel × month plus the total. Each engine runs as
 its own subprocess, alternately, so both see the same cache state; wall time
 is measured around the child, CPU time and peak RSS come from its rusage
-(``os.wait4``). The numbers of both engines are compared (1e-6 relative) and
+(``os.wait4``; the CPU includes the processes it forked). cxkpi reads a large
+file's parts in forked processes, one a core: its memory is the larger of its
+own peak RSS and the sampled peak of all its processes' PSS together, and it is
+also run in one process (``CXKPI_JOBS=1``), which holds less. The numbers of both engines are compared (1e-6 relative) and
 the script exits 1 when they disagree. Data lives in a temp folder that is
 deleted at the end (``--keep DIR`` keeps it, and a later run with the same
 ``DIR`` reuses its files; generating 1M rows takes ~2 s of CPU, the several
@@ -205,11 +208,21 @@ def tree(root):
             out.append(k)
             todo.append(k)
     return out
+# and the memory of the child and all its processes together (cxkpi's forked readers of a file's parts):
+# the sum of their proportional set sizes (a page two processes share counts half in each), sampled
+together = 0.0
+def pss(p):
+    try:
+        with open(f"/proc/{p}/smaps_rollup") as f:
+            return sum(int(l.split()[1]) for l in f if l.startswith("Pss:")) / 1024
+    except OSError:
+        return 0.0
 while True:
     done, status, ru = os.wait4(pid, os.WNOHANG)
     if done:
         break
-    for p in tree(pid):
+    kids = tree(pid)
+    for p in kids:
         try:
             with open(f"/proc/{p}/status") as f:
                 hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM")]
@@ -217,23 +230,27 @@ while True:
                 peaks[p] = max(peaks.get(p, 0), hwm[0] / 1024)
         except OSError:
             pass
+    together = max(together, pss(pid) + sum(pss(p) for p in kids))
     time.sleep(0.2)
 sys.stderr.write("\\n" + json.dumps([time.perf_counter() - t0, ru.ru_utime + ru.ru_stime,
                                       ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
-                                      max(peaks.values(), default=0)]) + "\\n")
+                                      max(peaks.values(), default=0), together]) + "\\n")
 """
 
 
 def _run(cmd: list[str], env: dict | None = None, workers: bool = False):
-    """Wall seconds, CPU seconds (user + system) and peak RSS in MB of one command (``workers``: and the
-    largest peak RSS of the processes it started, a Dask worker's; their CPU is not in the CPU time)."""
+    """Wall seconds, CPU seconds (user + system, with the processes it forked and waited for) and peak
+    memory in MB of one command: its own peak RSS, or the sampled peak of all its processes together
+    (PSS) when that is larger (cxkpi reading a file's parts in forked processes). ``workers``: also the
+    largest peak RSS of one of the processes it started (a Dask worker's; not in the CPU time)."""
     proc = subprocess.run([sys.executable, "-S", "-c", LAUNCH, *cmd], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, env=env)
     err = proc.stderr.decode(errors="replace")
-    wall, cpu, rss, code, worker = json.loads(err.strip().splitlines()[-1])
+    wall, cpu, rss, code, worker, together = json.loads(err.strip().splitlines()[-1])
     if code != 0:
         raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{err[-2000:]}")
-    return (wall, cpu, rss, worker) if workers else (wall, cpu, rss)
+    rss = rss if workers else max(rss, together)
+    return (wall, cpu, rss, worker, together) if workers else (wall, cpu, rss)
 
 
 def _cxkpi_values(report: dict) -> dict:
@@ -298,14 +315,15 @@ def several_files(work: Path, files: int, rows: int, env: dict, engines: list[st
     base = [sys.executable, "-m", "cxkpi", "report", "-c", str(cfg), "--period", "month", "--format", "json",
             "--output", str(out)]
     lines = [f"| {files} files × {rows:,} rows ({size_gb:.2f} GB) | wall | of the cold run | CPU (client) "
-             "| peak RSS (client) | peak RSS (a worker) |", "| --- | --- | --- | --- | --- | --- |"]
+             "| peak RSS (client) | peak RSS (a worker) | all processes together (PSS) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     walls: list[float] = []
 
     def row(label: str, cmd: list[str]) -> dict:
-        wall, cpu, rss, worker = _run(cmd, env, workers=True)
+        wall, cpu, rss, worker, together = _run(cmd, env, workers=True)
         walls.append(wall)
         lines.append(f"| {label} | {wall:.1f} s | {wall / walls[0]:.2f}× | {cpu:.1f} s | {rss:.0f} MB "
-                     f"| {f'{worker:.0f} MB' if worker else '–'} |")
+                     f"| {f'{worker:.0f} MB' if worker else '–'} | {together:.0f} MB |")
         print(lines[-1], file=sys.stderr, flush=True)
         data = json.loads(out.read_text())
         data.pop("generated_at", None)
@@ -353,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     # PYTHONDONTWRITEBYTECODE=1 environment would time ~0.3 s of compiling the source in every run
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "cxkpi")], check=True, env=env)
     failed = False
-    table = ["| rows (file) | DuckDB SQL | pyarrow typed read (floor) | cxkpi report | wall ratio | RSS ratio "
-             "| agree |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    table = ["| rows (file) | DuckDB SQL | pyarrow typed read (floor) | cxkpi report | wall ratio | memory ratio "
+             "| cxkpi in one process (CXKPI_JOBS=1) | agree |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     try:
         for rows in args.rows:
             data = work / f"tickets_{rows}.csv"
@@ -367,22 +385,26 @@ def main(argv: list[str] | None = None) -> int:
             cx_cmd = [sys.executable, "-m", "cxkpi", "report", "-c", str(cfg), "--period", "month", "--format", "json", "--output", str(out_cx)]
             duck_cmd = [sys.executable, "-c", DUCK, SQL.format(file=data), str(out_duck)]
             floor_cmd = [sys.executable, "-c", FLOOR, str(data)]
-            runs: dict[str, list] = {"duck": [], "floor": [], "cx": []}
+            runs: dict[str, list] = {"duck": [], "floor": [], "cx": [], "one": []}
+            one_env = dict(env, CXKPI_JOBS="1")
             for _ in range(args.runs):
                 runs["duck"].append(_run(duck_cmd))
                 runs["floor"].append(_run(floor_cmd))
                 runs["cx"].append(_run(cx_cmd, env))
+                runs["one"].append(_run(cx_cmd, one_env))  # writes out_cx too: the same numbers, checked below
             bad = compare(_cxkpi_values(json.loads(out_cx.read_text())), _duck_values(json.loads(out_duck.read_text())))
             failed |= bool(bad)
             best = {k: min(v, key=lambda r: r[0]) for k, v in runs.items()}
             peak = {k: max(r[2] for r in v) for k, v in runs.items()}
-            d, c, f = best["duck"], best["cx"], best["floor"]
+            d, c, f, o = best["duck"], best["cx"], best["floor"], best["one"]
             table.append(
                 f"| {rows:,} ({size_mb:.0f} MB) | {d[0]:.2f} s wall, {d[1]:.2f} s CPU / {peak['duck']:.0f} MB "
                 f"| {f[0]:.2f} s wall, {f[1]:.2f} s CPU / {peak['floor']:.0f} MB "
                 f"| {c[0]:.2f} s wall, {c[1]:.2f} s CPU / {peak['cx']:.0f} MB "
                 f"| {c[0] / d[0]:.2f}× | {peak['cx'] / peak['duck']:.2f}× "
-                f"({peak['cx'] / size_mb:.2f}× file) | {'yes' if not bad else 'NO'} |")
+                f"({peak['cx'] / size_mb:.2f}× file) "
+                f"| {o[0]:.2f} s wall, {o[1]:.2f} s CPU / {peak['one']:.0f} MB: {o[0] / d[0]:.2f}×, "
+                f"{peak['one'] / peak['duck']:.2f}× ({peak['one'] / size_mb:.2f}× file) | {'yes' if not bad else 'NO'} |")
             for line in bad[:20]:
                 print("disagree:", line, file=sys.stderr)
             print(table[-1], file=sys.stderr, flush=True)
