@@ -127,9 +127,8 @@ class Pieces:
         if not entry.is_file():
             return None
         try:
-            with np.load(entry, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files if k != "json"}
-                data = json.loads(bytes(npz["json"]).decode("utf-8", "surrogateescape"))
+            arrays = _read_npz(entry)
+            data = json.loads(bytes(arrays.pop("json")).decode("utf-8", "surrogateescape"))
             piece = _decode(data, arrays)
         except Exception:  # a truncated or foreign entry: computed again and rewritten
             return None
@@ -165,6 +164,48 @@ class Pieces:
         finally:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+def _read_npz(entry: Path) -> dict:
+    """The arrays of an ``np.savez`` file. Its members are stored uncompressed, so each is read in one
+    ``readinto`` from its place in the file: ``np.load`` reads a member through the zip module a
+    quarter MB at a time (0.8 s for a year's accumulation of 330 MB, against 0.15 s). Any other member
+    (compressed, an object array, Fortran order) is read by ``np.load``, which refuses pickles."""
+    import struct
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    out: dict = {}
+    with zipfile.ZipFile(entry) as z, open(entry, "rb") as f:
+        for info in z.infolist():
+            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+            f.seek(info.header_offset)
+            local = f.read(30)
+            if info.compress_type != zipfile.ZIP_STORED or local[:4] != b"PK\x03\x04":
+                out[name] = _np_member(z, info)
+                continue
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            version = npy.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                out[name] = _np_member(z, info)
+                continue
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            if fortran or dtype.hasobject:
+                out[name] = _np_member(z, info)
+                continue
+            array = np.empty(shape, dtype=dtype)
+            if array.nbytes and f.readinto(memoryview(array.reshape(-1)).cast("B")) != array.nbytes:
+                raise ValueError(f"{entry.name}: member {name} is short")
+            out[name] = array
+    return out
+
+
+def _np_member(z, info) -> np.ndarray:
+    with z.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
 
 
 def _restore(piece: dict) -> dict:

@@ -422,3 +422,21 @@ def test_each_file_is_absorbed_before_the_next_is_read(tmp_path, run_cli, monkey
         _run(run_cli, "frt", folder, "--by", "channel", *extra)
         # one piece per file (frt), gone once absorbed
         assert events == [e for m in (1, 2, 3) for e in (("read", f"t-2025-{m:02d}.csv"), ("absorbed", m - 1, 1, 0))]
+
+
+def test_an_entry_is_read_member_by_member_as_numpy_wrote_it(tmp_path):
+    """``_read_npz`` reads each stored member in place; what it cannot (a compressed member, Fortran
+    order) goes through ``np.load``: every array comes back as written, dtype and shape included."""
+    import numpy as np
+
+    from cxkpi.stream_cache import _read_npz
+
+    arrays = {"a": np.arange(5), "empty": np.zeros(0, np.int16), "column": np.array([1.5, 2.5]).reshape(2, 1),
+              "fortran": np.asfortranarray(np.ones((2, 3))), "bytes": np.array(b"xyz"), "text": np.array("héllo"),
+              "scalar": np.array(3, np.int32)}
+    for save in (np.savez, np.savez_compressed):
+        save(tmp_path / "x.npz", **arrays)
+        got = _read_npz(tmp_path / "x.npz")
+        assert sorted(got) == sorted(arrays)
+        for k, v in arrays.items():
+            assert got[k].dtype == v.dtype and got[k].shape == v.shape and np.array_equal(got[k], v), k
