@@ -63,3 +63,32 @@ def test_a_kpi_command_still_runs_and_parses_its_flags(run_cli, tmp_path):
     code, out, err = run_cli("nps", str(f), "--promoter-min", "8", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["value"] == 50
+
+
+def test_a_command_built_alone_is_the_command_of_the_whole_tree(capsys):
+    """``cxkpi nps …`` builds the nps command alone (``app._alone``): its help, options and errors are
+    those of the whole tree's, for every command."""
+    from cxkpi.cli import app, commands
+
+    def helped(tree, name) -> str:
+        try:
+            tree.main(args=[name, "--help"], prog_name="cxkpi", standalone_mode=False)
+        except SystemExit:
+            pass
+        return capsys.readouterr().out
+
+    whole = app.command()
+    names = [e.name for e in catalog.load()] + list(commands.NAMES)
+    for name in names:
+        alone = app._alone([name, "--help"])
+        assert alone is not None and list(alone.commands) == [name]
+        assert helped(alone, name) == helped(whole, name), name
+    assert app._alone(["--help"]) is None and app._alone(["no-such-command"]) is None
+
+
+def test_version_is_said_before_any_command_is_built(run_cli, monkeypatch):
+    from cxkpi import __version__
+    from cxkpi.cli import app
+
+    monkeypatch.setattr(app, "command", lambda: (_ for _ in ()).throw(AssertionError("built")))
+    assert run_cli("--version") == (0, f"cxkpi {__version__}\n", "")

@@ -119,12 +119,16 @@ def report(
         raise BreachError(f"alert threshold crossed: {names}")
 
 
-def register(app: typer.Typer) -> None:
+NAMES = ("report", "kpis", "presets", "inspect", "init", "rows")  # the commands that are not KPIs
+
+
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """The commands that are not KPIs (``only``: that one alone)."""
     from . import init, inspect, presets, rows
 
-    app.command("report", rich_help_panel="Reports")(report)
-    app.command("kpis", rich_help_panel="Information")(kpis)
-    presets.register(app)
-    inspect.register(app)
-    init.register(app)
-    rows.register(app)
+    each = {"report": lambda: app.command("report", rich_help_panel="Reports")(report),
+            "kpis": lambda: app.command("kpis", rich_help_panel="Information")(kpis),
+            "presets": lambda: presets.register(app), "inspect": lambda: inspect.register(app),
+            "init": lambda: init.register(app), "rows": lambda: rows.register(app)}
+    for name in NAMES if only is None else (only,):
+        each[name]()
