@@ -106,16 +106,27 @@ class _Piece:
 
 class _Handoff:
     """A pass's pieces and counted answers across the processes that read one file's parts
-    (``io.parts.Handoff``): a child starts them empty and sends them back; the parent adds them."""
+    (``io.parts.Handoff``): a child, forked before any batch, takes the first batch's decisions,
+    fills its own and sends them back; the parent adds them."""
 
-    def __init__(self, pieces: dict, answers: dict) -> None:  # noqa: D107
-        self.pieces, self.answers = pieces, answers
+    def __init__(self, pieces: dict, answers: dict, guessed: dict | None = None) -> None:  # noqa: D107
+        self.pieces, self.answers, self.guessed = pieces, answers, guessed
 
-    def fresh(self) -> None:
+    def decisions(self) -> dict:
+        """What the first batch decided for the runs: each one's answer scale (``WHOLE_COLUMN``, a
+        guess while speculating), its result's shape, and the guesses made."""
+        return {"whole": {k: p.run.settings.get(WHOLE_COLUMN) for k, p in self.pieces.items()},
+                "shape": {k: p.run.shape for k, p in self.pieces.items()},
+                "guessed": dict(self.guessed) if self.guessed is not None else None}
+
+    def decide(self, decided: dict) -> None:
+        """A child takes the parent's decisions before it measures a batch."""
         for k, piece in self.pieces.items():
-            self.pieces[k] = _Piece(piece.run)
-        for got in self.answers.values():
-            got.clear()
+            if decided["whole"][k] is not None:
+                piece.run.settings[WHOLE_COLUMN] = decided["whole"][k]
+            piece.run.shape = piece.run.shape or decided["shape"][k]
+        if self.guessed is not None and decided["guessed"] is not None:
+            self.guessed.update(decided["guessed"])
 
     def export(self) -> dict:
         return {"pieces": {k: p.export() for k, p in self.pieces.items()},
@@ -450,7 +461,7 @@ def _speculate(runs: dict, part, collect) -> list[dict] | None:
                 piece.add(batch)
 
     try:
-        metas = part.each(sink, sources=set(runs), collect=collect, handoff=_Handoff(pieces, counted))
+        metas = part.each(sink, sources=set(runs), collect=collect, handoff=_Handoff(pieces, counted, guessed))
     except ScaleError:  # the first batch alone refused (an NPS export sorted by score): decide first
         _undo(deciding)
         return None

@@ -149,7 +149,7 @@ def test_a_child_that_dies_is_read_again_by_the_parent(tmp_path, run_cli, forks,
     real = parts.Children.start
 
     def dying(self, spans, body):
-        return real(self, spans, lambda span: os._exit(3))
+        return real(self, spans, lambda span, wait: os._exit(3))
 
     monkeypatch.setattr(parts.Children, "start", dying)
     died = _run(run_cli, "frt", path, "--by", "channel")
@@ -178,3 +178,24 @@ def test_counted_notes_add_up_over_the_parts(tmp_path, run_cli, forks, monkeypat
     # offered), so 900 Bad and 1,800 Good
     data = json.loads(out)
     assert data["n"] == 2700 and data["value"] == pytest.approx(100 * 1800 / 2700)
+
+
+def test_a_first_part_that_decides_nothing_leaves_every_part_to_the_parent(tmp_path, run_cli, forks, monkeypatch):
+    """No first response in the first 1,500 rows (over the first part): that column's layout is not
+    decided there, so the children are told nothing and the parent reads their parts in order."""
+    path = tmp_path / "tickets.csv"
+    lines = ["ticket_id,created_at,first_response_at"]
+    for i in range(2000):
+        first = "" if i < 1500 else "2025-01-03 09:30:00"
+        lines.append(f"T{i},2025-01-03 09:00:00,{first}")
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("CXKPI_JOBS", "2")
+    told = []
+    real = parts.Children.tell
+    monkeypatch.setattr(parts.Children, "tell", lambda self, decided: told.append(decided) or real(self, decided))
+    two = _run(run_cli, "frt", path)
+    assert len(forks) == 1 and told == [None]
+    monkeypatch.setenv("CXKPI_JOBS", "1")
+    assert _run(run_cli, "frt", path) == two
+    # 500 answered tickets, each 30 minutes; 1,500 unanswered, counted apart
+    assert (two["n"], two["value"], two["breakdown"]["unanswered"]) == (500, 30, 1500)

@@ -470,32 +470,45 @@ def _batch_pass(path: Path, label: str, jobs: dict[str, tuple], sink: Callable[[
                 continue
             sink(source, batch)
 
-    def part(span: tuple[int, int]) -> dict:
-        """A child's share: its part read on the decisions made so far, its own counts from zero."""
-        handoff.fresh()
+    counters = ("iso_read", "present")
+
+    def part(span: tuple[int, int], wait) -> dict | None:
+        """A child's share: its first batch read while the parent decides, then its part measured on the
+        parent's decisions (``wait()``), its own counts from zero. None: there were no decisions."""
+        read = iter(iter_csv(path, label, replace(first, progress=False), headers, span=span)[2])
+        head = next(read, None)
+        decided = wait()
+        if decided is None:
+            return None
         for s in jobs:
-            tallies[s] = {}
-            for plan in plans[s].values():
-                plan.update({k: 0 for k in ("iso_read", "present") if k in plan})
-        quiet = replace(first, progress=False)
+            plans[s] = {c: {k: v for k, v in p.items() if k not in counters} for c, p in decided["plans"][s].items()}
+        failed.clear()
+        failed.update(decided["failed"])
+        handoff.decide(decided["handoff"])
         rows = 0
-        for frame in iter_csv(path, label, quiet, headers, span=span)[2]:
+        for frame in ([] if head is None else [head]):
+            take(frame)
+            rows += len(frame)
+        for frame in read:
             take(frame)
             rows += len(frame)
         return {"state": handoff.export(), "rows": rows, "tallies": tallies, "failed": set(failed),
-                "counts": {s: {c: {k: p[k] for k in ("iso_read", "present") if k in p} for c, p in plans[s].items()}
-                           for s in jobs}}
+                "counts": {s: {c: {k: p[k] for k in counters if k in p} for c, p in plans[s].items()} for s in jobs}}
 
     kids = parts.Children()
     try:
         row = 2 + header_rows(first) - 1
-        forked = len(cuts) <= 2
+        told = len(cuts) <= 2
+        if not told:  # at once, holding little: each child reads its first batch while this one decides
+            kids.start(list(zip(cuts[1:-1], cuts[2:])), part)
         for frame in batches:
             take(frame)
             row += len(frame)
-            if not forked and all("kind" in plans[s].get(c, {}) for s in jobs if s not in failed for c in times[s]):
-                kids.start(list(zip(cuts[1:-1], cuts[2:])), part)  # every part read on the same decisions
-                forked = True
+            if not told and all("kind" in plans[s].get(c, {}) for s in jobs if s not in failed for c in times[s]):
+                kids.tell({"plans": plans, "failed": set(failed), "handoff": handoff.decisions()})
+                told = True
+        if not told:  # a time column empty in every row of the first part: its children read nothing
+            kids.tell(None)
         for n, span in enumerate(zip(cuts[1:-1], cuts[2:])):
             got = kids.result(n, max(60.0, 3 * (time.monotonic() - kids.began)))
             if got is None:  # not forked, or the child could not finish: read here, rows numbered in place
@@ -537,11 +550,11 @@ def _cuts(path: Path, options: LoadOptions, handoff) -> list[int]:
     size = path.stat().st_size
     if handoff is None or parts.jobs() < 2:
         return [0, size]
-    # a child starts reading once the first batch is read and measured, and then reads its own first
-    # one: about two batches after the parent, which reads that much more
+    # a child reads its first batch at once but measures it once the parent's first batch is read and
+    # measured: about a batch after the parent, which reads that much more
     n = parts.jobs()
     return parts.cuts(path, plan_encoding(path, options), header_rows(options), 2 * batch_bytes(), n,
-                      lead=2 * batch_bytes())
+                      lead=batch_bytes())
 
 
 def _add_tallies(into: dict, more: dict) -> None:

@@ -3,9 +3,10 @@ process whose partial states are handed back and merged in file order.
 
 Why: a pass over a file is Python and numpy on one core (pyarrow's parsing alone does not fill a
 second one), and the KPIs' states merge (``partials``): a part of a file merges the way another file
-of a folder does, its row numbers shifted by the rows before it. A child is forked once the parent's
-first batch has made the file's decisions (each time column's layout, a guessed answer scale), so
-every part is read on them. Anything a child cannot finish, for any reason, is read again by the
+of a folder does, its row numbers shifted by the rows before it. The children are forked at the
+start, while the parent holds little more than its imports, and each reads its first batch while the
+parent's first batch makes the file's decisions (each time column's layout, a guessed answer scale);
+the parent then sends them down a pipe, so every part is read on them. Anything a child cannot finish, for any reason, is read again by the
 parent in its place, so errors, skipped rows and their row numbers are those of a one-process read.
 Linux only (fork: a child starts with the parent's imports and state, in milliseconds).
 """
@@ -30,10 +31,13 @@ _SAFE = ("utf_8", "utf_8_sig", "ascii", "latin_1", "iso8859", "cp125")  # a line
 
 
 class Handoff(Protocol):
-    """What a pass's consumer gives for its file to be read in parts: how a child starts from empty
-    states, what it sends back, and how the parent merges it."""
+    """What a pass's consumer gives for its file to be read in parts: what its first batch decided
+    (``decisions``, sent to each child, which ``decide``s on it before it measures a batch), what a
+    child sends back (``export``), and how the parent merges it (``absorb``)."""
 
-    def fresh(self) -> None: ...
+    def decisions(self) -> object: ...
+
+    def decide(self, decided) -> None: ...
 
     def export(self) -> object: ...
 
@@ -99,19 +103,23 @@ def cuts(path: Path, encoding: str, header_lines: int, least: int, parts: int | 
 
 
 class Children:
-    """The forked readers of a file's later parts: started once, their results taken in file order
-    (``results``), and any still running killed on the way out."""
+    """The forked readers of a file's later parts: started at once (each reads its first batch while
+    the parent decides), told the decisions (``tell``), their results taken in file order
+    (``result``), and any still running killed on the way out (``close``)."""
 
     def __init__(self) -> None:  # noqa: D107
-        self.kids: dict[int, tuple[int, int]] = {}  # part -> (pid, read end of its pipe)
+        self.kids: dict[int, tuple[int, int]] = {}  # part -> (pid, read end of its result pipe)
+        self.go: dict[int, int] = {}  # part -> write end of the pipe its decisions go down
         self.began = time.monotonic()
 
-    def start(self, spans: list[tuple[int, int]], body: Callable[[tuple[int, int]], object]) -> None:
-        """Fork one child per span; each runs ``body(span)`` and sends back its pickled result."""
+    def start(self, spans: list[tuple[int, int]], body: Callable) -> None:
+        """Fork one child per span; each runs ``body(span, wait)`` (``wait()``: the decisions ``tell``
+        sends, None when there are none) and sends back its pickled result."""
         sys.stdout.flush()
         sys.stderr.flush()
         for n, span in enumerate(spans):
             r, w = os.pipe()
+            gr, gw = os.pipe()
             with warnings.catch_warnings():  # 3.12 warns of fork with threads: the child uses none of them
                 warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
@@ -119,11 +127,13 @@ class Children:
                 code = 0
                 try:
                     os.close(r)
-                    for _, fd in self.kids.values():
+                    os.close(gw)
+                    for fd in [*(fd for _, fd in self.kids.values()), *self.go.values()]:
                         os.close(fd)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)
                     try:
-                        payload = pickle.dumps(("ok", body(span)), protocol=pickle.HIGHEST_PROTOCOL)
+                        payload = pickle.dumps(("ok", body(span, lambda: _receive(gr))),
+                                               protocol=pickle.HIGHEST_PROTOCOL)
                     except BaseException as e:  # noqa: BLE001  (the parent reads the part again and says why)
                         payload = pickle.dumps(("failed", f"{type(e).__name__}: {e}"))
                     view = memoryview(payload)
@@ -134,7 +144,30 @@ class Children:
                 finally:
                     os._exit(code)
             os.close(w)
+            os.close(gr)
             self.kids[n] = (pid, r)
+            self.go[n] = gw
+
+    def tell(self, decisions) -> None:
+        """Send every child the decisions (None: there are none, the parent reads the parts itself).
+        Written by a thread each: a child still reading its first batch does not hold the parent."""
+        import threading
+
+        payload = b"" if decisions is None else pickle.dumps(decisions, protocol=pickle.HIGHEST_PROTOCOL)
+        for n in list(self.go):
+            fd = self.go.pop(n)
+
+            def send(fd=fd) -> None:
+                try:
+                    view = memoryview(payload)
+                    while view:
+                        view = view[os.write(fd, view):]
+                except OSError:  # the child is gone: its result says so
+                    pass
+                finally:
+                    os.close(fd)
+
+            threading.Thread(target=send, daemon=True).start()
 
     def result(self, n: int, patience: float):
         """Child ``n``'s result, or None when it failed, died, or took more than ``patience`` seconds
@@ -168,6 +201,18 @@ class Children:
             os.close(fd)
             _reap(pid)
         self.kids.clear()
+        for fd in self.go.values():
+            os.close(fd)
+        self.go.clear()
+
+
+def _receive(fd: int):
+    """What the parent sent down ``fd`` (read to its end), unpickled; None for nothing."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    os.close(fd)
+    return pickle.loads(b"".join(chunks)) if chunks else None
 
 
 def _kill(pid: int) -> None:
