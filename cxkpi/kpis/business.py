@@ -5,24 +5,14 @@ Churn, retention and turnover are rates *per period*: ``--period`` is the unit t
 is over (a month when omitted). These KPIs are ``periodic`` (they window themselves):
 the measure step returns one row per subscription / order / agent, and the aggregate
 counts, for every period [start, end), who was there at its start, who came, who went
-and who was there at its end. Everything is counted with ``searchsorted`` and
-``bincount`` over (group × period) arrays; the only loops run over periods.
-
-Conventions (the same for subscriptions and for the agent roster):
-- someone is *present at the start* of [s, e) when they started before s and had not
-  ended before s (``started_at < s`` and ``ended_at`` empty or ``>= s``);
-- *new*: started in [s, e); *lost*: present at the start and ended in [s, e);
-  *new and lost*: started and ended inside [s, e); present at the end = present at the
-  start of the next period, so ``end = start + new − lost − new_and_lost``.
-- rows of the same customer (or agent) that overlap or touch are one spell: a plan
-  change (end and restart the same day) is not churn; a gap is (lost, then new).
+and who was there at its end, with the period flows of ``cxkpi.reduce.flows`` (which
+also states the counting conventions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,13 +20,11 @@ import pandas as pd
 from ..errors import MissingSettingError, PeriodError, UsageError
 from ..io.values import money
 from ..periods import period_freq, period_label
+from ..reduce import flows
 from ..registry import Context, Measured, Param, kpi
 from ..stats import mean_interval, wilson_interval
 from .aggregate import grouped
 
-DEFAULT_PERIOD = "month"
-MAX_PERIODS = 100_000
-_OPEN = np.iinfo(np.int64).max  # "not ended yet" as nanoseconds
 _NOTE_EMPTY_START = "no customers at start"
 
 CHURNED_WORDS = ("yes", "y", "true", "1", "1.0", "churned", "churn", "cancelled", "canceled", "inactive", "lost",
@@ -132,313 +120,10 @@ def _freq_name(p: pd.Period) -> str:
     return _PERIOD_NAMES.get(p.freqstr[0], p.freqstr)
 
 
-# ---------------------------------------------------------------- row-level helpers
-def _naive(t: pd.Series) -> pd.Series:
-    """Wall-clock datetimes (periods follow the data's own zone, as in the engine)."""
-    t = pd.to_datetime(t)
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_localize(None)
-    return t.astype("datetime64[ns]")
-
-
-def _ns(t: pd.Series) -> np.ndarray:
-    return t.to_numpy(dtype="datetime64[ns]").view("int64")
-
-
-def _i8(index) -> np.ndarray:
-    """Nanoseconds since the epoch of a DatetimeIndex, whatever its resolution."""
-    return pd.DatetimeIndex(index).as_unit("ns").asi8
-
-
-def _naive_ts(ts) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
-
-
-class _Skips:
-    """Collect the first reason each row cannot be used."""
-
-    def __init__(self, index: pd.Index):
-        self.ok = pd.Series(True, index=index)
-        self.parts: list[pd.Series] = []
-
-    def drop(self, mask: pd.Series, reason: str) -> None:
-        hit = mask.fillna(False).astype(bool) & self.ok
-        if hit.any():
-            self.parts.append(pd.Series(reason, index=hit.index[hit.to_numpy()]))
-            self.ok &= ~hit
-
-    @property
-    def skipped(self) -> pd.Series:
-        return pd.concat(self.parts) if self.parts else pd.Series(dtype="object")
-
-
-def _who(frame: pd.DataFrame, column: str | None, skips: _Skips) -> pd.Series:
-    """The person each row belongs to, as an integer code: one per distinct id in ``column``,
-    or one per row when there is no such column (sorting integers is what keeps this fast)."""
-    if column and column in frame.columns:
-        ids = frame[column]
-        if not pd.api.types.is_numeric_dtype(ids):
-            ids = ids.astype("string")  # the loader has stripped it and made blanks missing
-        codes, _ = pd.factorize(ids, use_na_sentinel=True)
-        blank = (codes < 0) | (ids == "").fillna(False).to_numpy(dtype=bool)
-        skips.drop(pd.Series(blank, index=frame.index), f"no {column}")
-        return pd.Series(codes, index=frame.index, dtype="int64")
-    return pd.Series(np.arange(len(frame), dtype="int64"), index=frame.index)
-
-
-def _spans(frame: pd.DataFrame, start: str, end: str, who: str | None) -> tuple[pd.DataFrame, _Skips]:
-    skips = _Skips(frame.index)
-    begin = _naive(frame[start])
-    finish = _naive(frame[end]) if end in frame.columns else pd.Series(pd.NaT, index=frame.index,
-                                                                        dtype="datetime64[ns]")
-    skips.drop(begin.isna(), f"no {start}")
-    ids = _who(frame, who, skips)
-    skips.drop(finish < begin, f"{end} before {start}")
-    values = pd.DataFrame({"who": ids, "start": begin, "end": finish}, index=frame.index)
-    return values, skips
-
-
-# ---------------------------------------------------------------- periods and counting
-def _bounds(lo, hi, ctx: Context, period: str, lead: int = 0) -> pd.DatetimeIndex | None:
-    """Starts of the periods from ``lo`` to ``hi`` (or --since/--until: whole periods), plus the end."""
-    freq = period_freq(period)
-    first = _naive_ts(ctx.since) if ctx.since is not None else lo
-    last = _naive_ts(ctx.until) - pd.Timedelta(1, "ns") if ctx.until is not None else hi
-    if first is None or last is None or pd.isna(first) or pd.isna(last) or first > last:
-        return None
-    p0 = pd.Timestamp(first).to_period(freq) - lead
-    p1 = pd.Timestamp(last).to_period(freq)
-    count = p1.ordinal - p0.ordinal + 1
-    if count > MAX_PERIODS:
-        raise UsageError(f"--period {period}: {p0} to {p1} is {count:,} periods; use a longer period "
-                         f"or --since/--until")
-    starts = pd.period_range(p0, p1, freq=freq).start_time
-    return starts.append(pd.DatetimeIndex([(p1 + 1).start_time])).as_unit("ns")
-
-
-def _slot(bounds: pd.DatetimeIndex, ns: np.ndarray) -> np.ndarray:
-    """Index of the period each time falls in: -1 before the first, len(bounds)-1 after the last."""
-    return np.searchsorted(_i8(bounds), ns, side="right") - 1
-
-
-def _codes(values: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Index | None]:
-    if not by:
-        return np.zeros(len(values), dtype=np.int64), None
-    g = values.groupby(by, observed=True, sort=True)
-    return g.ngroup().to_numpy().astype(np.int64), g.size().index
-
-
-def _count(codes: np.ndarray, slots: np.ndarray, groups: int, width: int, weights=None) -> np.ndarray:
-    flat = codes * width + slots
-    return np.bincount(flat, weights=weights, minlength=groups * width).reshape(groups, width)
-
-
-def _key_levels(keys_index: pd.Index | None, by: list[str]) -> list[np.ndarray]:
-    return [np.asarray(keys_index.get_level_values(i)) for i in range(len(by))] if by else []
-
-
-def _per_group(values: np.ndarray, keys_index: pd.Index | None, by: list[str], index: pd.Index) -> np.ndarray:
-    """A per-group array aligned to a frame grouped by the ``by`` levels."""
-    if not by:
-        return values
-    levels = _key_levels(keys_index, by)
-    own = pd.MultiIndex.from_arrays(levels) if len(by) > 1 else pd.Index(levels[0])
-    return pd.Series(values, index=own).reindex(index).to_numpy()
-
-
-def _long(arrays: dict[str, np.ndarray], keys_index: pd.Index | None, by: list[str],
-          starts: pd.DatetimeIndex) -> pd.DataFrame:
-    """(group × period) arrays as a frame indexed by the ``by`` keys and ``period``."""
-    groups, periods = next(iter(arrays.values())).shape
-    data = {k: a.reshape(-1) for k, a in arrays.items()}
-    levels = [np.repeat(level, periods) for level in _key_levels(keys_index, by)]
-    levels.append(np.tile(np.asarray(starts), groups))
-    index = pd.MultiIndex.from_arrays(levels, names=[*by, "period"])
-    return pd.DataFrame(data, index=index)
-
-
-def _person_key(g: np.ndarray, who: np.ndarray) -> np.ndarray:
-    """One integer per (group, person)."""
-    return g * (int(who.max()) + 1 if len(who) else 1) + who
-
-
-def _person_runs(g: np.ndarray, who: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort rows by (group, person, time); return the order and where each person's rows begin."""
-    by_time = np.argsort(t, kind="stable")
-    key = _person_key(g, who)
-    order = by_time[np.argsort(key[by_time], kind="stable")]
-    ks = key[order]
-    begins = np.r_[True, ks[1:] != ks[:-1]] if len(order) else np.zeros(0, dtype=bool)
-    return order, begins
-
-
-def _merge_spells(values: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(group code, start, end) of each continuous spell: rows of one person (within a group) that
-    overlap or touch are merged. Times in nanoseconds; an open end is ``_OPEN``."""
-    start = _ns(values["start"])
-    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
-    order, begins = _person_runs(codes, values["who"].to_numpy(), start)
-    g, s, e = codes[order], start[order], end[order]
-    person = np.cumsum(begins) - 1
-    reach = pd.Series(e).groupby(person).cummax().to_numpy()  # latest end so far within the person
-    before = np.r_[np.iinfo(np.int64).min, reach[:-1]]
-    before[begins] = np.iinfo(np.int64).min
-    first = s > before  # a new spell: starts after everything earlier of the same person has ended
-    heads = np.flatnonzero(first)
-    ends = np.maximum.reduceat(e, heads) if len(heads) else e[:0]
-    return g[heads], s[heads], ends
-
-
-def _span_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
-    """Per (group, period): present at start, new, lost, new-and-lost, present at end."""
-    row_codes, keys_index = _codes(values, by)
-    codes, spell_start, spell_end = _merge_spells(values, row_codes)
-    groups = 1 if keys_index is None else len(keys_index)
-    periods = len(bounds) - 1
-    ps = _slot(bounds, spell_start)
-    pe = _slot(bounds, spell_end)
-    # present at bound i <=> ps < i <= pe: +1 from ps+1, -1 from pe+1
-    diff = _count(codes, ps + 1, groups, periods + 2) - _count(codes, pe + 1, groups, periods + 2)
-    present = diff.cumsum(axis=1)[:, : periods + 1]
-    inside = (ps >= 0) & (ps < periods)
-    lost = (pe >= 0) & (pe < periods) & (ps < pe)
-    both = inside & (pe == ps)
-    seen = (ps < periods) & (pe >= 0)  # spells overlapping the window
-    arrays = {
-        "start": present[:, :periods],
-        "new": _count(codes[inside], ps[inside], groups, periods),
-        "lost": _count(codes[lost], pe[lost], groups, periods),
-        "new_and_lost": _count(codes[both], ps[both], groups, periods),
-        "end": present[:, 1:],
-    }
-    people = np.bincount(codes[seen], minlength=groups)
-    return arrays, keys_index, people
-
-
-def _order_flow(values: pd.DataFrame, by: list[str], bounds: pd.DatetimeIndex):
-    """Orders model: active in a period = ordered in it. ``bounds`` starts one period early.
-    Return / credit lines (``ret``) are no purchase: they make no one active."""
-    codes, keys_index = _codes(values, by)
-    if "ret" in values.columns:
-        sale = ~values["ret"].to_numpy(dtype=bool)
-        codes, values = codes[sale], values[sale]
-    groups = 1 if keys_index is None else len(keys_index)
-    periods = len(bounds) - 1
-    # one entry per (person, period), periods clipped to -1 (before the window) .. periods (after it),
-    # sorted by person, then period
-    slot = np.clip(_slot(bounds, _ns(values["at"])), -1, periods) + 1
-    pairs = np.sort(_person_key(codes, values["who"].to_numpy()) * (periods + 2) + slot)
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs  # (np.unique hashes: slower)
-    person, p = np.divmod(pairs, periods + 2)
-    p = p - 1
-    begins = np.r_[True, person[1:] != person[:-1]] if len(p) else np.zeros(0, dtype=bool)
-    first = begins  # a person's earliest period with an order
-    kept = np.r_[False, (person[1:] == person[:-1]) & (p[1:] == p[:-1] + 1)] if len(p) else begins
-    width = int(values["who"].max()) + 1 if len(values) else 1
-    g = person // width
-    inside = (p >= 0) & (p < periods)
-    g, p, first, kept, person = g[inside], p[inside], first[inside], kept[inside], person[inside]
-    active = _count(g, p, groups, periods)
-    retained = _count(g[kept], p[kept], groups, periods)[:, 1:]
-    firsts = _count(g[first], p[first], groups, periods)[:, 1:]
-    start, end = active[:, :-1], active[:, 1:]
-    new = end - retained
-    arrays = {"start": start, "new": new, "returning": new - firsts, "lost": start - retained, "end": end}
-    people = np.bincount(g[np.r_[True, person[1:] != person[:-1]]], minlength=groups) if len(g) else np.zeros(groups)
-    return arrays, keys_index, people
-
-
-def _window(values: pd.DataFrame, columns: list[str]):
-    """(earliest of the first column, latest of any column): the span the data covers."""
-    lo = values[columns[0]].min()
-    ends = [values[c].max() for c in columns if c in values.columns and values[c].notna().any()]
-    return lo, max(ends, default=pd.NaT)
-
-
-@dataclass
-class _Flow:
-    """Counts per (group × period) and what they were counted over."""
-
-    arrays: dict[str, np.ndarray]
-    keys_index: pd.Index | None
-    people: np.ndarray  # per group: customers / agents seen in the window
-    bounds: pd.DatetimeIndex  # period starts plus the end of the last
-    data_end: pd.Timestamp  # the latest date in the data
-
-    @property
-    def starts(self) -> pd.DatetimeIndex:
-        return self.bounds[:-1]
-
-    def frame(self, by: list[str]) -> pd.DataFrame:
-        return _long(self.arrays, self.keys_index, by, self.starts)
-
-    def beyond_data(self) -> np.ndarray:
-        """Per period: does it end after the day the data ends (so it is only partly covered)?"""
-        return _i8(self.bounds[1:]) > (self.data_end.normalize() + pd.Timedelta(days=1)).value
-
-
-def _flow(values: pd.DataFrame, by: list[str], ctx: Context, period: str) -> _Flow | None:
-    """The customer / roster flow per group and period; None when there is no period to count."""
-    if "at" in values.columns:
-        lo, hi = _window(values, ["at"])
-        bounds = _bounds(lo, hi, ctx, period, lead=1)
-        if bounds is None:
-            return None
-        arrays, keys_index, people = _order_flow(values, by, bounds)
-        return _Flow(arrays, keys_index, people, bounds[1:], hi)
-    lo, hi = _window(values, ["start", "end"])
-    bounds = _bounds(lo, hi, ctx, period)
-    if bounds is None:
-        return None
-    arrays, keys_index, people = _span_flow(values, by, bounds)
-    return _Flow(arrays, keys_index, people, bounds, hi)
-
-
-def _coverage_note(note: pd.Series, flow_or_bounds, data_end: pd.Timestamp | None = None) -> pd.Series:
-    """Add "data ends …" to the periods that end after the data does (their counts are partial)."""
-    if isinstance(flow_or_bounds, _Flow):
-        beyond, data_end = flow_or_bounds.beyond_data(), flow_or_bounds.data_end
-    else:
-        beyond = _i8(flow_or_bounds[1:]) > (data_end.normalize() + pd.Timedelta(days=1)).value
-    if not beyond.any():
-        return note
-    groups = len(note) // len(beyond)
-    mask = np.tile(beyond, groups)
-    text = f"data ends {data_end:%Y-%m-%d}"
-    joined = np.where(note.to_numpy() == "", text, note.to_numpy().astype(object) + "; " + text)
-    return pd.Series(np.where(mask, joined, note.to_numpy()), index=note.index, dtype="object")
-
-
-def _empty(by: list[str], per_period: bool, columns: dict) -> pd.DataFrame:
-    if not by and not per_period:
-        return pd.DataFrame([{"value": np.nan, "n": 0, **columns}])
-    names = [*by, "period"] if per_period else by
-    index = pd.MultiIndex.from_arrays([[] for _ in names], names=names)
-    return pd.DataFrame({"value": [], "n": [], **{k: [] for k in columns}}, index=index)
-
-
-def _split(keys: list[str]) -> tuple[list[str], bool]:
-    return [k for k in keys if k != "period"], "period" in keys
-
-
-def _pool(frame: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
-    """Collapse the period axis: sums of the flows, start of the first period, end of the last."""
-    g = frame.groupby(level=by, sort=True) if by else frame.groupby(np.zeros(len(frame), dtype="int8"))
-    out = g[sums].sum()
-    out["first_start"] = g["start"].first()
-    out["last_end"] = g["end"].last()
-    out["periods"] = g.size()
-    return out
-
-
-def _note(mask: pd.Series | np.ndarray, text: str, index) -> pd.Series:
-    return pd.Series(np.where(np.asarray(mask), text, ""), index=index, dtype="object")
-
 
 # ---------------------------------------------------------------- churn and retention
 def _snapshot(frame: pd.DataFrame, settings: dict) -> Measured:
-    skips = _Skips(frame.index)
+    skips = flows.Skips(frame.index)
     raw = frame["status"].astype("string").str.strip().str.lower()
     skips.drop(raw.isna() | (raw == ""), "no status")
     custom = settings.get("churned_values")
@@ -466,16 +151,16 @@ def _snapshot(frame: pd.DataFrame, settings: dict) -> Measured:
 
 def _lifecycle(frame: pd.DataFrame, settings: dict) -> Measured:
     if "started_at" in frame.columns:
-        values, skips = _spans(frame, "started_at", "ended_at", "customer_id")
+        values, skips = flows.spans(frame, "started_at", "ended_at", "customer_id")
         who = "customer_id" if "customer_id" in frame.columns else None
         notes = ["subscriptions: a customer is active from started_at until ended_at"
                  + ("" if who else "; no customer_id, so each row counts as one customer")]
         return Measured(values[skips.ok], skips.skipped, notes)
     if "order_at" in frame.columns:
-        skips = _Skips(frame.index)
-        at = _naive(frame["order_at"])
+        skips = flows.Skips(frame.index)
+        at = flows.naive(frame["order_at"])
         skips.drop(at.isna(), "no order_at")
-        who = _who(frame, "customer_id", skips)
+        who = flows.person_codes(frame, "customer_id", skips)
         values = pd.DataFrame({"who": who, "at": at}, index=frame.index)
         notes = ["orders: a customer is active in a period when they ordered in it; lost = active in the "
                  "previous period and not in this one"]
@@ -517,14 +202,14 @@ def _mean_where(frame: pd.DataFrame, keys: list[str], column: str, flag: bool) -
 def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, headline: str) -> pd.DataFrame:
     if "churned" in values.columns:
         return _snapshot_aggregate(values, keys, ctx, headline)
-    by, per_period = _split(keys)
+    by, per_period = flows.split_keys(keys)
     variant = ctx.settings.get("variant") or "standard"
     orders = "at" in values.columns
     names = (["start", "new", "returning", "lost", "end"] if orders
              else ["start", "new", "lost", "new_and_lost", "end"])
-    flow = _flow(values, by, ctx, ctx.period or DEFAULT_PERIOD) if not values.empty else None
+    flow = flows.period_flow(values, by, ctx, ctx.period or flows.DEFAULT_PERIOD) if not values.empty else None
     if flow is None:
-        return _empty(by, per_period, {k: 0 for k in names})
+        return flows.empty(by, per_period, {k: 0 for k in names})
     starts = flow.starts
     frame = flow.frame(by)
     if not orders:
@@ -535,7 +220,7 @@ def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, he
         kept_new = frame["new"]
     frame["_kept_new"] = kept_new
     if not per_period:
-        pooled = _pool(frame, by, ["start", "new", "lost", "new_and_lost", "returning", "_kept_new", "end"])
+        pooled = flows.pool(frame, by, ["start", "new", "lost", "new_and_lost", "returning", "_kept_new", "end"])
         out = _rates(pooled["start"], pooled["lost"], pooled["end"], pooled["_kept_new"], headline, variant)
         out["start"] = pooled["first_start"]
         out["new"] = pooled["new"]
@@ -546,14 +231,14 @@ def _lifecycle_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context, he
             out["new_and_lost"] = pooled["new_and_lost"]
         out["end"] = pooled["last_end"]
         out["periods"] = pooled["periods"]
-        unit = ctx.period or DEFAULT_PERIOD
+        unit = ctx.period or flows.DEFAULT_PERIOD
         out["note"] = np.where(pooled["start"] > 0, f"per {unit}, pooled over {len(starts)}",
                                f"no customers at the start of any {unit}")
         return out
     out = _rates(frame["start"], frame["lost"], frame["end"], frame["_kept_new"], headline, variant)
     for name in names:
         out[name] = frame[name]
-    out["note"] = _coverage_note(_note(frame["start"] == 0, _NOTE_EMPTY_START, frame.index), flow)
+    out["note"] = flows.coverage_note(flows.note_where(frame["start"] == 0, _NOTE_EMPTY_START, frame.index), flow)
     return out
 
 
@@ -677,7 +362,7 @@ def _months_between(a: pd.Series, b: pd.Series) -> np.ndarray:
 def _clv_measure(frame: pd.DataFrame) -> Measured:
     if "order_at" in frame.columns:
         return _order_lines(frame)
-    values, skips = _spans(frame, "started_at", "ended_at", "customer_id")
+    values, skips = flows.spans(frame, "started_at", "ended_at", "customer_id")
     skips.drop(frame["mrr"].isna(), "no mrr")
     values["mrr"] = frame["mrr"].astype("float64")
     notes = ["subscriptions (SaaS) model: CLV = ARPA (MRR / active accounts) × lifespan = ARPA / monthly churn"]
@@ -692,10 +377,10 @@ def _order_lines(frame: pd.DataFrame) -> Measured:
     negative quantity or a negative amount is a return / credit: not a sale, not netted from
     revenue, counted apart (``ret``) with its reason in a note (breakdown: returns, returned_amount).
     """
-    skips = _Skips(frame.index)
-    at = _naive(frame["order_at"])
+    skips = flows.Skips(frame.index)
+    at = flows.naive(frame["order_at"])
     skips.drop(at.isna(), "no order_at")
-    who = _who(frame, "customer_id", skips)
+    who = flows.person_codes(frame, "customer_id", skips)
     quantity = frame["quantity"].astype("float64") if "quantity" in frame.columns else None
     if "amount" in frame.columns:
         amount = frame["amount"].astype("float64")
@@ -736,9 +421,9 @@ def _order_lines(frame: pd.DataFrame) -> Measured:
 def _unit_months(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, months: pd.DatetimeIndex) -> list[np.ndarray]:
     """For each reporting unit, the months whose churn is pooled into it: the months that start
     inside it, or (a week or a day) the month it starts in."""
-    mstarts = _i8(months)
+    mstarts = flows.index_ns(months)
     out = []
-    for s, e in zip(_i8(starts), _i8(ends)):
+    for s, e in zip(flows.index_ns(starts), flows.index_ns(ends)):
         inside = np.flatnonzero((mstarts >= s) & (mstarts < e))
         if not len(inside):
             inside = np.array([max(0, np.searchsorted(mstarts, s, side="right") - 1)])
@@ -747,26 +432,26 @@ def _unit_months(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex, months: pd.Da
 
 
 def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    by, per_period = _split(keys)
+    by, per_period = flows.split_keys(keys)
     orders = "at" in values.columns
     cols = (["orders", "customers", "orders_per_customer", "aov", "frequency", "months",
              "monthly_churn_pct", "lifespan_months", "margin", "revenue", "returns", "returned_amount"] if orders else
             ["accounts", "mrr", "arpa", "monthly_churn_pct", "lifespan_months", "margin"])
     if values.empty:
-        return _empty(by, per_period, {c: np.nan for c in cols})
+        return flows.empty(by, per_period, {c: np.nan for c in cols})
     lifespan = ctx.settings.get("lifespan")
     margin = ctx.settings.get("margin")
     # monthly churn per group and month, over the window
-    monthly = _flow(values, by, ctx, "month")
+    monthly = flows.period_flow(values, by, ctx, "month")
     if monthly is None:
-        return _empty(by, per_period, {c: np.nan for c in cols})
+        return flows.empty(by, per_period, {c: np.nan for c in cols})
     arrays, keys_index, months = monthly.arrays, monthly.keys_index, monthly.starts
     month_end = monthly.bounds
-    window_lo = _naive_ts(ctx.since) if ctx.since is not None else None
-    window_hi = _naive_ts(ctx.until) if ctx.until is not None else None
+    window_lo = flows.naive_ts(ctx.since) if ctx.since is not None else None
+    window_hi = flows.naive_ts(ctx.until) if ctx.until is not None else None
     if per_period:
-        lo, hi = _window(values, ["at"] if orders else ["start", "end"])
-        unit_bounds = _bounds(lo, hi, ctx, ctx.period)
+        lo, hi = flows.window(values, ["at"] if orders else ["start", "end"])
+        unit_bounds = flows.period_bounds(lo, hi, ctx, ctx.period)
         u_starts, u_ends = unit_bounds[:-1], unit_bounds[1:]
     else:
         u_starts = pd.DatetimeIndex([month_end[0]])
@@ -775,7 +460,7 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     groups = arrays["start"].shape[0]
     lost = np.stack([arrays["lost"][:, m].sum(axis=1) for m in pools], axis=1)
     start = np.stack([arrays["start"][:, m].sum(axis=1) for m in pools], axis=1)
-    frame = _long({"_lost": lost, "_start": start}, keys_index, by, u_starts)
+    frame = flows.long_frame({"_lost": lost, "_start": start}, keys_index, by, u_starts)
 
     if orders:
         t = values["at"]
@@ -783,7 +468,8 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         hi_day = window_hi if window_hi is not None else t.max().normalize() + pd.Timedelta(days=1)
         inside = (t >= lo_day) & (t < hi_day)
         used = values[inside]
-        unit = _slot(pd.DatetimeIndex(np.r_[_i8(u_starts), _i8(u_ends)[-1:]]), _ns(used["at"]))
+        unit = flows.slot_of(pd.DatetimeIndex(np.r_[flows.index_ns(u_starts), flows.index_ns(u_ends)[-1:]]),
+                             flows.to_ns(used["at"]))
         codes, _ = _codes_like(used, by, keys_index)
         width = len(u_starts)
         ok = (unit >= 0) & (unit < width) & (codes >= 0)
@@ -791,25 +477,25 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         amount = used["amount"].to_numpy()
         sale = ok & ~ret
         back = ok & ret
-        n_lines = _count(codes[sale], unit[sale], groups, width)
+        n_lines = flows.grid_count(codes[sale], unit[sale], groups, width)
         if "order" in used.columns:  # order lines: an order is a distinct (customer, order_id)
             distinct = pd.DataFrame({"g": codes[sale], "u": unit[sale],
                                      "o": used["order"].to_numpy()[sale]}).drop_duplicates()
-            n_orders = _count(distinct["g"].to_numpy(), distinct["u"].to_numpy(), groups, width)
+            n_orders = flows.grid_count(distinct["g"].to_numpy(), distinct["u"].to_numpy(), groups, width)
         else:
             n_orders = n_lines
-        revenue = _count(codes[sale], unit[sale], groups, width, weights=amount[sale])
-        frame["returns"] = _count(codes[back], unit[back], groups, width).reshape(-1)
-        frame["returned_amount"] = _count(codes[back], unit[back], groups, width,
+        revenue = flows.grid_count(codes[sale], unit[sale], groups, width, weights=amount[sale])
+        frame["returns"] = flows.grid_count(codes[back], unit[back], groups, width).reshape(-1)
+        frame["returned_amount"] = flows.grid_count(codes[back], unit[back], groups, width,
                                           weights=np.abs(amount[back])).reshape(-1)
         pairs = pd.DataFrame({"g": codes[sale], "u": unit[sale], "who": used["who"].to_numpy()[sale]}).drop_duplicates()
-        n_customers = _count(pairs["g"].to_numpy(), pairs["u"].to_numpy(), groups, width)
+        n_customers = flows.grid_count(pairs["g"].to_numpy(), pairs["u"].to_numpy(), groups, width)
         frame["orders"] = n_orders.reshape(-1)
         frame["customers"] = n_customers.reshape(-1)
         frame["revenue"] = revenue.reshape(-1)
         # the part of each unit the data covers, in calendar months
-        covered_lo = np.maximum(np.tile(_i8(u_starts), groups), pd.Timestamp(lo_day).value)
-        covered_hi = np.minimum(np.tile(_i8(u_ends), groups), pd.Timestamp(hi_day).value)
+        covered_lo = np.maximum(np.tile(flows.index_ns(u_starts), groups), pd.Timestamp(lo_day).value)
+        covered_hi = np.minimum(np.tile(flows.index_ns(u_ends), groups), pd.Timestamp(hi_day).value)
         frame["months"] = np.maximum(_months_between(_times(covered_lo), _times(covered_hi)), 0)
         frame["aov"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
         frame["orders_per_customer"] = frame["orders"] / frame["customers"].where(frame["customers"] > 0)
@@ -831,7 +517,7 @@ def _clv_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
         note = pd.Series("", index=frame.index, dtype="object")
     else:
         frame["lifespan_months"] = 1 / churn.where(churn > 0)
-        note = _note(frame["_start"] == 0, "monthly churn unknown (no customers at the start of a month); "
+        note = flows.note_where(frame["_start"] == 0, "monthly churn unknown (no customers at the start of a month); "
                      "give --lifespan", frame.index)
         note = note.mask((frame["_start"] > 0) & (churn == 0), "no churn measured: lifespan unbounded; "
                                                                "give --lifespan")
@@ -849,7 +535,7 @@ def _codes_like(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None
     """Group codes of ``values`` against an existing key index (-1 where the key is not in it)."""
     if not by:
         return np.zeros(len(values), dtype=np.int64), keys_index
-    lookup = pd.MultiIndex.from_arrays([level.astype(str) for level in _key_levels(keys_index, by)])
+    lookup = pd.MultiIndex.from_arrays([level.astype(str) for level in flows.key_levels(keys_index, by)])
     probe = pd.MultiIndex.from_arrays([values[k].astype(str).to_numpy() for k in by])
     return lookup.get_indexer(probe).astype(np.int64), keys_index
 
@@ -858,12 +544,12 @@ def _arpa_at(values: pd.DataFrame, by: list[str], keys_index: pd.Index | None, i
     """MRR and distinct accounts active at each instant (started before it, not ended before it)."""
     codes, _ = _codes_like(values, by, keys_index)
     groups = 1 if keys_index is None else len(keys_index)
-    start = _ns(values["start"])
-    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    start = flows.to_ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), flows.OPEN, flows.to_ns(values["end"]))
     mrr = np.zeros((groups, len(instants)))
     accounts = np.zeros((groups, len(instants)), dtype=np.int64)
     who = values["who"].to_numpy()
-    for j, t in enumerate(_i8(instants)):  # one vectorised pass per reporting period
+    for j, t in enumerate(flows.index_ns(instants)):  # one vectorised pass per reporting period
         live = (start < t) & (end >= t) & (codes >= 0)
         mrr[:, j] = np.bincount(codes[live], weights=values["mrr"].to_numpy()[live], minlength=groups)
         uniq = pd.DataFrame({"g": codes[live], "who": who[live]}).drop_duplicates()
@@ -906,24 +592,24 @@ def clv(frame: pd.DataFrame, settings: dict) -> Measured:
 
 # ---------------------------------------------------------------- employee turnover
 def _turnover_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    by, per_period = _split(keys)
+    by, per_period = flows.split_keys(keys)
     names = ["start", "hires", "separations", "end", "average_headcount"]
-    flow = _flow(values, by, ctx, ctx.period or DEFAULT_PERIOD) if not values.empty else None
+    flow = flows.period_flow(values, by, ctx, ctx.period or flows.DEFAULT_PERIOD) if not values.empty else None
     if flow is None:
-        return _empty(by, per_period, {k: 0 for k in names})
+        return flows.empty(by, per_period, {k: 0 for k in names})
     starts = flow.starts
     frame = flow.frame(by)
     frame["separations"] = frame["lost"] + frame["new_and_lost"]
     frame["hires"] = frame["new"]
     frame["average_headcount"] = (frame["start"] + frame["end"]) / 2
     frame["_people"] = frame["start"] + frame["new"]
-    unit = ctx.period or DEFAULT_PERIOD
+    unit = ctx.period or flows.DEFAULT_PERIOD
     if not per_period:
-        pooled = _pool(frame, by, ["separations", "hires", "average_headcount"])
+        pooled = flows.pool(frame, by, ["separations", "hires", "average_headcount"])
         out = pd.DataFrame(index=pooled.index)
         avg = pooled["average_headcount"]
         out["value"] = 100 * pooled["separations"] / avg.where(avg > 0)
-        out["n"] = _per_group(flow.people, flow.keys_index, by, out.index).astype("int64")
+        out["n"] = flows.per_group(flow.people, flow.keys_index, by, out.index).astype("int64")
         out["start"] = pooled["first_start"]
         out["hires"] = pooled["hires"]
         out["separations"] = pooled["separations"]
@@ -938,7 +624,7 @@ def _turnover_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> 
     out["n"] = frame["_people"].astype("int64")
     for name in names:
         out[name] = frame[name]
-    out["note"] = _coverage_note(_note(avg == 0, "no headcount", frame.index), flow)
+    out["note"] = flows.coverage_note(flows.note_where(avg == 0, "no headcount", frame.index), flow)
     return out
 
 
@@ -960,7 +646,7 @@ def turnover(frame: pd.DataFrame, settings: dict) -> Measured:
     start of [s, e): hired before s and not left before s; at the end: the same at e.
     Separations: agents whose left_at falls in the period, including those hired in it.
     The "all" row pools the periods: Σ separations / Σ average headcount."""
-    values, skips = _spans(frame, "hired_at", "left_at", "agent")
+    values, skips = flows.spans(frame, "hired_at", "left_at", "agent")
     return Measured(values[skips.ok], skips.skipped)
 
 
@@ -974,14 +660,14 @@ def _mrr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
     row lasts until its ended_at, empty = still active)."""
     changes = "changed_at" in frame.columns
     first = "started_at" if "started_at" in frame.columns else "changed_at"
-    skips = _Skips(frame.index)
-    begin = _naive(frame[first])
+    skips = flows.Skips(frame.index)
+    begin = flows.naive(frame[first])
     if changes and first == "started_at":
-        begin = _naive(frame["changed_at"]).fillna(begin)
-    finish = (_naive(frame["ended_at"]) if "ended_at" in frame.columns
+        begin = flows.naive(frame["changed_at"]).fillna(begin)
+    finish = (flows.naive(frame["ended_at"]) if "ended_at" in frame.columns
               else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
     skips.drop(begin.isna(), f"no {'changed_at or started_at' if changes and first == 'started_at' else first}")
-    who = _who(frame, "customer_id", skips)
+    who = flows.person_codes(frame, "customer_id", skips)
     mrr = frame["mrr"].astype("float64")
     skips.drop(mrr.isna(), "no mrr")
     skips.drop(mrr < 0, "mrr is negative")
@@ -1037,31 +723,31 @@ def _mrr_rates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    by, per_period = _split(keys)
-    empty = _empty(by, per_period, {k: np.nan for k in _MRR_FIELDS})
+    by, per_period = flows.split_keys(keys)
+    empty = flows.empty(by, per_period, {k: np.nan for k in _MRR_FIELDS})
     if values.empty:
         return empty
     real = values[~values["seed"].to_numpy(dtype=bool)] if "seed" in values.columns else values
-    lo, hi = _window(real, ["start", "end"])
-    bounds = _bounds(lo, hi, ctx, ctx.period or DEFAULT_PERIOD)
+    lo, hi = flows.window(real, ["start", "end"])
+    bounds = flows.period_bounds(lo, hi, ctx, ctx.period or flows.DEFAULT_PERIOD)
     if bounds is None:
         return empty
-    row_codes, keys_index = _codes(values, by)
+    row_codes, keys_index = flows.group_codes(values, by)
     groups = 1 if keys_index is None else len(keys_index)
     periods = len(bounds) - 1
     who = values["who"].to_numpy()
     # one dense id per (group, customer): a customer who moves group (plan) leaves one and joins the other
-    pid, uniq = pd.factorize(_person_key(row_codes, who))
+    pid, uniq = pd.factorize(flows.person_key(row_codes, who))
     width = int(who.max()) + 1
     pid_group = (uniq // width).astype(np.int64)
     people = len(uniq)
-    start = _ns(values["start"])
-    end = np.where(values["end"].isna().to_numpy(), _OPEN, _ns(values["end"]))
+    start = flows.to_ns(values["start"])
+    end = np.where(values["end"].isna().to_numpy(), flows.OPEN, flows.to_ns(values["end"]))
     mrr = values["mrr"].to_numpy(dtype="float64")
-    spell_pid, spell_start, spell_end = _merge_spells(
+    spell_pid, spell_start, spell_end = flows.merge_spells(
         pd.DataFrame({"who": np.zeros(len(values), dtype=np.int64), "start": values["start"].to_numpy(),
                       "end": values["end"].to_numpy()}), pid.astype(np.int64))
-    t = _i8(bounds)
+    t = flows.index_ns(bounds)
 
     def level(j: int) -> np.ndarray:  # each customer's MRR at bound j (started before it, not ended before it)
         live = (start < t[j]) & (end >= t[j])
@@ -1086,10 +772,10 @@ def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
                               ("churned_customers", gone.astype("float64"))):
             out[name][:, j] = np.bincount(pid_group, weights=weights, minlength=groups)
         at_start = at_end
-    frame = _long(out, keys_index, by, bounds[:-1])
+    frame = flows.long_frame(out, keys_index, by, bounds[:-1])
     money_cols = [*_MRR_FLOWS, "ending_mrr"]
     frame[money_cols] = frame[money_cols].round(6)  # sums of cents: no 1e-13 residue
-    unit = ctx.period or DEFAULT_PERIOD
+    unit = ctx.period or flows.DEFAULT_PERIOD
     if not per_period:
         g = frame.groupby(level=by, sort=True) if by else frame.groupby(np.zeros(len(frame), dtype="int8"))
         pooled = g[[*_MRR_FLOWS, "customers_at_start", "churned_customers"]].sum()
@@ -1116,7 +802,7 @@ def _mrr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.Da
     for name in _MRR_FIELDS:
         res[name] = net if name == "net_mrr_churn_pct" else frame[name]
     res["churned_customers"] = res["churned_customers"].astype("int64")
-    res["note"] = _coverage_note(_note(frame["starting_mrr"] <= 0, "no MRR at the start of the period",
+    res["note"] = flows.coverage_note(flows.note_where(frame["starting_mrr"] <= 0, "no MRR at the start of the period",
                                        frame.index), bounds, hi)
     return res
 
@@ -1151,9 +837,9 @@ def revenue_churn(frame: pd.DataFrame, settings: dict) -> Measured:
 
 # ---------------------------------------------------------------- cost per resolution
 def _cpr_measure(frame: pd.DataFrame, settings: dict) -> Measured:
-    skips = _Skips(frame.index)
-    resolved_at = _naive(frame["resolved_at"])
-    created = _naive(frame["created_at"]) if "created_at" in frame.columns else None
+    skips = flows.Skips(frame.index)
+    resolved_at = flows.naive(frame["resolved_at"])
+    created = flows.naive(frame["created_at"]) if "created_at" in frame.columns else None
     if created is not None:
         skips.drop(resolved_at < created, "resolved_at before created_at")
     notes: list[str] = []
@@ -1200,42 +886,42 @@ def _cost_mode(frame_or_values: pd.DataFrame, settings: dict) -> str:
 
 
 def _cpr_aggregate(values: pd.DataFrame, keys: list[str], ctx: Context) -> pd.DataFrame:
-    by, per_period = _split(keys)
+    by, per_period = flows.split_keys(keys)
     mode = "column" if "cost" in values.columns else _cost_mode(values, ctx.settings)
     if by and mode != "column":
         raise UsageError("cost-per-resolution --by needs each ticket's cost (a `cost` column): a total cost "
                          "(--cost or the config's cost table) cannot be split between groups")
     if mode == "table":
         return _cpr_table(values, ctx, per_period)
-    empty = _empty(by, per_period, {"cost": np.nan, "resolutions": 0})
+    empty = flows.empty(by, per_period, {"cost": np.nan, "resolutions": 0})
     if values.empty:
         return empty
-    lo, hi = _window(values, ["at"])
+    lo, hi = flows.window(values, ["at"])
     if ctx.period:  # one unit per period; --cost is the cost of each
-        bounds = _bounds(lo, hi, ctx, ctx.period)
+        bounds = flows.period_bounds(lo, hi, ctx, ctx.period)
     else:  # one unit: the whole range (--cost is its cost)
-        bounds = pd.DatetimeIndex([_naive_ts(ctx.since) if ctx.since is not None else lo,
-                                   _naive_ts(ctx.until) if ctx.until is not None else hi + pd.Timedelta(1, "ns")])
+        bounds = pd.DatetimeIndex([flows.naive_ts(ctx.since) if ctx.since is not None else lo,
+                                   flows.naive_ts(ctx.until) if ctx.until is not None else hi + pd.Timedelta(1, "ns")])
         bounds = bounds if bounds[0] < bounds[1] else None
     if bounds is None:
         return empty
-    codes, keys_index = _codes(values, by)
+    codes, keys_index = flows.group_codes(values, by)
     groups = 1 if keys_index is None else len(keys_index)
     width = len(bounds) - 1
-    slots = _slot(bounds, _ns(values["at"]))
+    slots = flows.slot_of(bounds, flows.to_ns(values["at"]))
     inside = (slots >= 0) & (slots < width)
     res = values["resolved"].to_numpy(dtype=bool) & inside
-    resolutions = _count(codes[res], slots[res], groups, width)
+    resolutions = flows.grid_count(codes[res], slots[res], groups, width)
     if mode == "column":
-        cost = _count(codes[inside], slots[inside], groups, width, weights=values["cost"].to_numpy()[inside])
+        cost = flows.grid_count(codes[inside], slots[inside], groups, width, weights=values["cost"].to_numpy()[inside])
     else:
         cost = np.full((groups, width), float(ctx.settings["cost"]))
-    frame = _long({"cost": cost, "resolutions": resolutions}, keys_index, by, bounds[:-1])
+    frame = flows.long_frame({"cost": cost, "resolutions": resolutions}, keys_index, by, bounds[:-1])
     if not per_period:
         frame = frame.groupby(level=by, sort=True).sum() if by else frame.sum().to_frame().T
         return _cpr_finish(frame)
     out = _cpr_finish(frame)
-    out["note"] = _coverage_note(out["note"], bounds, hi)
+    out["note"] = flows.coverage_note(out["note"], bounds, hi)
     return out
 
 
@@ -1246,7 +932,7 @@ def _cpr_finish(frame: pd.DataFrame, note: str | None = None) -> pd.DataFrame:
     out["n"] = res.astype("int64")
     out["cost"] = frame["cost"]
     out["resolutions"] = res.astype("int64")
-    text = _note(res == 0, "no resolutions", frame.index)
+    text = flows.note_where(res == 0, "no resolutions", frame.index)
     text = text.mask(frame["cost"].isna() & (res > 0), "no cost given for this period")
     if note:
         text = text.mask(text == "", note)
@@ -1257,9 +943,9 @@ def _cpr_finish(frame: pd.DataFrame, note: str | None = None) -> pd.DataFrame:
 def _priced(at: pd.Series, table: dict[pd.Period, float]) -> np.ndarray:
     """Which times fall in a period of the cost table."""
     freq = next(iter(table)).freq
-    starts = _i8(pd.DatetimeIndex([p.start_time for p in table]))
+    starts = flows.index_ns(pd.DatetimeIndex([p.start_time for p in table]))
     own = at.dt.to_period(freq).dt.start_time
-    return np.isin(_ns(own), starts)
+    return np.isin(flows.to_ns(own), starts)
 
 
 def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataFrame:
@@ -1272,24 +958,24 @@ def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataF
     if ctx.period and (order.index(period) < order.index(gran) or (gran == "week" and period != "week")):
         raise PeriodError(f"the cost table gives a cost per {gran}: use --period {gran}"
                          + ("" if gran == "week" else " or a longer period"))
-    since = _naive_ts(ctx.since) if ctx.since is not None else pd.Timestamp.min
-    until = _naive_ts(ctx.until) if ctx.until is not None else pd.Timestamp.max
+    since = flows.naive_ts(ctx.since) if ctx.since is not None else pd.Timestamp.min
+    until = flows.naive_ts(ctx.until) if ctx.until is not None else pd.Timestamp.max
     entries = {p: a for p, a in table.items() if since <= p.start_time < until}
-    empty = _empty([], per_period, {"cost": np.nan, "resolutions": 0})
+    empty = flows.empty([], per_period, {"cost": np.nan, "resolutions": 0})
     if not entries:
         return empty
     starts = pd.DatetimeIndex([p.start_time for p in entries])
-    bounds = _bounds(starts.min(), max((p + 1).start_time for p in entries) - pd.Timedelta(1, "ns"),
+    bounds = flows.period_bounds(starts.min(), max((p + 1).start_time for p in entries) - pd.Timedelta(1, "ns"),
                      Context(settings={}), period)
     width = len(bounds) - 1
-    slot = _slot(bounds, _i8(starts))
+    slot = flows.slot_of(bounds, flows.index_ns(starts))
     cost = np.bincount(slot, weights=np.array(list(entries.values()), dtype="float64"), minlength=width)
     given = np.bincount(slot, minlength=width)
     expected = np.array([len(pd.period_range(a, b - pd.Timedelta(1, "ns"), freq=first.freq))
                          for a, b in zip(bounds[:-1], bounds[1:])])
     at = values["at"]
     counted = _priced(at, entries) & (at >= since).to_numpy() & (at < until).to_numpy()
-    res_slot = _slot(bounds, _ns(at[counted]))
+    res_slot = flows.slot_of(bounds, flows.to_ns(at[counted]))
     resolutions = np.bincount(res_slot[(res_slot >= 0) & (res_slot < width)], minlength=width)
     frame = pd.DataFrame({"cost": np.where(given > 0, cost, np.nan), "resolutions": resolutions},
                          index=pd.Index(bounds[:-1], name="period"))
@@ -1302,7 +988,7 @@ def _cpr_table(values: pd.DataFrame, ctx: Context, per_period: bool) -> pd.DataF
     out["note"] = np.where(given == 0, "no cost given for this period",
                            np.where(partial & (out["note"] == ""), part_note, out["note"]))
     if not at.empty:
-        out["note"] = _coverage_note(out["note"], bounds, at.max())
+        out["note"] = flows.coverage_note(out["note"], bounds, at.max())
     return out
 
 
@@ -1339,7 +1025,7 @@ def cost_per_resolution(frame: pd.DataFrame, settings: dict) -> Measured:
 
 # ---------------------------------------------------------------- articles viewed per visit
 def _kb_measure(frame: pd.DataFrame, settings: dict) -> Measured:
-    skips = _Skips(frame.index)
+    skips = flows.Skips(frame.index)
     views = frame["article_views"].astype("float64")
     skips.drop(views.isna(), "no article_views")
     skips.drop(views < 0, "article_views is negative")
