@@ -14,8 +14,8 @@ from cxkpi.config import validate
 from cxkpi.engine import compute
 from cxkpi.errors import ConfigError, MissingColumnsError, UsageError
 from cxkpi.io.values import money
-from cxkpi.kpis.business import parse_cost_table
 from cxkpi.kpis.lifecycle import parse_margin, parse_months
+from cxkpi.kpis.value import parse_cost_table
 
 from .conftest import cli as run_cli
 

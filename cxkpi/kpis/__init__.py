@@ -8,5 +8,6 @@ from . import workload  # noqa: F401
 # register them in is the order of `cxkpi kpis`, --help, the docs and a report without report.kpis
 from . import lifecycle  # noqa: F401
 from . import workforce  # noqa: F401
+from . import value  # noqa: F401
 from . import business  # noqa: F401
 from . import feedback  # noqa: F401
