@@ -1,4 +1,5 @@
-"""Business KPIs (cxkpi/kpis/business.py): every expected value is worked out by hand in a comment."""
+"""Business KPIs (cxkpi/kpis/lifecycle.py, workforce.py, value.py, knowledge.py; their period flows in
+cxkpi/reduce/flows.py): every expected value is worked out by hand in a comment."""
 
 from __future__ import annotations
 

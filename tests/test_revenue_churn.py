@@ -1,4 +1,4 @@
-"""Revenue (MRR) churn (cxkpi revenue-churn, cxkpi/kpis/business.py): every expected value by hand."""
+"""Revenue (MRR) churn (cxkpi revenue-churn, cxkpi/kpis/value.py): every expected value by hand."""
 
 from __future__ import annotations
 

@@ -4,10 +4,10 @@ from . import surveys  # noqa: F401  (first: keeps the registry order of `cxkpi 
 from . import tickets  # noqa: F401
 from . import contact_center  # noqa: F401
 from . import workload  # noqa: F401
-# churn, retention, clv, then turnover, revenue-churn, cost-per-resolution, kb: the order these imports
-# register them in is the order of `cxkpi kpis`, --help, the docs and a report without report.kpis
+# the registry lists KPIs in import order (`cxkpi kpis`, --help, docs/kpis.md, a report without
+# report.kpis): churn, retention, clv | turnover | revenue-churn, cost-per-resolution | kb
 from . import lifecycle  # noqa: F401
 from . import workforce  # noqa: F401
 from . import value  # noqa: F401
-from . import business  # noqa: F401
+from . import knowledge  # noqa: F401
 from . import feedback  # noqa: F401

@@ -1,6 +1,4 @@
-"""Articles viewed per visit (docs/business.md). Churn, retention and CLV are in ``cxkpi.kpis.lifecycle``,
-turnover in ``cxkpi.kpis.workforce``, revenue churn and cost per resolution in ``cxkpi.kpis.value``.
-"""
+"""Knowledge-base KPI: articles viewed per visit (docs/business.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ from ..stats import mean_interval
 from .aggregate import grouped
 
 
-# ---------------------------------------------------------------- articles viewed per visit
 def _kb_measure(frame: pd.DataFrame, settings: dict) -> Measured:
     skips = flows.Skips(frame.index)
     views = frame["article_views"].astype("float64")
