@@ -226,3 +226,14 @@ def test_the_shared_vocabulary_and_periods_are_leaves():
     edges = graph()
     assert not {m for m in edges["cxkpi.vocabulary"] if m.startswith("cxkpi")}
     assert not {m for m in edges["cxkpi.periods"] if m.startswith("cxkpi")}
+
+
+def test_the_period_flows_stay_on_the_engine_side():
+    # cxkpi/reduce/flows.py holds what the periodic business KPIs share (kpis/ keeps the measures and
+    # declarations): it reaches neither the KPIs nor the registry, and `import cxkpi.reduce` does not
+    # load it (it needs pandas; the reducers do not)
+    edges = graph()
+    assert not {m for m in edges["cxkpi.reduce.flows"] if m.startswith(("cxkpi.kpis", "cxkpi.registry"))}
+    assert "cxkpi.reduce.flows" not in edges["cxkpi.reduce"]
+    for module in ("lifecycle", "workforce", "value", "knowledge"):
+        assert "cxkpi.reduce.flows" in edges[f"cxkpi.kpis.{module}"], module
