@@ -322,7 +322,7 @@ def several_files(work: Path, files: int, rows: int, env: dict, engines: list[st
     def row(label: str, cmd: list[str]) -> dict:
         wall, cpu, rss, worker, together = _run(cmd, env, workers=True)
         walls.append(wall)
-        lines.append(f"| {label} | {wall:.1f} s | {wall / walls[0]:.2f}× | {cpu:.1f} s | {rss:.0f} MB "
+        lines.append(f"| {label} | {wall:.1f} s | {wall / walls[0]:.3f}× | {cpu:.1f} s | {rss:.0f} MB "
                      f"| {f'{worker:.0f} MB' if worker else '–'} | {together:.0f} MB |")
         print(lines[-1], file=sys.stderr, flush=True)
         data = json.loads(out.read_text())
