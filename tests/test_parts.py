@@ -73,8 +73,15 @@ def test_jobs_follow_the_setting(monkeypatch):
     assert parts.jobs() == 1
     monkeypatch.setenv("CXKPI_JOBS", "lots")
     assert parts.jobs() == 1
-    monkeypatch.setattr(parts, "SOLO", True)
     monkeypatch.setenv("CXKPI_JOBS", "4")
+    import threading
+
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(parts.jobs()))
+    worker.start()
+    worker.join()
+    assert seen == [1]  # off the main thread: never a fork
+    monkeypatch.setattr(parts, "SOLO", True)
     assert parts.jobs() == 1
 
 

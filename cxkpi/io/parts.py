@@ -45,8 +45,13 @@ class Handoff(Protocol):
 
 
 def jobs() -> int:
-    """Processes that read one large file (``CXKPI_JOBS``; default the usable cores, at most 4)."""
-    if SOLO or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+    """Processes that read one large file (``CXKPI_JOBS``; default the usable cores, at most 4). One
+    off the main thread: a program that calls cxkpi from a worker thread has other threads, whose locks
+    a forked child would inherit held."""
+    import threading
+
+    if SOLO or not sys.platform.startswith("linux") or not hasattr(os, "fork") \
+            or threading.current_thread() is not threading.main_thread():
         return 1
     raw = os.environ.get("CXKPI_JOBS", "").strip()
     if raw:
