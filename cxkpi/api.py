@@ -23,8 +23,8 @@ from .io.presets import get_preset
 from . import join
 from .registry import KpiSpec, get_kpi
 from .results import KpiResult
-from .kpis.tickets import EXPORT_BUSINESS
 from .sources import SOURCES
+from .vocabulary import BUSINESS_HOURS_EXPORT
 
 
 @dataclass
@@ -110,7 +110,7 @@ def export_business_hours(config: Config, run: RunOptions, spec: KpiSpec | None)
     value = run.settings.get("business_hours")
     if value is None:
         value = config.kpi(spec.name).get("business_hours", config.business_hours.get("schedule"))
-    return str(value).strip().lower() in EXPORT_BUSINESS
+    return str(value).strip().lower() in BUSINESS_HOURS_EXPORT
 
 
 def source_file(config: Config, source: str, run: RunOptions, kpi: str) -> str:

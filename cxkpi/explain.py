@@ -22,10 +22,10 @@ from .engine import MISSING_KEY, Request, _filter, _key_column, _period_start, _
 from .errors import UsageError
 from .io.dataset import Dataset
 from .io.values import reasons
-from .kpis.tickets import EXPORT_BUSINESS, OFF
 from .registry import Context, KpiSpec, load_all
 from .results import KpiResult
 from .sources import SOURCES
+from .vocabulary import BUSINESS_HOURS_EXPORT, BUSINESS_HOURS_OFF
 
 USED, SKIPPED, EXCLUDED = "used", "skipped", "excluded"
 # KPIs whose measure gives a ticket once per tag or topic (Measured.keys): a row is not one item
@@ -200,9 +200,9 @@ def _business(spec: KpiSpec, settings: dict) -> str | None:
     if not any(p.name == "business_hours" for p in spec.params):
         return None
     text = settings.get("business_hours")
-    if text is None or str(text).strip().lower() in OFF:
+    if text is None or str(text).strip().lower() in BUSINESS_HOURS_OFF:
         return None
-    return "export" if str(text).strip().lower() in EXPORT_BUSINESS else "schedule"
+    return "export" if str(text).strip().lower() in BUSINESS_HOURS_EXPORT else "schedule"
 
 
 def _calendar(spec: KpiSpec, frame: pd.DataFrame, settings: dict, values: pd.DataFrame) -> pd.DataFrame:

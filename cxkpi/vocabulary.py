@@ -18,3 +18,13 @@ NO_WORDS = {"no", "n", "false", "0", "nein", "non"}
 
 # a business-hours setting (--business-hours, business_hours.schedule) that means calendar time
 BUSINESS_HOURS_OFF = {"off", "none", "no", "false", "calendar"}
+# --business-hours export (a bare --business-hours): the export's own business-time minutes columns,
+# e.g. Zendesk's "First reply time in minutes within business hours", which its preset maps
+BUSINESS_HOURS_EXPORT = {"export", "tool", "yes", "on", "true"}
+
+# a CRM snapshot's status cell (churn, retention): the customer gone, or still there (1.0/0.0: a 0/1
+# column read as numbers); --churned-values replaces both
+CHURNED_WORDS = ("yes", "y", "true", "1", "1.0", "churned", "churn", "cancelled", "canceled", "inactive", "lost",
+                 "closed", "terminated", "ended", "left", "former", "lapsed")
+ACTIVE_WORDS = ("no", "n", "false", "0", "0.0", "active", "retained", "current", "live", "subscribed", "open",
+                "stayed", "existing")

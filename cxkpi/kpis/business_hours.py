@@ -381,6 +381,7 @@ def _special_date(day) -> datetime.date:
         raise ScheduleError(f'special hours: invalid date "{day}" (expected YYYY-MM-DD)') from None
 
 
+# a special-hours day written as one of these is closed all day (this parser's own grammar)
 _CLOSED_WORDS = {"closed", "off", "none", "no", "false", "0"}
 
 

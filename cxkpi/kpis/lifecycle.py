@@ -20,14 +20,11 @@ from ..errors import UsageError
 from ..reduce import flows
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
+from ..vocabulary import ACTIVE_WORDS, CHURNED_WORDS
 from .aggregate import grouped
 
 _NOTE_EMPTY_START = "no customers at start"
 
-CHURNED_WORDS = ("yes", "y", "true", "1", "1.0", "churned", "churn", "cancelled", "canceled", "inactive", "lost",
-                 "closed", "terminated", "ended", "left", "former", "lapsed")
-ACTIVE_WORDS = ("no", "n", "false", "0", "0.0", "active", "retained", "current", "live", "subscribed", "open",
-                "stayed", "existing")
 
 
 # ---------------------------------------------------------------- settings parsers

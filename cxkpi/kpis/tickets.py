@@ -30,7 +30,7 @@ from ..render.safe import one_line
 from ..notes import Counted
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
-from ..vocabulary import BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
+from ..vocabulary import BUSINESS_HOURS_EXPORT, BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
 from . import aggregate
 from ..reduce import statistic
 from .aggregate import grouped
@@ -38,9 +38,6 @@ from .business_hours import Calendar, RowSchedules, Schedule, business_minutes, 
 from .elapsed import minutes_between
 
 OFF = BUSINESS_HOURS_OFF
-# --business-hours export (a bare --business-hours): the export's own business-time minutes columns,
-# e.g. Zendesk's "First reply time in minutes within business hours", which its preset maps
-EXPORT_BUSINESS = {"export", "tool", "yes", "on", "true"}
 RESOLVED_STATUSES = "solved,closed,resolved,done,completed"
 FCR_YES = YES_WORDS | {"resolved", "first contact", "one contact"}
 FCR_NO = NO_WORDS | {"not resolved", "unresolved", "no, more contacts"}
@@ -90,7 +87,7 @@ def parse_targets(value) -> dict[str, dict[str, float]]:
 def parse_schedule(value) -> str:
     """Check a weekly schedule (``"Mon-Fri 09:00-17:00"``) or ``off``; keep the text."""
     text = str(value).strip()
-    if text.lower() in EXPORT_BUSINESS:
+    if text.lower() in BUSINESS_HOURS_EXPORT:
         return "export"
     if text.lower() not in OFF:
         Schedule.parse(text)  # raises ScheduleError (a ValueError) with the reason
@@ -413,7 +410,7 @@ def _row_schedules(frame: pd.DataFrame | None, column, settings: dict, notes: li
 
 
 def _exports_business(settings: dict) -> bool:
-    return str(settings.get("business_hours")).strip().lower() in EXPORT_BUSINESS
+    return str(settings.get("business_hours")).strip().lower() in BUSINESS_HOURS_EXPORT
 
 
 def _wants_business(settings: dict) -> bool:
