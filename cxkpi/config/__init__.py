@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, UsageError, closest
-from .sources import SOURCES
-from .vocabulary import BUSINESS_HOURS_OFF
+from ..errors import ConfigError, UsageError, closest
+from ..sources import SOURCES
+from ..vocabulary import BUSINESS_HOURS_OFF
 
 MAX_CONFIG_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -139,7 +139,7 @@ def load_config(path: str | Path) -> Config:
         if p.is_dir():
             raise ConfigError(f"{label}: is a directory, expected a YAML file")
         data = p.read_bytes()
-        from .outputs import remember_input
+        from ..outputs import remember_input
 
         remember_input(p)
     except FileNotFoundError:
@@ -170,7 +170,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def validate(raw: Any, path: Path | None = None) -> Config:
-    from .registry import load_all
+    from ..registry import load_all
 
     label = str(path) if path else None
     if raw is None:
@@ -306,8 +306,8 @@ def _from_config_folder(value: Any, config_path: Path | None) -> Any:
 def _check_joins(value: Any, sources: Any, problems: list[str]) -> tuple:
     """``joins: [surveys.ticket_id -> tickets.ticket_id, …]``: each line parsed, its sources and columns
     known (canonical, or mapped under sources.<name>.columns), one join per pair of sources."""
-    from .io.columns import norm
-    from .join import parse_join
+    from ..io.columns import norm
+    from ..join import parse_join
 
     if not isinstance(value, list):
         return ()  # absent, or a wrong type reported by _check_keys
@@ -333,8 +333,8 @@ def _check_joins(value: Any, sources: Any, problems: list[str]) -> tuple:
 
 def _check_formula(value: Any, source: str, canonical: str, where: str, problems: list[str]) -> None:
     """A computed column (``amount: =Quantity * UnitPrice``) is checked here, before any file is read."""
-    from .io.expr import check, is_expression
-    from .sources import column_kind
+    from ..io.expr import check, is_expression
+    from ..sources import column_kind
 
     if is_expression(value):
         try:
@@ -357,7 +357,7 @@ def _check_currency(value: Any, problems: list[str]) -> None:
 
 def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> None:
     """``preset: zendesk`` (or ``extends: zendesk``, the same, read as "these columns override it")."""
-    from .io.presets import get_preset
+    from ..io.presets import get_preset
 
     named = [k for k in ("preset", "extends") if isinstance(block.get(k), str)]
     if len(named) == 2 and block["preset"] != block["extends"]:
@@ -376,8 +376,8 @@ def _check_preset(block: dict, source: str, where: str, problems: list[str]) -> 
 def _check_business_hours(block: dict, problems: list[str]) -> None:
     """``business_hours: {schedule, timezone, holidays, closed, special, schedule_by, schedules, default}``:
     each key checked the way its KPI param is, and the keys that need each other together."""
-    from .kpis.business_hours import Schedule
-    from .kpis.tickets import _schedule_key, parse_dates, parse_schedules, parse_special_hours
+    from ..kpis.business_hours import Schedule
+    from ..kpis.tickets import _schedule_key, parse_dates, parse_schedules, parse_special_hours
 
     allowed = {k: t for k, (t, _) in BUSINESS_HOURS_KEYS.items()}
     _check_keys(block, allowed, "business_hours", problems)
