@@ -237,3 +237,13 @@ def test_the_period_flows_stay_on_the_engine_side():
     assert "cxkpi.reduce.flows" not in edges["cxkpi.reduce"]
     for module in ("lifecycle", "workforce", "value", "knowledge"):
         assert "cxkpi.reduce.flows" in edges[f"cxkpi.kpis.{module}"], module
+
+
+def test_the_config_package_keeps_init_apart():
+    # `from cxkpi.config import load_config` (every command with --config) loads neither init's planner
+    # nor its YAML writer; the writer needs the planner's types only for annotations (TYPE_CHECKING)
+    edges = graph()
+    loaded = loaded_by("cxkpi.config", edges)
+    assert "cxkpi.config.starter" not in loaded and "cxkpi.config.yaml_out" not in loaded
+    assert "cxkpi.config.yaml_out" in edges["cxkpi.config.starter"]
+    assert "cxkpi.config.starter" not in edges["cxkpi.config.yaml_out"]

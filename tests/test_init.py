@@ -12,7 +12,8 @@ import yaml
 
 from cxkpi.config import load_config, validate
 from cxkpi.report import build_report
-from cxkpi.starter import _config_path, _q, plan, render, starter_config
+from cxkpi.config.starter import _config_path, plan, starter_config
+from cxkpi.config.yaml_out import _q, render
 
 from .conftest import ROOT, SAMPLE
 

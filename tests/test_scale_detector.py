@@ -11,7 +11,7 @@ import json
 import yaml
 
 from cxkpi.kpis.scales import Fit, fit_scale, read
-from cxkpi.starter import starter_config
+from cxkpi.config.starter import starter_config
 
 
 def _scores(write, name, scores, header="score"):

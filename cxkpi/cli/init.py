@@ -42,7 +42,8 @@ def init(
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..starter import check, plan, render
+    from ..config.starter import plan
+    from ..config.yaml_out import check, render
     from .emit import say
 
     if output not in (None, "-") and os.path.lexists(output) and not force:

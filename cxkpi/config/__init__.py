@@ -2,7 +2,9 @@
 
 Loaded with ``yaml.safe_load`` (no arbitrary tags) and validated in one pass
 that collects every problem with its path (``kpis.nps.promoter_min: expected
-a whole number``) before raising a single ``ConfigError``.
+a whole number``) before raising a single ``ConfigError``. Beside it in this package,
+``cxkpi init``'s planner (``starter``) and its commented-YAML writer (``yaml_out``), which only
+``init`` imports.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Two steps, kept apart so each can be tested on its own:
   each file is (``cxkpi.io.suggest``, the same guess ``cxkpi inspect`` shows), the columns it
   could not place, the answer scales it saw, the KPIs each source feeds and the settings only a
   human can give (SLA targets, support costs, business hours).
-- ``render(starter) -> str``: that data as YAML with the notes as comments.
+- ``render(starter) -> str`` (``yaml_out.py``): that data as YAML with the notes as comments.
 
 ``starter_config(files, ...)`` does both. Headers are read for every file; only a survey file's
 score (and survey) column is read in full, to see its answer scale. Nothing is printed here.
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, UsageError
+from ..errors import UsageError
+from .yaml_out import _q, render
 
 # KPIs the data alone cannot drive: computed only once a human fills in these settings
 NEEDS_HUMAN = {
@@ -102,7 +103,7 @@ def plan(files: list[str], *, output: str | None = None, timezone: str | None = 
     """The starter config for ``files`` as data. ``output``: where it will be written (paths are made
     relative to its folder), else the current folder. ``preset``: force one for every file (``none``:
     map the columns, no preset)."""
-    from .registry import load_all
+    from ..registry import load_all
 
     if not files:
         raise UsageError("init: give at least one export (CSV, TSV or XLSX)")
@@ -119,7 +120,7 @@ def plan(files: list[str], *, output: str | None = None, timezone: str | None = 
     for given in files:
         if given == "-":
             raise UsageError("init: - (stdin) cannot be named in a config; save the export to a file first")
-        from .io.read import is_stream
+        from ..io.read import is_stream
 
         if is_stream(given):  # <(…), a FIFO: read once, and a config that names it reads nothing next time
             raise UsageError(f"init: {given} is a pipe, which a config cannot name; save the export to a file first")
@@ -270,7 +271,7 @@ def _forced_preset(name: str | None):
     """None: detect per file; "none": no preset; else the Preset (unknown names are a usage error)."""
     if name is None:
         return None
-    from .io.presets import get_preset
+    from ..io.presets import get_preset
 
     found = get_preset(name)
     return "none" if found is None else found
@@ -296,25 +297,25 @@ def _config_path(given: str, base: Path) -> str:
 
 
 def _read_headers(given: str, sheet: str | None, header_rows: int | None = None):
-    from .io.load import LoadOptions
-    from .io.read import existing_file, read_table
+    from ..io.load import LoadOptions
+    from ..io.read import existing_file, read_table
 
     return read_table(existing_file(given, given), given, LoadOptions(sheet=sheet, header_rows=header_rows), columns=[])
 
 
 def _suggestion(headers: list[str], given: str, aliases: dict, forced):
     """``suggest``, with the preset detected (``forced`` None), forced (a Preset) or off ("none")."""
-    from .io.suggest import DETECT, suggest
+    from ..io.suggest import DETECT, suggest
 
     return suggest(headers, given, aliases, preset=DETECT if forced is None else None if forced == "none" else forced)
 
 
 def _plan_file(given: str, base: Path, sheet: str | None, forced) -> SourcePlan:
     """What one file is, from its header alone: its source, preset and mapping."""
-    from .io.load import LoadOptions, header_for
-    from .io.presets import CLEAR
-    from .io.read import is_excel
-    from .sources import SOURCES
+    from ..io.load import LoadOptions, header_for
+    from ..io.presets import CLEAR
+    from ..io.read import is_excel
+    from ..sources import SOURCES
 
     table = _read_headers(given, sheet)  # a CSV ignores the sheet
     use_sheet = sheet if sheet is not None and is_excel(Path(given), given) else None
@@ -375,7 +376,7 @@ def _plan_file(given: str, base: Path, sheet: str | None, forced) -> SourcePlan:
 def _dimension_name(header: str) -> str | None:
     """The lowercase name an unplaced header gets as a --by/--where dimension (Region -> region), or
     None for headers that are ids, timestamps, free text or measures."""
-    from .io.columns import norm
+    from ..io.columns import norm
 
     name = norm(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", header))  # StartDate -> start_date
     if not header.isascii() or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name) or name in _RESERVED:
@@ -387,16 +388,16 @@ def _dimension_name(header: str) -> str | None:
 
 # ------------------------------------------------------------------ answer scales
 def _hint(text: str | None) -> str | None:
-    from .kpis.scales import hint
+    from ..kpis.scales import hint
 
     return hint(text)
 
 
 def _scales(given: str, source: str, block: dict, timezone: str | None, score_header: str) -> list[Scale]:
     """Read the score (and survey) column as the report will, and see what the answers look like."""
-    from .api import RunOptions, load_options
-    from .config import validate
-    from .io.load import load_source
+    from ..api import RunOptions, load_options
+    from . import validate
+    from ..io.load import load_source
 
     cfg = validate({"timezone": timezone, "sources": {source: dict(block)}} if timezone else
                    {"sources": {source: dict(block)}}, None)
@@ -417,7 +418,7 @@ def _scales(given: str, source: str, block: dict, timezone: str | None, score_he
 
 def _scale_of(raw, label: str | None, hint: str | None) -> Scale:
     """The answer scale of one survey, from the one detector ``cxkpi nps``/``csat``/``ces`` and ``inspect`` use."""
-    from .kpis.scales import read
+    from ..kpis.scales import read
 
     r = read(raw, hint)
     return Scale(label, r.kpi, r.scale, r.answers, r.seen, r.stray)
@@ -426,9 +427,9 @@ def _scale_of(raw, label: str | None, hint: str | None) -> Scale:
 def _score_kpis(surveys: SourcePlan | None, kpis: dict, notes: dict[str, list[str]],
                 inline: dict[tuple, str]) -> set[str]:
     """Fill kpis.nps/csat/ces from the answer scales seen; returns the score KPIs worth reporting."""
-    from .io.presets import get_preset
-    from .kpis.scales import scale_name
-    from .registry import get_kpi
+    from ..io.presets import get_preset
+    from ..kpis.scales import scale_name
+    from ..registry import get_kpi
 
     if surveys is None or not surveys.scales:
         return set()
@@ -498,7 +499,7 @@ def _setting(key: str, value: str, comment: str) -> str:
 
 
 def _same_scale(a: str, b: str) -> bool:
-    from .kpis.scores import parse_scale
+    from ..kpis.scores import parse_scale
 
     try:
         return parse_scale(a, "scale") == parse_scale(b, "scale")
@@ -525,213 +526,10 @@ def _hints(taken: dict[str, SourcePlan]) -> list[str]:
     return out
 
 
-# ------------------------------------------------------------------ rendering
-_PLAIN = re.compile(r"[\w./][\w .()/+-]*", re.UNICODE)  # then checked by loading it back
-
-
-def _q(value: Any, flow: bool = False) -> str:
-    """A YAML scalar that loads back as exactly ``value`` (strings quoted only when they must be)."""
-    import yaml
-
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    s = str(value)
-    if _PLAIN.fullmatch(s) and s == s.strip() and "  " not in s and all(ch.isprintable() for ch in s):
-        try:
-            probe = yaml.safe_load(f"[{s}]" if flow else f"k: {s}")
-            if (probe == [s]) if flow else (probe == {"k": s}):
-                return s
-        except yaml.YAMLError:
-            pass
-    out = ['"']
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            o = ord(ch)
-            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def _line(indent: int, text: str, comment: str | None = None, column: int = 28) -> str:
-    """One output line; anything unprintable (a file name with a newline) is escaped, so a comment
-    stays one line. Scalars from ``_q`` are printable already and pass unchanged."""
-    body = " " * indent + text
-    if comment:
-        body = body.ljust(column) + "  # " + comment if len(body) < column else body + "  # " + comment
-    if body.isprintable():
-        return body
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in body)
-
-
-def _scalar_or_flow(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_q(v, flow=True) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_q(k, flow=True)}: {_q(v, flow=True)}" for k, v in value.items()) + "}"
-    return _q(value)
-
-
-def _mapping(data: dict, indent: int, path: tuple, inline: dict[tuple, str], out: list[str]) -> None:
-    for key, value in data.items():
-        here = path + (key,)
-        comment = inline.get(here)
-        if isinstance(value, dict) and value:
-            out.append(_line(indent, f"{_q(key)}:", comment))
-            _mapping(value, indent + 2, here, inline, out)
-        elif value is None:
-            out.append(_line(indent, f"{_q(key)}:", comment))
-        else:
-            out.append(_line(indent, f"{_q(key)}: {_scalar_or_flow(value)}", comment))
-
-
-def _source_lines(p: SourcePlan, starter: Starter) -> list[str]:
-    """One ``sources:`` block with its comments (all of it commented out for a file not used)."""
-    body: list[str] = []
-    inline = {("file",): p.given if p.given != p.file else None,
-              ("preset",): p.preset_note}
-    block = dict(p.block)
-    columns = block.pop("columns", None)
-    _mapping(block, 4, (), {k: v for k, v in inline.items() if v}, body)
-    if p.preset_columns:
-        body.append(_line(4, "# columns read through the preset (uncomment one under columns: to override it):"))
-        for canonical, header in p.preset_columns.items():
-            body.append(_line(4, f"#   {_q(canonical)}: {_q(header)}"))
-    if columns:
-        body.append(_line(4, "columns:", "canonical name: the export's header" if not p.preset else
-                          "beside the preset: more columns for --by/--where"))
-        for canonical, header in columns.items():
-            note = "not a canonical column: for --by/--where" if canonical in p.dimensions else None
-            body.append(_line(6, f"{_q(canonical)}: {_q(header)}", note))
-    if p.unplaced:
-        body += _wrapped(6, ["not placed (no canonical column): "
-                             + _q(p.unplaced[0], flow=True)] + [_q(h, flow=True) for h in p.unplaced[1:]])
-    if p.computable:
-        marks = []
-        for k in p.computable:
-            read_from = starter.kpi_source.get(k)
-            if not p.active or read_from == p.source:
-                marks.append(k)
-            elif read_from is not None:
-                marks.append(f"{k} (read from {read_from})")
-            else:
-                marks.append(f"{k} ({starter.not_in_report.get(k, 'not in report.kpis')})")
-        body += _wrapped(6, ["computable: " + marks[0]] + marks[1:])
-    for note in p.notes:
-        body.append(_line(4, f"# {note}"))
-    header = _line(2, f"{_q(p.source)}:")
-    if p.active:
-        return [header] + body
-    return ["  # " + line[2:] for line in [header] + body]
-
-
-def _wrapped(indent: int, items: list[str], width: int = 100, cap: int = 200) -> list[str]:
-    """``items`` as comma-separated comment lines at ``indent - 2``; continuation lines hang."""
-    if len(items) > cap:
-        items = items[:cap] + [f"… (+{len(items) - cap} more)"]
-    lines: list[str] = []
-    current = ""
-    for item in items:
-        piece = item if not current else current + ", " + item
-        lead = indent - 2 + (2 if not lines else 4)
-        if current and len(piece) + lead > width:
-            lines.append(current + ",")
-            current = item
-        else:
-            current = piece
-    if current:
-        lines.append(current)
-    return [_line(indent - 2, ("# " if i == 0 else "#   ") + line) for i, line in enumerate(lines)]
-
-
-def render(starter: Starter) -> str:
-    """The plan as commented YAML; it loads back as exactly ``starter.config`` (checked)."""
-    import yaml
-
-    from . import __version__
-
-    cfg = starter.config
-    out = _wrapped(2, [f"cxkpi config written by `cxkpi init` (cxkpi {__version__}) from: {starter.files[0]}"]
-                   + starter.files[1:], cap=50)
-    if starter.relative_to == "output":
-        out.append("# File paths are relative to the folder this file is in.")
-    else:
-        out += ["# File paths are relative to the folder this file is in, and were written relative to the",
-                "# folder `cxkpi init` ran in: keep this file there (or fix the paths, or use --output)."]
-    out += ["# Header matching ignores case and spaces; the canonical columns of each source are listed",
-            "# in docs/kpis.md; `cxkpi inspect FILE` shows how a file is read.",
-            "#",
-            "#   cxkpi report --config THIS_FILE",
-            ""]
-    if "timezone" in cfg:
-        out.append(_line(0, f"timezone: {_q(cfg['timezone'])}",
-                         "naive timestamps are read in this zone; periods follow it"))
-    else:
-        out.append(_line(0, "# timezone: Europe/Berlin", "zone of timestamps without one, and of periods "
-                            "(unset: as written)"))
-    out += ["# min_sample: 30              # groups with fewer answers are flagged \"low n\"", "", "sources:"]
-    for p in starter.sources:
-        out += _source_lines(p, starter)
-        out.append("")
-    out.append("report:")
-    out.append(_line(2, "kpis:", "what `cxkpi report` computes; the source each reads"))
-    for name in starter.report_kpis:
-        out.append(_line(4, f"- {_q(name)}", starter.kpi_source.get(name)))
-    left_out = [f"{k} ({why})" for k, why in starter.not_in_report.items()]
-    if left_out:
-        out += _wrapped(6, ["not in the list: " + left_out[0]] + left_out[1:])
-    out.append("")
-    kpis = cfg.get("kpis") or {}
-    names = list(dict.fromkeys([*kpis, *starter.kpi_notes]))
-    if names or starter.hints or starter.scale_notes:
-        out.append("kpis:" if kpis else "# kpis:")
-    out += [_line(2, line) for line in starter.scale_notes]
-    for name in names:
-        value = kpis.get(name)
-        if name in kpis:
-            out.append(_line(2, f"{_q(name)}:"))
-            if value:
-                _mapping(value, 4, ("kpis", name), starter.inline, out)
-            out += [_line(4, line) for line in starter.kpi_notes.get(name, [])]
-        else:
-            out.append(_line(2, f"# {name}:"))
-            out += [_line(4, line) for line in starter.kpi_notes.get(name, [])]
-    out += [_line(2, line) for line in starter.hints]
-    tickets = next((p for p in starter.sources if p.active and p.source == "tickets"), None)
-    if tickets is not None and {"frt", "resolution"} & set(tickets.computable):
-        out += ["",
-                "# Business hours once for every KPI that takes them (frt, resolution, sla):",
-                "# business_hours:",
-                '#   schedule: "Mon-Fri 09:00-17:00"',
-                "#   timezone: Europe/Berlin      # default: the top-level timezone",
-                "#   holidays: DE                 # country[-subdivision]"]
-    text = "\n".join(out).rstrip() + "\n"
-    loaded = yaml.safe_load(text)
-    if loaded != cfg:  # the comments must never change the data
-        raise ConfigError(f"init: the written YAML does not load back as the plan ({loaded!r} != {cfg!r})")
-    return text
-
-
 def starter_config(files: list[str], *, output: str | None = None, timezone: str | None = None,
                    sheet: str | None = None, preset: str | None = None) -> str:
     """The commented YAML config for ``files`` (see ``plan`` for the options)."""
     return render(plan(files, output=output, timezone=timezone, sheet=sheet, preset=preset))
 
 
-def check(text: str, path: Path) -> None:
-    """The written text passes the config validation as if it were at ``path``."""
-    import yaml
-
-    from .config import validate
-
-    validate(yaml.safe_load(text), path)
-
-
-__all__ = ["plan", "render", "starter_config", "check", "Starter", "SourcePlan", "Scale", "NEEDS_HUMAN"]
+__all__ = ["plan", "starter_config", "Starter", "SourcePlan", "Scale", "NEEDS_HUMAN"]
