@@ -265,6 +265,18 @@ def test_fcr_survey():
     assert r.rows == 7  # 10 - 2 open - 1 no answer
 
 
+def test_fcr_survey_reads_every_missing_token_as_no_answer():
+    """"(blank)", "#N/A", "--" and "NaT" are no answer, as in every other column (they were skipped as
+    "not a yes/no answer", which took them out of the count of tickets without an answer)."""
+    f = ten_tickets()
+    f["fcr_answer"] = ["yes", "(blank)", "no", "#N/A", "--", "NaT", "yes", None, "yes", "maybe"]
+    r = compute("fcr", f, settings={"rule": "survey"})
+    # resolved 8: ticket 10 "maybe" skipped; tickets 2, 4, 5, 6 no answer; answers 1 yes, 3 no, 9 yes -> 2 / 3
+    assert (r.value, r.n) == (pytest.approx(100 * 2 / 3), 3)
+    assert r.breakdown == {"first_contact": 2, "resolved": 7, "open": 2, "no_answer": 4}
+    assert r.skipped.counts == {"fcr_answer is not a yes/no answer": 1}
+
+
 def test_fcr_from_status_when_resolved_at_is_not_mapped():
     f = ten_tickets().drop(columns=["resolved_at"])
     r = compute("fcr", f, settings={"rule": "contacts"})

@@ -30,7 +30,7 @@ from ..render.safe import one_line
 from ..notes import Counted
 from ..registry import Context, Measured, Param, kpi
 from ..stats import wilson_interval
-from ..vocabulary import BUSINESS_HOURS_EXPORT, BUSINESS_HOURS_OFF, NO_WORDS, YES_WORDS
+from ..vocabulary import BUSINESS_HOURS_EXPORT, BUSINESS_HOURS_OFF, MISSING_TOKENS, NO_WORDS, YES_WORDS
 from . import aggregate
 from ..reduce import statistic
 from .aggregate import grouped
@@ -579,7 +579,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str, hint: str
 def _fcr_answers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(1.0 yes / 0.0 no / NaN no answer, True where a present answer is not yes/no)."""
     t = raw.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-    t = t.mask(t.isin(["", "na", "n/a", "-", "null", "none", "nan"]))
+    t = t.mask(t.isin(MISSING_TOKENS))  # the one list of the words that mean "no value" (#n/a, (blank), …)
     yes, no = t.isin(FCR_YES).fillna(False), t.isin(FCR_NO).fillna(False)
     answer = pd.Series(np.nan, index=raw.index).mask(yes, 1.0).mask(no, 0.0)
     return answer, (t.notna() & ~yes & ~no).astype(bool)
